@@ -1,0 +1,149 @@
+/*
+ * jobq: scan entries become jobs (see jobq.h).
+ */
+#include "jobq.h"
+
+#include <errno.h>  /* errno */
+#include <stdarg.h> /* va_list */
+#include <stdio.h>  /* vsnprintf */
+#include <string.h> /* strerror, strcmp */
+
+#include <glib.h> /* GHashTable, GQueue */
+
+#include "output.h" /* output_path, output_check, output_mkdirs */
+
+struct jobq {
+	const struct jobq_config *cfg;
+	unsigned next_id;
+	GQueue retry;       /* of struct job *, handed out first */
+	GHashTable *claimed; /* output paths already taken this run */
+	char *made_dir;     /* the folder output_mkdirs made last */
+};
+
+struct jobq *
+jobq_new(const struct jobq_config *cfg)
+{
+	struct jobq *q = g_new0(struct jobq, 1);
+
+	q->cfg = cfg;
+	g_queue_init(&q->retry);
+	q->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	return q;
+}
+
+static struct job *
+job_new(struct jobq *q, char *in, char *out)
+{
+	struct job *job = g_new0(struct job, 1);
+
+	job->id = ++q->next_id;
+	job->in = in;
+	job->out = out;
+	return job;
+}
+
+static enum jobq_next G_GNUC_PRINTF(3, 4)
+settle(struct result *r, enum status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return JOBQ_SETTLED;
+}
+
+/* Create the output's folder unless the last job already did. */
+static int
+make_dir(struct jobq *q, const char *out)
+{
+	char *dir = g_path_get_dirname(out);
+
+	if (q->made_dir != NULL && strcmp(dir, q->made_dir) == 0) {
+		g_free(dir);
+		return 0;
+	}
+	if (output_mkdirs(out) != 0) {
+		g_free(dir);
+		return -1;
+	}
+	g_free(q->made_dir);
+	q->made_dir = dir;
+	return 0;
+}
+
+enum jobq_next
+jobq_next(struct jobq *q, struct job **job, struct result *r)
+{
+	struct scan_entry e;
+	char *out;
+
+	*job = g_queue_pop_head(&q->retry);
+	if (*job != NULL)
+		return JOBQ_JOB;
+	if (!scan_next(q->cfg->scan, &e))
+		return JOBQ_END;
+	if (e.err != 0 || e.rel == NULL) {
+		*job = job_new(q, e.path, NULL);
+		g_free(e.rel);
+		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
+		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
+	}
+	out = output_path(q->cfg->outdir, e.rel, q->cfg->format);
+	g_free(e.rel);
+	*job = job_new(q, e.path, out);
+	if (g_hash_table_contains(q->claimed, out))
+		return settle(r, STATUS_ERROR, "%s is also the output of "
+		    "another input", out);
+	g_hash_table_add(q->claimed, g_strdup(out));
+	if (e.st.st_size == 0)
+		return settle(r, STATUS_ERROR, "empty file");
+	switch (output_check(out, &e.st)) {
+	case OUTPUT_IS_INPUT:
+		return settle(r, STATUS_ERROR, "%s: the output would "
+		    "overwrite the input", out);
+	case OUTPUT_FRESH:
+		if (!q->cfg->force)
+			return settle(r, STATUS_SKIPPED, "%s", "");
+		break;
+	case OUTPUT_ABSENT:
+	case OUTPUT_STALE:
+		break;
+	}
+	if (make_dir(q, out) != 0)
+		return settle(r, STATUS_ERROR, "cannot create folder for %s: "
+		    "%s", out, strerror(errno));
+	return JOBQ_JOB;
+}
+
+void
+jobq_retry(struct jobq *q, struct job *job)
+{
+	g_queue_push_tail(&q->retry, job);
+}
+
+void
+jobq_done(struct jobq *q, struct job *job)
+{
+	(void)q;
+	if (job == NULL)
+		return;
+	g_free(job->in);
+	g_free(job->out);
+	g_free(job);
+}
+
+void
+jobq_free(struct jobq *q)
+{
+	if (q == NULL)
+		return;
+	while (!g_queue_is_empty(&q->retry))
+		jobq_done(q, g_queue_pop_head(&q->retry));
+	g_hash_table_unref(q->claimed);
+	g_free(q->made_dir);
+	g_free(q);
+}

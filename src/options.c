@@ -1,0 +1,238 @@
+/*
+ * options: GOption table, value checks and defaults (see options.h).
+ */
+#include "options.h"
+
+#include <errno.h>  /* errno, ERANGE */
+#include <limits.h> /* INT_MAX */
+#include <math.h>   /* isfinite */
+#include <stdlib.h> /* strtol */
+#include <string.h> /* strcmp, strchr */
+#include <unistd.h> /* sysconf */
+
+#include <glib.h> /* GOptionContext, g_ascii_strtod, g_strdup */
+
+#define MAX_BOX 100000
+#define MAX_JOBS 1024
+
+int
+options_parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+options_parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
+		return -1;
+	errno = 0;
+	v = g_ascii_strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+options_parse_size(const char *s, int *w, int *h)
+{
+	const char *x;
+	char *first;
+	int a, b, rc;
+
+	if (s == NULL)
+		return -1;
+	x = strchr(s, 'x');
+	if (x == NULL)
+		x = strchr(s, 'X');
+	if (x == NULL) {
+		if (options_parse_int(s, 1, MAX_BOX, &a) != 0)
+			return -1;
+		*w = *h = a;
+		return 0;
+	}
+	first = g_strndup(s, (gsize)(x - s));
+	rc = options_parse_int(first, 1, MAX_BOX, &a);
+	g_free(first);
+	if (rc != 0 || options_parse_int(x + 1, 1, MAX_BOX, &b) != 0)
+		return -1;
+	*w = a;
+	*h = b;
+	return 0;
+}
+
+static int
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
+}
+
+/* Values GOption hands back as strings; checked and converted below. */
+struct raw {
+	char *jobs, *size, *blur, *quality;
+};
+
+int
+options_parse(int argc, char **argv, struct opts *o, char **msg)
+{
+	struct raw r = {0};
+	char *outdir = NULL, *format = NULL, *files_from = NULL;
+	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
+	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
+	gboolean null_sep = FALSE;
+	GOptionEntry entries[] = {
+		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
+		 "worker processes (default: online CPUs)", "N"},
+		{"size", 's', 0, G_OPTION_ARG_STRING, &r.size,
+		 "fit thumbnails in this box (default 50x50)", "WxH|N"},
+		{"blur", 'b', 0, G_OPTION_ARG_STRING, &r.blur,
+		 "Gaussian blur sigma in source pixels, 0 = none (default 2)",
+		 "SIGMA"},
+		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &outdir,
+		 "output folder (default thumbs)", "DIR"},
+		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		 "output format: jpg, png, webp, tif, gif, heic, ... (default: "
+		 "the input's)", "FMT"},
+		{"quality", 'Q', 0, G_OPTION_ARG_STRING, &r.quality,
+		 "quality of lossy formats, 1-100", "N"},
+		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
+		 "blur at full resolution, then resize (slow, literal)", NULL},
+		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
+		 "redo thumbnails that are up to date", NULL},
+		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
+		 "print one JSON object per file and a summary on stdout", NULL},
+		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+		 "print only errors and the summary", NULL},
+		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
+		 "one process, no workers: the timing baseline", NULL},
+		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
+		 "follow symbolic links to folders", NULL},
+		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
+		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
+		 NULL},
+		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
+		 "read paths from FILE, one per line (- = standard input)",
+		 "FILE"},
+		{"null", '0', 0, G_OPTION_ARG_NONE, &null_sep,
+		 "paths in lists are NUL-separated (find -print0)", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	GOptionContext *ctx;
+	GError *err = NULL;
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	ctx = g_option_context_new("PATH... - thumbnail images in parallel");
+	g_option_context_set_summary(ctx,
+	    "Blur, resize and save a thumbnail of every image under each PATH\n"
+	    "(files, folders searched recursively, or - for a list on standard\n"
+	    "input) into the output folder, with a pool of worker processes.");
+	g_option_context_set_description(ctx,
+	    "Exit status: 0 all done or up to date, 1 some file failed,\n"
+	    "2 usage error or the run could not start.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		*msg = g_strdup(err->message);
+		goto out;
+	}
+
+	o->jobs = online_cpus();
+	o->thumb.width = o->thumb.height = 50;
+	o->thumb.blur = 2.0;
+	if (r.jobs && options_parse_int(r.jobs, 1, MAX_JOBS, &o->jobs) != 0) {
+		*msg = g_strdup_printf("invalid --jobs '%s' (expected 1-%d)",
+		    r.jobs, MAX_JOBS);
+		goto out;
+	}
+	if (r.size && options_parse_size(r.size, &o->thumb.width,
+	    &o->thumb.height) != 0) {
+		*msg = g_strdup_printf("invalid --size '%s' (expected WxH or N, "
+		    "1-%d)", r.size, MAX_BOX);
+		goto out;
+	}
+	if (r.blur && options_parse_double(r.blur, 0, 1000,
+	    &o->thumb.blur) != 0) {
+		*msg = g_strdup_printf("invalid --blur '%s' (expected a sigma "
+		    "of 0-1000)", r.blur);
+		goto out;
+	}
+	if (r.quality && options_parse_int(r.quality, 1, 100,
+	    &o->thumb.quality) != 0) {
+		*msg = g_strdup_printf("invalid --quality '%s' (expected 1-100)",
+		    r.quality);
+		goto out;
+	}
+	if (format != NULL && (*format == '\0' || strchr(format, '/') ||
+	    strchr(format, '.'))) {
+		*msg = g_strdup_printf("invalid --format '%s' (expected a "
+		    "suffix such as jpg or webp)", format);
+		goto out;
+	}
+	if (outdir != NULL && *outdir == '\0') {
+		*msg = g_strdup("invalid --output '' (expected a folder)");
+		goto out;
+	}
+	if (argc < 2 && files_from == NULL) {
+		*msg = g_strdup("no PATH given");
+		goto out;
+	}
+
+	o->thumb.exact = exact;
+	o->outdir = outdir ? outdir : g_strdup("thumbs");
+	outdir = NULL;
+	o->format = format;
+	format = NULL;
+	o->files_from = files_from;
+	files_from = NULL;
+	o->null_sep = null_sep;
+	o->force = force;
+	o->json = json;
+	o->quiet = quiet;
+	o->sequential = sequential;
+	o->follow = follow;
+	o->allow_untrusted = untrusted;
+	o->npaths = argc - 1;
+	o->paths = g_new0(char *, argc);
+	for (int i = 1; i < argc; i++)
+		o->paths[i - 1] = g_strdup(argv[i]);
+	rc = 0;
+out:
+	if (rc != 0)
+		options_free(o);
+	g_free(r.jobs);
+	g_free(r.size);
+	g_free(r.blur);
+	g_free(r.quality);
+	g_free(outdir);
+	g_free(format);
+	g_free(files_from);
+	g_clear_error(&err);
+	g_option_context_free(ctx);
+	return rc;
+}
+
+void
+options_free(struct opts *o)
+{
+	g_free((char *)o->outdir);
+	g_free((char *)o->format);
+	g_free((char *)o->files_from);
+	g_strfreev(o->paths);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,59 @@
+/*
+ * options: the command line, parsed once into one struct opts.
+ *
+ * Nothing else in pthumb reads argv. The struct is filled by options_parse()
+ * and read-only afterwards; every module that needs a setting takes a
+ * const pointer to it (or to the part that concerns it).
+ */
+#ifndef PTHUMB_OPTIONS_H
+#define PTHUMB_OPTIONS_H
+
+#include <stdbool.h>
+
+/* What the thumbnail pipeline needs to know; inherited by workers at fork. */
+struct thumb_opts {
+	int width;        /* box, pixels */
+	int height;
+	double blur;      /* Gaussian sigma in source pixels; 0 = none */
+	bool exact;       /* literal pipeline: full decode, blur, resize */
+	int quality;      /* lossy savers' Q; 0 = the saver's default */
+};
+
+struct opts {
+	struct thumb_opts thumb;
+	int jobs;               /* worker processes */
+	const char *outdir;     /* output folder */
+	const char *format;     /* output suffix without dot, or NULL = input's */
+	const char *files_from; /* list of paths, "-" = stdin, or NULL */
+	bool null_sep;          /* list is NUL-separated */
+	bool force;             /* redo up-to-date thumbnails */
+	bool json;              /* JSON lines on stdout */
+	bool quiet;             /* errors and summary only */
+	bool sequential;        /* no fork: the timing baseline */
+	bool follow;            /* follow symlinked folders */
+	bool allow_untrusted;   /* unblock loaders marked untrusted */
+	char **paths;           /* PATH arguments, NULL-terminated */
+	int npaths;
+};
+
+/*
+ * Parse argv into *o (argv is modified: options are removed). Returns 0, or
+ * -1 with a one-line message (no program name, no newline) in *msg, which
+ * the caller frees with g_free().
+ */
+int options_parse(int argc, char **argv, struct opts *o, char **msg);
+
+/* Release what options_parse() allocated. */
+void options_free(struct opts *o);
+
+/*
+ * Parse a box "WxH" or "N" (N x N); 1 <= W, H <= 100000.
+ * Returns 0 and sets *w, *h, or -1 leaving them alone.
+ */
+int options_parse_size(const char *s, int *w, int *h);
+
+/* Parse a decimal number in [lo, hi] (no locale, no trailing junk). */
+int options_parse_double(const char *s, double lo, double hi, double *out);
+int options_parse_int(const char *s, int lo, int hi, int *out);
+
+#endif

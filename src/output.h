@@ -1,0 +1,57 @@
+/*
+ * output: where a thumbnail goes and how it gets there atomically.
+ *
+ * Naming (parent): OUT/<rel>, with the suffix replaced by --format, or
+ * ".png" appended when libvips cannot write the input's format.
+ *
+ * Saving (worker): the thumbnail is written to a temporary file in the
+ * destination folder, named from the final name and the worker's pid
+ * (".NAME.pthumb-PID.tmp") so the parent can remove what a dead worker
+ * left, created with mode 0666 & ~umask, and renamed over the final name
+ * only when complete. A thumbnail is either complete or absent.
+ */
+#ifndef PTHUMB_OUTPUT_H
+#define PTHUMB_OUTPUT_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Can libvips write files with this suffix (".jpg") to a target? */
+bool output_can_save(const char *suffix);
+
+/*
+ * The final path for rel under outdir, converted to `format` (a suffix
+ * without the dot) when not NULL. Returns a new string.
+ */
+char *output_path(const char *outdir, const char *rel, const char *format);
+
+/* The suffix of a path's base name including the dot, or "" if none. */
+const char *output_suffix(const char *path);
+
+/* The temporary name a worker with this pid uses for `final`. New string. */
+char *output_tmp_path(const char *final, pid_t pid);
+
+/* Create the folder that will hold `final`, and its parents. 0 or -1. */
+int output_mkdirs(const char *final);
+
+enum output_state {
+	OUTPUT_ABSENT,   /* no thumbnail yet */
+	OUTPUT_STALE,    /* a thumbnail older than its source */
+	OUTPUT_FRESH,    /* a thumbnail newer than its source */
+	OUTPUT_IS_INPUT, /* `final` is the source file itself */
+};
+
+/* What is at `final` now, for the source described by src (one stat). */
+enum output_state output_check(const char *final, const struct stat *src);
+
+/*
+ * Create the temporary file (replacing a stale one left by an earlier
+ * process with the same pid). Returns an fd, or -1 with errno set.
+ */
+int output_create_tmp(const char *tmp);
+
+/* Rename the complete temporary file into place. 0, or -1 with errno. */
+int output_commit(const char *tmp, const char *final);
+
+#endif

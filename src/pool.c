@@ -1,0 +1,461 @@
+/*
+ * pool: the prefork worker pool (see pool.h for the contract).
+ *
+ * Design
+ * ------
+ * The parent forks N workers at start and keeps them for the whole run.
+ * Each worker has its own SOCK_STREAM socketpair to the parent; nothing is
+ * shared between workers, so a worker that dies can only lose the one file
+ * it held. libvips never runs in the parent: a process that has run a
+ * libvips operation has threads, and a child forked from it can hang. Each
+ * worker initialises libvips itself after fork (worker_init), tells the
+ * parent READY, and then loops: read a JOB, work() on it, write a RESULT.
+ *
+ * Work is handed out one file at a time, to whichever worker is idle, so a
+ * huge photo on one worker does not hold back the small ones behind it;
+ * the scanner is only asked for the next file when a worker needs one, so
+ * the first thumbnails are made while a large tree is still being walked.
+ *
+ * The parent sleeps in ppoll() on every worker's socket, with SIGINT,
+ * SIGTERM and SIGPIPE unblocked only during that sleep (signals.h): the
+ * handlers set a flag and the loop acts on it. A worker's socket reaching
+ * end of file means the worker is gone: the parent reaps it (waitpid),
+ * removes the temporary file it may have left (its name is predictable,
+ * output.h), gives its file to a fresh worker once, and settles the file as
+ * an error naming the signal if that worker dies too. Workers that die
+ * before they are ready, more than 2N in a row with no file finishing,
+ * mean the pool cannot work (POOL_BROKEN) rather than a reason to fork
+ * forever.
+ *
+ * When there is no more work the parent shuts down each idle worker's
+ * sending side; the worker reads end of file, exits, and is reaped like
+ * any other. On a signal the parent sends SIGTERM to every worker, then
+ * SIGKILL to those still alive after a grace period, reaps them all and
+ * removes their temporary files.
+ *
+ * Messages are checked (proto.h) and must come from the pid the slot
+ * holds and carry the id of the job it was given; anything else kills the
+ * worker as if it had crashed.
+ */
+#include "pool.h"
+
+#include <errno.h>      /* errno, EINTR */
+#include <poll.h>       /* ppoll, struct pollfd */
+#include <signal.h>     /* kill, SIGKILL, SIGTERM */
+#include <stdbool.h>
+#include <stdio.h>      /* fflush, snprintf, fprintf */
+#include <string.h>     /* memmove, strerror, strsignal */
+#include <sys/prctl.h>  /* prctl, PR_SET_PDEATHSIG */
+#include <sys/socket.h> /* socketpair, shutdown */
+#include <sys/wait.h>   /* waitpid, W* */
+#include <time.h>       /* nanosleep */
+#include <unistd.h>     /* fork, close, read, getpid, getppid, _exit */
+
+#include <glib.h> /* g_new0, g_free, g_malloc */
+
+#include "output.h"  /* output_tmp_path */
+#include "proto.h"   /* proto_* */
+#include "signals.h" /* signals_caught, signals_sleep_mask */
+#include "xio.h"     /* write_full, now_ns */
+
+/* How long stopped workers get to exit before SIGKILL. */
+#define STOP_GRACE_NS (300 * 1000 * 1000LL)
+
+enum slot_state {
+	SLOT_EMPTY,    /* no process */
+	SLOT_STARTING, /* forked, not yet READY */
+	SLOT_IDLE,     /* READY, waiting for a job */
+	SLOT_BUSY,     /* holds job */
+	SLOT_CLOSING,  /* told there is no more work */
+};
+
+struct slot {
+	enum slot_state state;
+	pid_t pid;
+	int fd;          /* the parent's end of the socketpair */
+	struct job *job; /* SLOT_BUSY: the job it holds */
+	size_t have;     /* bytes of a message received so far */
+	unsigned char buf[PROTO_MSG_MAX];
+};
+
+struct pool {
+	const struct pool_ops *ops;
+	struct slot *slots;
+	int n;
+	int live;           /* slots with a process */
+	bool no_more;       /* next() said there is no more work */
+	int startup_deaths; /* workers dead before READY, in a row */
+	pid_t parent;
+	unsigned char out[PROTO_MSG_MAX];
+};
+
+static void
+worker_main(struct pool *p, int self, int fd) G_GNUC_NORETURN;
+
+/* The child side: initialise, say READY, then one job at a time. */
+static void
+worker_main(struct pool *p, int self, int fd)
+{
+	const struct pool_ops *ops = p->ops;
+	unsigned char *in = g_malloc(PROTO_MSG_MAX);
+	unsigned char *out = g_malloc(PROTO_MSG_MAX);
+	const char *why;
+	void *state = NULL;
+	struct msg m;
+	struct result r;
+	int len;
+
+	/* Die with the parent, even if it is killed outright. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
+		_exit(1);
+	signals_reset_child();
+	for (int i = 0; i < p->n; i++)
+		if (i != self && p->slots[i].fd >= 0)
+			close(p->slots[i].fd);
+	if (ops->worker_init != NULL && (state = ops->worker_init(ops->data))
+	    == NULL)
+		_exit(3);
+	len = proto_encode_ready(out, getpid());
+	if (write_full(fd, out, (size_t)len) != 0)
+		_exit(1);
+	for (;;) {
+		int rc = proto_recv(fd, in, &m, &why);
+		char *tmp;
+
+		if (rc == 0)
+			_exit(0);
+		if (rc < 0 || m.hdr.type != MSG_JOB)
+			_exit(4);
+		tmp = output_tmp_path(m.out, getpid());
+		ops->work(state, m.in, m.out, tmp, &r);
+		g_free(tmp);
+		len = proto_encode_result(out, m.hdr.job_id, getpid(), &r);
+		if (write_full(fd, out, (size_t)len) != 0)
+			_exit(1);
+	}
+}
+
+static int
+spawn(struct pool *p, int i)
+{
+	struct slot *s = &p->slots[i];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		fprintf(stderr, "pthumb: socketpair() failed while starting a "
+		    "worker: %s\n", strerror(errno));
+		return -1;
+	}
+	/* The child leaves with _exit(), but flush anyway so nothing
+	   buffered can ever be written twice. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pthumb: fork() failed while starting a worker: "
+		    "%s\n", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		worker_main(p, i, sv[1]);
+		/* NOTREACHED */
+	}
+	close(sv[1]);
+	s->state = SLOT_STARTING;
+	s->pid = pid;
+	s->fd = sv[0];
+	s->job = NULL;
+	s->have = 0;
+	p->live++;
+	return 0;
+}
+
+/* How a worker ended, for messages. */
+static void
+describe_exit(int status, const char *why, char *buf, size_t size)
+{
+	if (why != NULL)
+		snprintf(buf, size, "worker broke the protocol (%s)", why);
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "worker killed by SIG%s",
+		    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(
+		    WTERMSIG(status)) : "?");
+	else
+		snprintf(buf, size, "worker exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+static int
+wait_child(pid_t pid, int options)
+{
+	int status = 0;
+	pid_t rc;
+
+	do
+		rc = waitpid(pid, &status, options);
+	while (rc < 0 && errno == EINTR);
+	return rc == pid ? status : -1;
+}
+
+/* Forget a worker's file: remove its temporary file if it left one. */
+static void
+drop_tmp(const struct slot *s)
+{
+	char *tmp;
+
+	if (s->job == NULL || s->job->out == NULL)
+		return;
+	tmp = output_tmp_path(s->job->out, s->pid);
+	unlink(tmp);
+	g_free(tmp);
+}
+
+/* The worker in slot i is gone (or must go): reap it, save its job. */
+static void
+reap(struct pool *p, int i, const char *why)
+{
+	const struct pool_ops *ops = p->ops;
+	struct slot *s = &p->slots[i];
+	char what[128];
+	int status;
+
+	if (why != NULL)
+		kill(s->pid, SIGKILL);
+	close(s->fd);
+	s->fd = -1;
+	status = wait_child(s->pid, 0);
+	p->live--;
+	describe_exit(status, why, what, sizeof(what));
+	if (s->state == SLOT_STARTING)
+		p->startup_deaths++;
+	if (s->job != NULL) {
+		struct job *job = s->job;
+
+		drop_tmp(s);
+		if (++job->attempts < 2) {
+			if (ops->note != NULL) {
+				char msg[192];
+
+				snprintf(msg, sizeof(msg), "%s (pid %ld); "
+				    "trying again in a fresh worker", what,
+				    (long)s->pid);
+				ops->note(ops->data, job, msg);
+			}
+			ops->retry(ops->data, job);
+			p->no_more = false;
+		} else {
+			struct result r = {.status = STATUS_ERROR};
+
+			snprintf(r.error, sizeof(r.error), "%s (pid %ld), "
+			    "twice", what, (long)s->pid);
+			ops->done(ops->data, job, &r);
+		}
+	}
+	s->state = SLOT_EMPTY;
+	s->job = NULL;
+	s->have = 0;
+	if (!p->no_more && p->startup_deaths <= 2 * p->n &&
+	    !signals_caught())
+		spawn(p, i);
+}
+
+/* Act on one decoded message; false if it makes no sense here. */
+static bool
+accept_msg(struct pool *p, struct slot *s, const struct msg *m)
+{
+	if (m->hdr.pid != s->pid)
+		return false;
+	if (m->hdr.type == MSG_READY && s->state == SLOT_STARTING) {
+		s->state = SLOT_IDLE;
+		return true;
+	}
+	if (m->hdr.type == MSG_RESULT && s->state == SLOT_BUSY &&
+	    m->hdr.job_id == s->job->id) {
+		struct job *job = s->job;
+
+		s->job = NULL;
+		s->state = SLOT_IDLE;
+		p->startup_deaths = 0;
+		p->ops->done(p->ops->data, job, &m->result);
+		return true;
+	}
+	return false;
+}
+
+static void
+receive(struct pool *p, int i)
+{
+	struct slot *s = &p->slots[i];
+	const char *why = NULL;
+	struct msg m;
+	size_t used;
+	ssize_t n;
+	int rc;
+
+	n = read(s->fd, s->buf + s->have, sizeof(s->buf) - s->have);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		reap(p, i, NULL);
+		return;
+	}
+	s->have += (size_t)n;
+	while ((rc = proto_decode(s->buf, s->have, &m, &used, &why)) == 1) {
+		if (!accept_msg(p, s, &m)) {
+			why = "unexpected message";
+			rc = -1;
+			break;
+		}
+		memmove(s->buf, s->buf + used, s->have - used);
+		s->have -= used;
+	}
+	if (rc < 0)
+		reap(p, i, why);
+}
+
+/* Give every idle worker a job, or tell it there are no more. */
+static void
+dispatch(struct pool *p)
+{
+	const struct pool_ops *ops = p->ops;
+
+	for (int i = 0; i < p->n; i++) {
+		struct slot *s = &p->slots[i];
+		struct job *job = NULL;
+		int len;
+
+		if (s->state != SLOT_IDLE)
+			continue;
+		if (!p->no_more && (job = ops->next(ops->data)) == NULL)
+			p->no_more = true;
+		if (job == NULL) {
+			shutdown(s->fd, SHUT_WR);
+			s->state = SLOT_CLOSING;
+			continue;
+		}
+		s->job = job;
+		s->state = SLOT_BUSY;
+		len = proto_encode_job(p->out, job->id, job->in, job->out);
+		if (len < 0) {
+			struct result r = {.status = STATUS_ERROR};
+
+			snprintf(r.error, sizeof(r.error), "path too long");
+			s->job = NULL;
+			s->state = SLOT_IDLE;
+			ops->done(ops->data, job, &r);
+			i--; /* the same worker is still idle */
+			continue;
+		}
+		/* A failed write means the worker died: its end of file is
+		   next, and reap() gives the job another chance. */
+		if (write_full(s->fd, p->out, (size_t)len) != 0)
+			continue;
+	}
+}
+
+/* Stop every worker now: SIGTERM, a grace period, SIGKILL; reap all. */
+static void
+stop_all(struct pool *p)
+{
+	long long deadline = now_ns() + STOP_GRACE_NS;
+	const struct timespec tick = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < p->n; i++)
+		if (p->slots[i].state != SLOT_EMPTY)
+			kill(p->slots[i].pid, SIGTERM);
+	for (int i = 0; i < p->n; i++) {
+		struct slot *s = &p->slots[i];
+
+		if (s->state == SLOT_EMPTY)
+			continue;
+		for (;;) {
+			pid_t rc = waitpid(s->pid, NULL, WNOHANG);
+
+			if (rc == s->pid || (rc < 0 && errno != EINTR))
+				break;
+			if (now_ns() > deadline) {
+				kill(s->pid, SIGKILL);
+				wait_child(s->pid, 0);
+				break;
+			}
+			nanosleep(&tick, NULL);
+		}
+		close(s->fd);
+		drop_tmp(s);
+		if (s->job != NULL)
+			p->ops->retry(p->ops->data, s->job);
+		s->job = NULL;
+		s->state = SLOT_EMPTY;
+		p->live--;
+	}
+}
+
+enum pool_outcome
+pool_run(const struct pool_ops *ops)
+{
+	struct pool *p = g_new0(struct pool, 1);
+	struct pollfd *fds;
+	int *index;
+	enum pool_outcome outcome = POOL_DONE;
+
+	p->ops = ops;
+	p->n = ops->workers > 0 ? ops->workers : 1;
+	p->parent = getpid();
+	p->slots = g_new0(struct slot, p->n);
+	fds = g_new0(struct pollfd, p->n);
+	index = g_new0(int, p->n);
+	for (int i = 0; i < p->n; i++)
+		p->slots[i].fd = -1;
+	for (int i = 0; i < p->n; i++)
+		if (spawn(p, i) != 0)
+			break;
+	if (p->live == 0)
+		outcome = POOL_CANNOT_START;
+
+	while (p->live > 0) {
+		int nfds = 0;
+
+		if (signals_caught()) {
+			outcome = POOL_INTERRUPTED;
+			break;
+		}
+		if (p->startup_deaths > 2 * p->n) {
+			outcome = POOL_BROKEN;
+			break;
+		}
+		dispatch(p);
+		for (int i = 0; i < p->n; i++) {
+			if (p->slots[i].state == SLOT_EMPTY)
+				continue;
+			fds[nfds].fd = p->slots[i].fd;
+			fds[nfds].events = POLLIN;
+			fds[nfds].revents = 0;
+			index[nfds++] = i;
+		}
+		if (nfds == 0)
+			break;
+		if (ppoll(fds, (nfds_t)nfds, NULL, signals_sleep_mask()) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "pthumb: ppoll() failed: %s\n",
+			    strerror(errno));
+			outcome = POOL_INTERRUPTED;
+			break;
+		}
+		for (int k = 0; k < nfds; k++)
+			if (fds[k].revents != 0)
+				receive(p, index[k]);
+	}
+	if (outcome == POOL_DONE && p->startup_deaths > 2 * p->n)
+		outcome = POOL_BROKEN;
+	stop_all(p);
+	g_free(index);
+	g_free(fds);
+	g_free(p->slots);
+	g_free(p);
+	return outcome;
+}

@@ -1,0 +1,59 @@
+/*
+ * pool: a fixed set of forked worker processes and the parent's loop that
+ * feeds them one file at a time.
+ *
+ * The caller fills a struct pool_ops (zero is a valid value for every
+ * optional member) and calls pool_run() once. The pool never knows what a
+ * job means: the parent side asks next() for work and gives each outcome to
+ * done(); the worker side runs worker_init() once after fork and work()
+ * per file. So the tests can drive the pool with stub workers and no
+ * libvips at all.
+ */
+#ifndef PTHUMB_POOL_H
+#define PTHUMB_POOL_H
+
+#include <sys/types.h>
+
+#include "jobq.h"   /* struct job */
+#include "result.h" /* struct result */
+
+struct pool_ops {
+	int workers;
+
+	/* Parent side. */
+	/* The next job, or NULL when there is no more work. */
+	struct job *(*next)(void *data);
+	/* A job's outcome; the job is the callee's again. */
+	void (*done)(void *data, struct job *job, const struct result *r);
+	/* A worker died holding job: hand it out again before new work. */
+	void (*retry)(void *data, struct job *job);
+	/* Something to tell the user about a job that is not its outcome
+	   (optional). */
+	void (*note)(void *data, const struct job *job, const char *msg);
+
+	/* Worker side, in the child after fork. */
+	/* Per-worker state, or NULL if the worker cannot work. */
+	void *(*worker_init)(void *data);
+	/* Do one job; the temporary file name is the pool's (output.h). */
+	void (*work)(void *state, const char *in, const char *out,
+	    const char *tmp, struct result *r);
+
+	void *data;
+};
+
+enum pool_outcome {
+	POOL_DONE,        /* every job was handed out and settled */
+	POOL_INTERRUPTED, /* a signal stopped the run (signals_caught()) */
+	POOL_CANNOT_START,/* no worker could be started */
+	POOL_BROKEN,      /* workers keep dying before they are ready */
+};
+
+/*
+ * Run jobs until there are none left or a signal stops the run. Every
+ * child is reaped and every temporary file of an unfinished job removed
+ * before it returns. A job whose worker dies is retried once in a fresh
+ * worker, then settled as an error naming the signal or exit status.
+ */
+enum pool_outcome pool_run(const struct pool_ops *ops);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * report: per-file lines, JSON lines and the summary (see report.h).
+ */
+#include "report.h"
+
+#include <stdarg.h> /* va_list */
+#include <stdio.h>  /* fputs, fflush, stdout, stderr */
+
+struct report {
+	bool json, quiet;
+	unsigned count[STATUS_LAST];
+	GString *line; /* reused for every line */
+};
+
+struct report *
+report_new(bool json, bool quiet)
+{
+	struct report *rp = g_new0(struct report, 1);
+
+	rp->json = json;
+	rp->quiet = quiet;
+	rp->line = g_string_sized_new(256);
+	return rp;
+}
+
+void
+report_free(struct report *rp)
+{
+	if (rp == NULL)
+		return;
+	g_string_free(rp->line, TRUE);
+	g_free(rp);
+}
+
+void
+report_json_string(GString *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	g_string_append_c(out, '"');
+	while (*p != '\0') {
+		gunichar c;
+
+		if (*p == '"' || *p == '\\') {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, (char)*p++);
+		} else if (*p == '\n') {
+			g_string_append(out, "\\n");
+			p++;
+		} else if (*p == '\t') {
+			g_string_append(out, "\\t");
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			g_string_append_printf(out, "\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			g_string_append_c(out, (char)*p++);
+		} else if ((c = g_utf8_get_char_validated((const char *)p, -1))
+		    < (gunichar)-2) {
+			const char *next = g_utf8_next_char(p);
+
+			g_string_append_len(out, (const char *)p,
+			    next - (const char *)p);
+			p = (const unsigned char *)next;
+		} else {
+			g_string_append_printf(out, "\\udc%02x", *p++);
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
+/* A file name for a terminal: control characters shown as escapes. */
+static void
+append_name(GString *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			g_string_append(out, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			g_string_append_printf(out, "\\x%02x", *p);
+		else
+			g_string_append_c(out, (char)*p);
+	}
+}
+
+static void
+json_text_or_null(GString *out, const char *s)
+{
+	if (*s == '\0')
+		g_string_append(out, "null");
+	else
+		report_json_string(out, s);
+}
+
+static void
+write_json(struct report *rp, const struct job *job, const struct result *r)
+{
+	GString *l = rp->line;
+
+	g_string_assign(l, "{\"type\": \"file\", \"input\": ");
+	report_json_string(l, job->in);
+	g_string_append(l, ", \"output\": ");
+	if (job->out != NULL)
+		report_json_string(l, job->out);
+	else
+		g_string_append(l, "null");
+	g_string_append_printf(l, ", \"status\": \"%s\", \"error\": ",
+	    status_name(r->status));
+	json_text_or_null(l, r->error);
+	g_string_append(l, ", \"warnings\": ");
+	json_text_or_null(l, r->warnings);
+	g_string_append_printf(l, ", \"width\": %d, \"height\": %d, "
+	    "\"out_width\": %d, \"out_height\": %d, \"ms\": %.3f, "
+	    "\"worker\": ", r->width, r->height, r->out_width, r->out_height,
+	    r->usec / 1000.0);
+	if (r->worker > 0)
+		g_string_append_printf(l, "%ld}\n", (long)r->worker);
+	else
+		g_string_append(l, "null}\n");
+	fputs(l->str, stdout);
+}
+
+static void
+write_human(struct report *rp, const struct job *job, const struct result *r)
+{
+	GString *l = rp->line;
+
+	g_string_assign(l, "pthumb: ");
+	append_name(l, job->in);
+	switch (r->status) {
+	case STATUS_ERROR:
+	case STATUS_TIMEOUT:
+		g_string_append_printf(l, ": %s%s\n",
+		    r->status == STATUS_TIMEOUT ? "timeout: " : "", r->error);
+		fputs(l->str, stderr);
+		return;
+	case STATUS_WARNING:
+		g_string_append_printf(l, ": damaged: %s\n", r->warnings);
+		fputs(l->str, stderr);
+		break;
+	case STATUS_OK:
+	case STATUS_SKIPPED:
+	case STATUS_LAST:
+		break;
+	}
+	if (rp->quiet)
+		return;
+	g_string_truncate(l, 0);
+	append_name(l, job->in);
+	g_string_append(l, " -> ");
+	append_name(l, job->out);
+	if (r->status == STATUS_SKIPPED)
+		g_string_append(l, "  up to date\n");
+	else
+		g_string_append_printf(l, "  %dx%d -> %dx%d  %.1f ms\n",
+		    r->width, r->height, r->out_width, r->out_height,
+		    r->usec / 1000.0);
+	fputs(l->str, stdout);
+}
+
+void
+report_file(struct report *rp, const struct job *job, const struct result *r)
+{
+	rp->count[r->status < STATUS_LAST ? r->status : STATUS_ERROR]++;
+	if (rp->json)
+		write_json(rp, job, r);
+	else
+		write_human(rp, job, r);
+}
+
+void
+report_note(struct report *rp, const char *path, const char *fmt, ...)
+{
+	GString *l = rp->line;
+	va_list ap;
+
+	g_string_assign(l, "pthumb: ");
+	append_name(l, path);
+	g_string_append(l, ": ");
+	va_start(ap, fmt);
+	g_string_append_vprintf(l, fmt, ap);
+	va_end(ap);
+	g_string_append_c(l, '\n');
+	fputs(l->str, stderr);
+}
+
+void
+report_summary(struct report *rp, double seconds, int workers)
+{
+	unsigned done = rp->count[STATUS_OK] + rp->count[STATUS_WARNING];
+	unsigned failed = rp->count[STATUS_ERROR] + rp->count[STATUS_TIMEOUT];
+	double rate = seconds > 0 ? done / seconds : 0;
+
+	if (rp->json)
+		printf("{\"type\": \"summary\", \"files\": %u, \"done\": %u, "
+		    "\"ok\": %u, \"warning\": %u, \"failed\": %u, "
+		    "\"error\": %u, \"timeout\": %u, \"skipped\": %u, "
+		    "\"seconds\": %.3f, \"images_per_second\": %.1f, "
+		    "\"workers\": %d}\n", done + failed +
+		    rp->count[STATUS_SKIPPED], done, rp->count[STATUS_OK],
+		    rp->count[STATUS_WARNING], failed, rp->count[STATUS_ERROR],
+		    rp->count[STATUS_TIMEOUT], rp->count[STATUS_SKIPPED],
+		    seconds, rate, workers);
+	else
+		printf("pthumb: %u done, %u failed, %u skipped in %.2f s "
+		    "(%.1f images/s, %d worker%s)\n", done, failed,
+		    rp->count[STATUS_SKIPPED], seconds, rate, workers,
+		    workers == 1 ? "" : "s");
+	fflush(stdout);
+}
+
+bool
+report_failed(const struct report *rp)
+{
+	return rp->count[STATUS_ERROR] + rp->count[STATUS_TIMEOUT] > 0;
+}

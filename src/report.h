@@ -1,0 +1,43 @@
+/*
+ * report: what the user sees. One line per file as it completes (stdout;
+ * errors and damage on stderr as "pthumb: FILE: cause"), or with --json one
+ * JSON object per line on stdout and nothing else there; then a summary.
+ */
+#ifndef PTHUMB_REPORT_H
+#define PTHUMB_REPORT_H
+
+#include <stdbool.h>
+
+#include <glib.h> /* GString */
+
+#include "jobq.h"   /* struct job */
+#include "result.h" /* struct result */
+
+struct report;
+
+struct report *report_new(bool json, bool quiet);
+
+/* One file's outcome; counts it for the summary. */
+void report_file(struct report *rp, const struct job *job,
+    const struct result *r);
+
+/* A notice about a file that is not its outcome (stderr, never in JSON). */
+void report_note(struct report *rp, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* The closing summary: counts, wall time, throughput, workers. */
+void report_summary(struct report *rp, double seconds, int workers);
+
+/* Did any file fail (error or timeout)? */
+bool report_failed(const struct report *rp);
+
+/*
+ * Append s to out as a JSON string (with quotes). Bytes that are not
+ * valid UTF-8 become \udcXX, the surrogate escape Python's os.fsdecode
+ * uses, so any file name round-trips.
+ */
+void report_json_string(GString *out, const char *s);
+
+void report_free(struct report *rp);
+
+#endif

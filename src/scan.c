@@ -1,0 +1,362 @@
+/*
+ * scan: a depth-first walk kept as an explicit stack of folders, so it can
+ * hand out one file at a time (see scan.h).
+ */
+#include "scan.h"
+
+#include <dirent.h> /* opendir, readdir, closedir */
+#include <errno.h>  /* errno, ELOOP, ENOENT */
+#include <fcntl.h>  /* AT_FDCWD, AT_SYMLINK_NOFOLLOW */
+#include <stdio.h>  /* FILE, fopen, getdelim */
+#include <stdlib.h> /* free */
+#include <string.h> /* strcmp, strrchr, memset */
+
+#include <glib.h> /* GPtrArray, g_ascii_strcasecmp, g_build_filename */
+
+/* A folder being walked: its entries, read whole and sorted. */
+struct frame {
+	char *path;
+	char *rel;
+	GPtrArray *names;
+	guint next;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct scan {
+	const struct scan_config *cfg;
+	int argi;
+	bool files_from_done;
+	FILE *list;
+	bool list_is_stdin;
+	char *line;
+	size_t linecap;
+	GPtrArray *stack; /* of struct frame *, innermost last */
+	bool have_skip;
+	dev_t skip_dev;
+	ino_t skip_ino;
+};
+
+/* Suffixes whose libvips loaders are trusted with untrusted input. */
+static const char *const trusted_suffixes[] = {
+	"jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif",
+	"avif", NULL,
+};
+
+/* Added by --allow-untrusted (loaders libvips marks untrusted). */
+static const char *const untrusted_suffixes[] = {
+	"jxl", "svg", "svgz", "pdf", "jp2", "j2k", "ppm", "pgm", "pbm", "pfm",
+	"exr", "fits", NULL,
+};
+
+static bool
+in_list(const char *const *list, const char *suffix)
+{
+	for (; *list != NULL; list++)
+		if (g_ascii_strcasecmp(*list, suffix) == 0)
+			return true;
+	return false;
+}
+
+bool
+scan_is_image(const char *name, bool allow_untrusted)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL || dot == name || strchr(dot, '/') != NULL)
+		return false;
+	dot++;
+	return in_list(trusted_suffixes, dot) ||
+	    (allow_untrusted && in_list(untrusted_suffixes, dot));
+}
+
+char *
+scan_list_rel(const char *path)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = path;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n > 0 && !(n == 1 && p[0] == '.') &&
+		    !(n == 2 && p[0] == '.' && p[1] == '.')) {
+			if (out->len > 0)
+				g_string_append_c(out, '/');
+			g_string_append_len(out, p, (gssize)n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+frame_free(gpointer data)
+{
+	struct frame *f = data;
+
+	g_free(f->path);
+	g_free(f->rel);
+	g_ptr_array_unref(f->names);
+	g_free(f);
+}
+
+/* Read a folder's visible entries, sorted. Returns 0 or an errno. */
+static int
+push_dir(struct scan *s, const char *path, const char *rel,
+    const struct stat *st)
+{
+	struct frame *f;
+	struct dirent *d;
+	DIR *dir;
+	int err;
+
+	dir = opendir(path);
+	if (dir == NULL)
+		return errno;
+	f = g_new0(struct frame, 1);
+	f->names = g_ptr_array_new_with_free_func(g_free);
+	for (;;) {
+		errno = 0;
+		d = readdir(dir);
+		if (d == NULL)
+			break;
+		if (d->d_name[0] != '.')
+			g_ptr_array_add(f->names, g_strdup(d->d_name));
+	}
+	err = errno;
+	closedir(dir);
+	if (err != 0) {
+		g_ptr_array_unref(f->names);
+		g_free(f);
+		return err;
+	}
+	g_ptr_array_sort(f->names, compare_names);
+	f->path = g_strdup(path);
+	f->rel = g_strdup(rel);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	g_ptr_array_add(s->stack, f);
+	return 0;
+}
+
+static bool
+on_stack(const struct scan *s, const struct stat *st)
+{
+	for (guint i = 0; i < s->stack->len; i++) {
+		const struct frame *f = g_ptr_array_index(s->stack, i);
+
+		if (f->dev == st->st_dev && f->ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
+static int
+error_entry(struct scan_entry *e, const char *path, int err, const char *why)
+{
+	e->path = g_strdup(path);
+	e->rel = NULL;
+	e->err = err;
+	e->why = why;
+	return 1;
+}
+
+/*
+ * A path named on the command line or in a list: followed if a symlink,
+ * always tried if a file. rel is the output name (transfer full) or NULL
+ * for "the file's base name, or the folder's root".
+ */
+static int
+take_named(struct scan *s, const char *path, char *rel, struct scan_entry *e)
+{
+	int err;
+
+	if (stat(path, &e->st) != 0) {
+		g_free(rel);
+		return error_entry(e, path, errno, "cannot read");
+	}
+	if (S_ISDIR(e->st.st_mode)) {
+		err = push_dir(s, path, rel ? rel : "", &e->st);
+		g_free(rel);
+		if (err != 0)
+			return error_entry(e, path, err, "cannot open folder");
+		return 0;
+	}
+	if (!S_ISREG(e->st.st_mode)) {
+		g_free(rel);
+		return error_entry(e, path, 0, "not a regular file");
+	}
+	e->path = g_strdup(path);
+	e->rel = rel ? rel : g_path_get_basename(path);
+	return 1;
+}
+
+/* The next entry of the innermost folder; 1 = *e filled, 0 = go on. */
+static int
+take_child(struct scan *s, struct frame *f, const char *name,
+    struct scan_entry *e)
+{
+	char *path = g_build_filename(f->path, name, NULL);
+	char *rel = *f->rel ? g_build_filename(f->rel, name, NULL)
+	    : g_strdup(name);
+	int rc = 0, err;
+
+	if (fstatat(AT_FDCWD, path, &e->st, AT_SYMLINK_NOFOLLOW) != 0) {
+		/* Vanished since the folder was read: nothing to report. */
+		if (errno != ENOENT)
+			rc = error_entry(e, path, errno, "cannot read");
+		goto out;
+	}
+	if (S_ISLNK(e->st.st_mode)) {
+		if (stat(path, &e->st) != 0)
+			goto out; /* dangling link */
+		if (S_ISDIR(e->st.st_mode) && !s->cfg->follow)
+			goto out;
+	}
+	if (S_ISDIR(e->st.st_mode)) {
+		if (s->have_skip && e->st.st_dev == s->skip_dev &&
+		    e->st.st_ino == s->skip_ino)
+			goto out;
+		if (on_stack(s, &e->st)) {
+			rc = error_entry(e, path, ELOOP, "folder loop");
+			goto out;
+		}
+		err = push_dir(s, path, rel, &e->st);
+		if (err != 0)
+			rc = error_entry(e, path, err, "cannot open folder");
+		goto out;
+	}
+	if (S_ISREG(e->st.st_mode) &&
+	    scan_is_image(name, s->cfg->allow_untrusted)) {
+		e->path = path;
+		e->rel = rel;
+		return 1;
+	}
+out:
+	g_free(path);
+	g_free(rel);
+	return rc;
+}
+
+struct scan *
+scan_new(const struct scan_config *cfg)
+{
+	struct scan *s = g_new0(struct scan, 1);
+	struct stat st;
+
+	s->cfg = cfg;
+	s->stack = g_ptr_array_new_with_free_func(frame_free);
+	if (cfg->skip_dir != NULL && stat(cfg->skip_dir, &st) == 0) {
+		s->have_skip = true;
+		s->skip_dev = st.st_dev;
+		s->skip_ino = st.st_ino;
+	}
+	return s;
+}
+
+static void
+close_list(struct scan *s)
+{
+	if (s->list != NULL && !s->list_is_stdin)
+		fclose(s->list);
+	s->list = NULL;
+}
+
+/* Open a path list; 0, or an error entry in *e (return 1). */
+static int
+open_list(struct scan *s, const char *name, struct scan_entry *e)
+{
+	s->list_is_stdin = strcmp(name, "-") == 0;
+	s->list = s->list_is_stdin ? stdin : fopen(name, "re");
+	if (s->list == NULL)
+		return error_entry(e, name, errno, "cannot open list");
+	return 0;
+}
+
+int
+scan_next(struct scan *s, struct scan_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	for (;;) {
+		if (s->stack->len > 0) {
+			struct frame *f = g_ptr_array_index(s->stack,
+			    s->stack->len - 1);
+
+			if (f->next < f->names->len) {
+				const char *name = g_ptr_array_index(f->names,
+				    f->next++);
+
+				if (take_child(s, f, name, e))
+					return 1;
+			} else {
+				g_ptr_array_remove_index(s->stack,
+				    s->stack->len - 1);
+			}
+			continue;
+		}
+		if (s->list != NULL) {
+			ssize_t n = getdelim(&s->line, &s->linecap,
+			    s->cfg->null_sep ? '\0' : '\n', s->list);
+
+			if (n < 0) {
+				close_list(s);
+				continue;
+			}
+			if (n > 0 && s->line[n - 1] == (s->cfg->null_sep ?
+			    '\0' : '\n'))
+				s->line[--n] = '\0';
+			if (n == 0)
+				continue;
+			if (take_named(s, s->line, scan_list_rel(s->line), e))
+				return 1;
+			continue;
+		}
+		if (s->cfg->paths != NULL && s->cfg->paths[s->argi] != NULL) {
+			const char *arg = s->cfg->paths[s->argi++];
+
+			if (strcmp(arg, "-") == 0) {
+				if (open_list(s, arg, e))
+					return 1;
+			} else if (take_named(s, arg, NULL, e)) {
+				return 1;
+			}
+			continue;
+		}
+		if (s->cfg->files_from != NULL && !s->files_from_done) {
+			s->files_from_done = true;
+			if (open_list(s, s->cfg->files_from, e))
+				return 1;
+			continue;
+		}
+		return 0;
+	}
+}
+
+void
+scan_entry_clear(struct scan_entry *e)
+{
+	g_free(e->path);
+	g_free(e->rel);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+scan_free(struct scan *s)
+{
+	if (s == NULL)
+		return;
+	close_list(s);
+	free(s->line);
+	g_ptr_array_unref(s->stack);
+	g_free(s);
+}

@@ -1,0 +1,62 @@
+/*
+ * scan: turn the PATH arguments (and path lists) into a stream of image
+ * files, one at a time, so the pool starts on the first files while a large
+ * tree is still being walked.
+ *
+ * Folders are walked depth first with each folder's entries read whole and
+ * sorted before descending (runs are repeatable, and readdir is never
+ * interleaved with changes we make). Hidden entries are skipped; symlinked
+ * folders are followed only with `follow`, and a folder already on the
+ * current path is reported as a loop. FIFOs, devices and sockets found in a
+ * folder are ignored silently. A file found in a folder is queued only when
+ * its suffix is in the image list; a file named explicitly is always tried.
+ */
+#ifndef PTHUMB_SCAN_H
+#define PTHUMB_SCAN_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+struct scan_config {
+	char **paths;           /* PATH arguments, NULL-terminated; "-" = list
+				   on standard input */
+	const char *files_from; /* a list file ("-" = stdin), or NULL */
+	bool null_sep;          /* lists are NUL-separated */
+	bool follow;            /* descend into symlinked folders */
+	bool allow_untrusted;   /* widen the suffix list */
+	const char *skip_dir;   /* a folder never to enter (the output), or
+				   NULL */
+};
+
+struct scan_entry {
+	char *path;      /* what to open (owned by the entry) */
+	char *rel;       /* name under the output folder (owned) */
+	struct stat st;  /* stat of path, symlinks followed */
+	int err;         /* nonzero: this entry reports an error: errno ... */
+	const char *why; /* ... and what failed, e.g. "cannot open folder" */
+};
+
+struct scan;
+
+/* Returns a scanner; the config's strings must outlive it. */
+struct scan *scan_new(const struct scan_config *cfg);
+
+/*
+ * Fill *e with the next file (or error report) and return 1; return 0 when
+ * everything has been walked. The caller owns e's strings: scan_entry_clear.
+ */
+int scan_next(struct scan *s, struct scan_entry *e);
+
+void scan_entry_clear(struct scan_entry *e);
+void scan_free(struct scan *s);
+
+/* Does a file name's suffix (case-insensitive) mark an image we queue? */
+bool scan_is_image(const char *name, bool allow_untrusted);
+
+/*
+ * Map a path read from a list to a safe relative name: leading '/', '.' and
+ * '..' components and repeated slashes dropped. Returns a new string.
+ */
+char *scan_list_rel(const char *path);
+
+#endif

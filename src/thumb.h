@@ -1,0 +1,52 @@
+/*
+ * thumb: the libvips pipeline that turns one image into one thumbnail.
+ *
+ * Runs only where libvips may run: in a worker after fork, or in the
+ * parent with --sequential (which never forks). The defaults follow the
+ * classic Python reference (Pillow's GaussianBlur() then thumbnail()): fit
+ * the box, keep the aspect ratio, never enlarge, blur with sigma given in
+ * source pixels before resizing.
+ *
+ * The literal pipeline (--exact) decodes at full size, blurs, resizes. The
+ * fast pipeline lets the JPEG decoder shrink by 2, 4 or 8 while it decodes
+ * and blurs at that reduced scale with the sigma scaled to match, so the
+ * result stays close to the literal one (tests/ measures how close).
+ */
+#ifndef PTHUMB_THUMB_H
+#define PTHUMB_THUMB_H
+
+#include "options.h"
+#include "result.h"
+
+struct thumb;
+
+/*
+ * Set up libvips for this process (one thread, no operation cache) and
+ * start capturing its log messages per image. VIPS_INIT must have run.
+ * Returns NULL with a message on stderr if libvips cannot be used.
+ */
+struct thumb *thumb_new(const struct thumb_opts *o);
+
+/*
+ * Make the thumbnail of `in` at `out`, writing through the temporary file
+ * `tmp` (see output.h). Never fails as a call: the outcome, with libvips'
+ * error text and the warnings it logged meanwhile, is in *r.
+ */
+void thumb_run(struct thumb *t, const char *in, const char *out,
+    const char *tmp, struct result *r);
+
+void thumb_free(struct thumb *t);
+
+/*
+ * The JPEG shrink-on-load factor (1, 2, 4 or 8) for an image of w x h
+ * pixels that must shrink by `factor` in all. Exposed for the tests.
+ */
+int thumb_jpeg_shrink(int w, int h, double factor);
+
+/*
+ * The size of the thumbnail of a w x h image in a bw x bh box: the side
+ * that limits is exactly the box, the other is rounded; never enlarged.
+ */
+void thumb_fit(int w, int h, int bw, int bh, int *tw, int *th);
+
+#endif
