@@ -1,44 +1,92 @@
 # pthumb: parallel image thumbnailer.
 #
 #   make            build ./pthumb
-#   make run        thumbnail testdata/ into thumbs/ (the main job)
-#   make check      build and run every test
-#   make sanitize   the tests and end-to-end runs under ASan + UBSan
+#   make run        install what is missing, build, thumbnail testdata/
+#                   into thumbs/ (the main job)
+#   make check      install what is missing, build, run every test
+#   make sanitize   the tests and end-to-end runs under ASan + UBSan; fails
+#                   on any sanitizer report in their logs
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install the Debian packages the build needs
+#   make deps       install the Debian packages the build needs (as root),
+#                   or print the command that would
+#
+# Tests that need the photos of ../shared/corpus (get-photos.sh) skip with
+# a message when they are absent; PTHUMB_CORPUS overrides where to look.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+PROG ?= pthumb
+
 PKGS = vips glib-2.0
 DEB_PKGS = libvips-dev libglib2.0-dev libcriterion-dev pkg-config
 
 WARN = -Wall -Wextra -Werror
-CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 SRCS = $(wildcard src/*.c)
-OBJS = $(SRCS:src/%.c=build/%.o)
-LIB_OBJS = $(filter-out build/main.o,$(OBJS))
+HDRS = $(wildcard src/*.h)
+OBJS = $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+TEST_SRCS = $(wildcard tests/*.c)
+TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
+TEST_RUNNER = $(BUILD)/test-runner
 
-.PHONY: all run check sanitize install deps clean
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 
-all: pthumb
+.PHONY: all run check test sanitize install deps clean
 
-pthumb: $(OBJS)
+all: $(PROG)
+
+$(PROG): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
 
-build/%.o: src/%.c $(wildcard src/*.h) | build
+$(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build:
-	mkdir -p build
+$(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(HDRS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
+
+$(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
 
 run: deps
-	$(MAKE) pthumb
-	./pthumb testdata
+	$(MAKE) $(PROG)
+	./$(PROG) testdata
+
+check: deps
+	$(MAKE) $(PROG) $(TEST_RUNNER)
+	$(MAKE) test
+
+# Criterion runs each test in its own process; the end-to-end tests run
+# the binary named by PTHUMB_BIN.
+test:
+	PTHUMB_BIN=$(abspath $(PROG)) $(TEST_RUNNER) --jobs 2 $(TEST_ARGS)
+
+sanitize: deps
+	rm -rf build-san/logs
+	mkdir -p build-san/logs
+	$(MAKE) BUILD=build-san PROG=build-san/pthumb \
+		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb build-san/test-runner
+	ASAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/asan:detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/ubsan:print_stacktrace=1 \
+		$(MAKE) BUILD=build-san PROG=build-san/pthumb test
+	@if ls build-san/logs/* >/dev/null 2>&1; then \
+		echo "sanitizer reports:"; cat build-san/logs/*; exit 1; \
+	else echo "sanitize: no sanitizer reports"; fi
+
+install: $(PROG)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/pthumb
 
 deps:
 	@if pkg-config --exists $(PKGS) criterion 2>/dev/null; then :; \
@@ -51,4 +99,4 @@ deps:
 	fi
 
 clean:
-	rm -rf build pthumb
+	rm -rf build build-san pthumb

@@ -14,6 +14,8 @@
 
 #define MAX_BOX 100000
 #define MAX_JOBS 1024
+/* Short options that take a value. */
+#define SHORT_WITH_VALUE "jsbofQ"
 
 int
 options_parse_int(const char *s, int lo, int hi, int *out)
@@ -83,6 +85,35 @@ online_cpus(void)
 	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
 }
 
+/*
+ * GOption takes a short option's value only as the next argument; users
+ * write -j2 and -s256 as with make and vipsthumbnail. Split those (before
+ * any "--") into two arguments. Returns a new vector of borrowed strings.
+ */
+static char **
+split_short_values(int argc, char **argv, int *out_argc)
+{
+	char **v = g_new0(char *, 2 * (size_t)argc + 1);
+	int n = 0;
+	bool options = true;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			options = false;
+		if (i > 0 && options && a[0] == '-' && a[1] != '\0' &&
+		    strchr(SHORT_WITH_VALUE, a[1]) != NULL && a[2] != '\0') {
+			v[n++] = g_strndup(a, 2);
+			v[n++] = g_strdup(a + 2);
+		} else {
+			v[n++] = g_strdup(a);
+		}
+	}
+	*out_argc = n;
+	return v;
+}
+
 /* Values GOption hands back as strings; checked and converted below. */
 struct raw {
 	char *jobs, *size, *blur, *quality;
@@ -135,6 +166,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	};
 	GOptionContext *ctx;
 	GError *err = NULL;
+	char **args;
+	bool seen_dashes = false;
 	int rc = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -147,7 +180,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	    "Exit status: 0 all done or up to date, 1 some file failed,\n"
 	    "2 usage error or the run could not start.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+	args = split_short_values(argc, argv, &argc);
+	/* The _strv variant frees the arguments it consumes. */
+	if (!g_option_context_parse_strv(ctx, &args, &err)) {
 		*msg = g_strdup(err->message);
 		goto out;
 	}
@@ -188,10 +223,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		*msg = g_strdup("invalid --output '' (expected a folder)");
 		goto out;
 	}
-	if (argc < 2 && files_from == NULL) {
-		*msg = g_strdup("no PATH given");
-		goto out;
-	}
+	argc = (int)g_strv_length(args);
+	argv = args;
 
 	o->thumb.exact = exact;
 	o->outdir = outdir ? outdir : g_strdup("thumbs");
@@ -207,10 +240,19 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	o->sequential = sequential;
 	o->follow = follow;
 	o->allow_untrusted = untrusted;
-	o->npaths = argc - 1;
+	/* GOption leaves the "--" that ends the options among the rest. */
 	o->paths = g_new0(char *, argc);
-	for (int i = 1; i < argc; i++)
-		o->paths[i - 1] = g_strdup(argv[i]);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0 && !seen_dashes) {
+			seen_dashes = true;
+			continue;
+		}
+		o->paths[o->npaths++] = g_strdup(argv[i]);
+	}
+	if (o->npaths == 0 && o->files_from == NULL) {
+		*msg = g_strdup("no PATH given");
+		goto out;
+	}
 	rc = 0;
 out:
 	if (rc != 0)
@@ -223,6 +265,7 @@ out:
 	g_free(format);
 	g_free(files_from);
 	g_clear_error(&err);
+	g_strfreev(args);
 	g_option_context_free(ctx);
 	return rc;
 }

@@ -1,0 +1,246 @@
+/*
+ * helpers: shared test plumbing (see helpers.h).
+ */
+#include "helpers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <vips/vips.h>
+
+char *
+helper_tmpdir(void)
+{
+	const char *base = g_get_tmp_dir();
+	char *dir = g_build_filename(base, "pthumb-test-XXXXXX", NULL);
+
+	cr_assert_not_null(g_mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	(void)flag;
+	remove(path); /* best effort: a leftover is only clutter in /tmp */
+	return 0;
+}
+
+static int
+open_up(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_D || flag == FTW_DNR)
+		chmod(path, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
+void
+helper_rmtree(const char *path)
+{
+	if (path == NULL)
+		return;
+	nftw(path, open_up, 16, FTW_PHYS);
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+helper_bin(void)
+{
+	const char *bin = getenv("PTHUMB_BIN");
+
+	return bin && *bin ? bin : TOP_DIR "/pthumb";
+}
+
+static char **
+make_argv(const char *const *args)
+{
+	size_t n = 0;
+	char **v;
+
+	while (args[n] != NULL)
+		n++;
+	v = g_new0(char *, n + 2);
+	v[0] = g_strdup(helper_bin());
+	for (size_t i = 0; i < n; i++)
+		v[i + 1] = g_strdup(args[i]);
+	return v;
+}
+
+pid_t
+helper_start(const char *const *args, const char *out_path,
+    const char *err_path)
+{
+	char **argv = make_argv(args);
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 ||
+		    dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	g_strfreev(argv);
+	return pid;
+}
+
+int
+helper_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		cr_assert(errno == EINTR, "waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+	    : 128 + WTERMSIG(status);
+}
+
+void
+helper_run(struct run *r, const char *const *args)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "stdout", NULL);
+	char *err = g_build_filename(dir, "stderr", NULL);
+
+	r->status = helper_wait(helper_start(args, out, err));
+	cr_assert(g_file_get_contents(out, &r->out, NULL, NULL));
+	cr_assert(g_file_get_contents(err, &r->err, NULL, NULL));
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(err);
+	g_free(dir);
+}
+
+void
+helper_run_free(struct run *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+	r->out = r->err = NULL;
+}
+
+static int tmp_count, file_count;
+
+static int
+count_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	const char *name = path + f->base;
+
+	(void)st;
+	if (flag != FTW_F)
+		return 0;
+	file_count++;
+	if (name[0] == '.' && g_str_has_suffix(name, ".tmp"))
+		tmp_count++;
+	return 0;
+}
+
+int
+helper_count_tmp(const char *dir)
+{
+	tmp_count = file_count = 0;
+	nftw(dir, count_one, 16, FTW_PHYS);
+	return tmp_count;
+}
+
+int
+helper_count_files(const char *dir)
+{
+	tmp_count = file_count = 0;
+	nftw(dir, count_one, 16, FTW_PHYS);
+	return file_count;
+}
+
+int
+helper_count_lines(const char *s, const char *needle)
+{
+	char **lines = g_strsplit(s, "\n", -1);
+	int n = 0;
+
+	for (char **l = lines; *l != NULL; l++)
+		if (strstr(*l, needle) != NULL)
+			n++;
+	g_strfreev(lines);
+	return n;
+}
+
+int
+helper_copy(const char *from, const char *to)
+{
+	gchar *data;
+	gsize len;
+	int rc;
+
+	if (!g_file_get_contents(from, &data, &len, NULL))
+		return -1;
+	rc = g_file_set_contents(to, data, (gssize)len, NULL) ? 0 : -1;
+	g_free(data);
+	return rc;
+}
+
+double
+helper_psnr(const char *a, const char *b)
+{
+	VipsImage *x = NULL, *y = NULL, *d = NULL, *sq = NULL;
+	double mean = -1, psnr = -1;
+
+	if (VIPS_INIT("pthumb-test") != 0)
+		return -1;
+	x = vips_image_new_from_file(a, NULL);
+	y = vips_image_new_from_file(b, NULL);
+	if (x == NULL || y == NULL) {
+		fprintf(stderr, "psnr: cannot load: %s\n", vips_error_buffer());
+		goto out;
+	}
+	if (x->Xsize != y->Xsize || x->Ysize != y->Ysize ||
+	    x->Bands != y->Bands) {
+		fprintf(stderr, "psnr: %s is %dx%dx%d, %s is %dx%dx%d\n", a,
+		    x->Xsize, x->Ysize, x->Bands, b, y->Xsize, y->Ysize,
+		    y->Bands);
+		goto out;
+	}
+	if (vips_subtract(x, y, &d, NULL) || vips_multiply(d, d, &sq, NULL) ||
+	    vips_avg(sq, &mean, NULL))
+		goto out;
+	psnr = mean == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mean);
+out:
+	vips_error_clear();
+	VIPS_UNREF(x);
+	VIPS_UNREF(y);
+	VIPS_UNREF(d);
+	VIPS_UNREF(sq);
+	return psnr;
+}
+
+const char *
+helper_corpus_photos(void)
+{
+	static char path[4096];
+	const char *base = getenv("PTHUMB_CORPUS");
+
+	snprintf(path, sizeof(path), "%s/photos", base && *base ? base
+	    : TOP_DIR "/../shared/corpus/data");
+	if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+		return NULL;
+	return path;
+}

@@ -1,0 +1,72 @@
+/*
+ * helpers: what the tests share. Temporary folders, running the built
+ * binary and capturing what it prints, looking for leftover temporary
+ * files, and comparing images.
+ */
+#ifndef PTHUMB_TEST_HELPERS_H
+#define PTHUMB_TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#ifndef TOP_DIR
+#error "TOP_DIR must name the source tree"
+#endif
+
+#define TESTDATA TOP_DIR "/testdata"
+
+/* The number of valid images in testdata/ (the main job's sample). */
+#define TESTDATA_IMAGES 8
+
+/* A new empty folder under $TMPDIR; the caller frees the name. */
+char *helper_tmpdir(void);
+
+/* rm -rf */
+void helper_rmtree(const char *path);
+
+/* What a run of the binary left. */
+struct run {
+	int status; /* exit status, or 128 + signal */
+	char *out;  /* everything on stdout */
+	char *err;  /* everything on stderr */
+};
+
+/* The pthumb binary under test ($PTHUMB_BIN, else TOP_DIR/pthumb). */
+const char *helper_bin(void);
+
+/*
+ * Run the binary with these arguments (NULL-terminated, without argv[0])
+ * and wait for it. stdin is /dev/null.
+ */
+void helper_run(struct run *r, const char *const *args);
+
+/* Start it in the background, stdout and stderr into files; see wait. */
+pid_t helper_start(const char *const *args, const char *out_path,
+    const char *err_path);
+int helper_wait(pid_t pid);
+
+void helper_run_free(struct run *r);
+
+/* Files under dir (recursively) whose names start with '.' and end with
+   ".tmp": what an interrupted save could leave. */
+int helper_count_tmp(const char *dir);
+
+/* Regular files under dir, recursively. */
+int helper_count_files(const char *dir);
+
+/* Lines in s that contain needle. */
+int helper_count_lines(const char *s, const char *needle);
+
+/* Copy a file; 0 or -1. */
+int helper_copy(const char *from, const char *to);
+
+/*
+ * PSNR in dB of two images of equal size and bands (8-bit), through
+ * libvips; -1 when they cannot be compared (the reason on stderr).
+ */
+double helper_psnr(const char *a, const char *b);
+
+/* The corpus photos folder, or NULL (the caller skips) when absent. */
+const char *helper_corpus_photos(void);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * options: sizes, numbers and whole command lines, good and bad.
+ */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "options.h"
+
+Test(options, size_square_and_box)
+{
+	int w = 0, h = 0;
+
+	cr_assert_eq(options_parse_size("50", &w, &h), 0);
+	cr_assert_eq(w, 50);
+	cr_assert_eq(h, 50);
+	cr_assert_eq(options_parse_size("640x480", &w, &h), 0);
+	cr_assert_eq(w, 640);
+	cr_assert_eq(h, 480);
+	cr_assert_eq(options_parse_size("1X2", &w, &h), 0);
+	cr_assert_eq(w, 1);
+	cr_assert_eq(h, 2);
+}
+
+Test(options, size_rejects_bad_values)
+{
+	static const char *const bad[] = {
+		"", "0", "-5", "x", "10x", "x10", "10x0", "10y10", "10x10x10",
+		" 10", "10 ", "1.5", "100001", "99999999999999999999", "abc",
+		"10xx10",
+	};
+	int w = 7, h = 9;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		cr_assert_eq(options_parse_size(bad[i], &w, &h), -1,
+		    "accepted \"%s\"", bad[i]);
+		cr_assert_eq(w, 7, "changed width on \"%s\"", bad[i]);
+		cr_assert_eq(h, 9);
+	}
+}
+
+Test(options, numbers)
+{
+	double d;
+	int i;
+
+	cr_assert_eq(options_parse_double("2.5", 0, 10, &d), 0);
+	cr_assert_float_eq(d, 2.5, 1e-12);
+	cr_assert_eq(options_parse_double("0", 0, 10, &d), 0);
+	cr_assert_eq(options_parse_double("-1", 0, 10, &d), -1);
+	cr_assert_eq(options_parse_double("nan", 0, 10, &d), -1);
+	cr_assert_eq(options_parse_double("inf", 0, 1e300, &d), -1);
+	cr_assert_eq(options_parse_double("2,5", 0, 10, &d), -1);
+	cr_assert_eq(options_parse_int("12", 1, 100, &i), 0);
+	cr_assert_eq(i, 12);
+	cr_assert_eq(options_parse_int("0x10", 1, 100, &i), -1);
+	cr_assert_eq(options_parse_int("101", 1, 100, &i), -1);
+	cr_assert_eq(options_parse_int("", 1, 100, &i), -1);
+}
+
+/* Parse a command line given as a NULL-terminated list. */
+static int
+parse(struct opts *o, char **msg, const char *const *args)
+{
+	GPtrArray *v = g_ptr_array_new();
+	int rc;
+
+	g_ptr_array_add(v, "pthumb");
+	for (; *args != NULL; args++)
+		g_ptr_array_add(v, (gpointer)*args);
+	g_ptr_array_add(v, NULL);
+	*msg = NULL;
+	rc = options_parse((int)v->len - 1, (char **)v->pdata, o, msg);
+	g_ptr_array_free(v, TRUE);
+	return rc;
+}
+
+Test(options, defaults_follow_the_reference)
+{
+	const char *const args[] = {"photos", NULL};
+	struct opts o;
+	char *msg;
+
+	cr_assert_eq(parse(&o, &msg, args), 0, "%s", msg);
+	cr_assert_eq(o.thumb.width, 50);
+	cr_assert_eq(o.thumb.height, 50);
+	cr_assert_float_eq(o.thumb.blur, 2.0, 1e-12);
+	cr_assert_str_eq(o.outdir, "thumbs");
+	cr_assert_null(o.format);
+	cr_assert_geq(o.jobs, 1);
+	cr_assert_eq(o.npaths, 1);
+	cr_assert_str_eq(o.paths[0], "photos");
+	cr_assert_not(o.sequential);
+	cr_assert_not(o.thumb.exact);
+	cr_assert_not(o.force);
+	options_free(&o);
+}
+
+Test(options, every_option_and_attached_values)
+{
+	const char *const args[] = {
+		"-j3", "-s", "64x32", "-b0", "-o", "out", "-f", "webp",
+		"-Q", "80", "--exact", "--force", "--json", "-q",
+		"--sequential", "-L", "--allow-untrusted", "-0",
+		"--files-from=list", "a", "--", "-b", "--", NULL,
+	};
+	struct opts o;
+	char *msg;
+
+	cr_assert_eq(parse(&o, &msg, args), 0, "%s", msg);
+	cr_assert_eq(o.jobs, 3);
+	cr_assert_eq(o.thumb.width, 64);
+	cr_assert_eq(o.thumb.height, 32);
+	cr_assert_float_eq(o.thumb.blur, 0.0, 1e-12);
+	cr_assert_str_eq(o.outdir, "out");
+	cr_assert_str_eq(o.format, "webp");
+	cr_assert_eq(o.thumb.quality, 80);
+	cr_assert(o.thumb.exact && o.force && o.json && o.quiet);
+	cr_assert(o.sequential && o.follow && o.allow_untrusted && o.null_sep);
+	cr_assert_str_eq(o.files_from, "list");
+	/* After "--" everything is a PATH, a second "--" included. */
+	cr_assert_eq(o.npaths, 3);
+	cr_assert_str_eq(o.paths[0], "a");
+	cr_assert_str_eq(o.paths[1], "-b");
+	cr_assert_str_eq(o.paths[2], "--");
+	cr_assert_null(o.paths[3]);
+	options_free(&o);
+}
+
+Test(options, bad_command_lines_say_why)
+{
+	static const struct {
+		const char *args[4];
+		const char *says;
+	} cases[] = {
+		{{"-j", "0", "a", NULL}, "--jobs"},
+		{{"-j", "many", "a", NULL}, "--jobs"},
+		{{"-s", "0x5", "a", NULL}, "--size"},
+		{{"-b", "-1", "a", NULL}, "--blur"},
+		{{"-Q", "101", "a", NULL}, "--quality"},
+		{{"-f", "a/b", "a", NULL}, "--format"},
+		{{"-f", ".jpg", "a", NULL}, "--format"},
+		{{"-o", "", "a", NULL}, "--output"},
+		{{"--bogus", "a", NULL}, "bogus"},
+		{{"-j", NULL}, "-j"},
+		{{NULL}, "no PATH"},
+		{{"--", NULL}, "no PATH"},
+	};
+	struct opts o;
+	char *msg;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		cr_assert_eq(parse(&o, &msg, cases[i].args), -1,
+		    "case %zu accepted", i);
+		cr_assert_not_null(msg);
+		cr_assert_not_null(strstr(msg, cases[i].says),
+		    "case %zu: \"%s\" does not mention %s", i, msg,
+		    cases[i].says);
+		cr_assert_null(strchr(msg, '\n'), "not one line: %s", msg);
+		g_free(msg);
+	}
+}
