@@ -1,0 +1,266 @@
+/*
+ * pool: driven with stub workers and no libvips. Jobs whose input names
+ * say so crash, exit or garble; everything else succeeds.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+struct stub {
+	GQueue todo;      /* jobs not handed out yet */
+	GPtrArray *done;  /* of struct job *, with results in .results */
+	GArray *results;  /* struct result, parallel to done */
+	int retries;
+	int notes;
+	char *marker;     /* a file a crashing job creates, so it crashes once */
+};
+
+static struct job *
+stub_next(void *data)
+{
+	struct stub *s = data;
+
+	return g_queue_pop_head(&s->todo);
+}
+
+static void
+stub_done(void *data, struct job *job, const struct result *r)
+{
+	struct stub *s = data;
+
+	g_ptr_array_add(s->done, job);
+	g_array_append_val(s->results, *r);
+}
+
+static void
+stub_retry(void *data, struct job *job)
+{
+	struct stub *s = data;
+
+	s->retries++;
+	g_queue_push_head(&s->todo, job);
+}
+
+static void
+stub_note(void *data, const struct job *job, const char *msg)
+{
+	struct stub *s = data;
+
+	(void)job;
+	cr_assert_not_null(strstr(msg, "trying again"), "%s", msg);
+	s->notes++;
+}
+
+static void *
+stub_init(void *data)
+{
+	return data;
+}
+
+static void
+stub_work(void *state, const char *in, const char *out, const char *tmp,
+    struct result *r)
+{
+	struct stub *s = state;
+
+	(void)out;
+	(void)tmp;
+	memset(r, 0, sizeof(*r));
+	if (strcmp(in, "segv") == 0)
+		raise(SIGSEGV);
+	if (strcmp(in, "exit") == 0)
+		_exit(9);
+	if (strcmp(in, "segv-once") == 0 && access(s->marker, F_OK) != 0) {
+		FILE *f = fopen(s->marker, "w");
+
+		if (f != NULL)
+			fclose(f);
+		raise(SIGKILL);
+	}
+	r->status = STATUS_OK;
+	r->width = (int)strlen(in);
+	r->out_width = 1;
+}
+
+static struct stub *
+stub_new(const char *const *inputs)
+{
+	struct stub *s = g_new0(struct stub, 1);
+	unsigned id = 0;
+
+	g_queue_init(&s->todo);
+	s->done = g_ptr_array_new();
+	s->results = g_array_new(FALSE, TRUE, sizeof(struct result));
+	s->marker = g_strdup_printf("%s/pthumb-pool-test-%ld",
+	    g_get_tmp_dir(), (long)getpid());
+	unlink(s->marker);
+	for (; *inputs != NULL; inputs++) {
+		struct job *job = g_new0(struct job, 1);
+
+		job->id = ++id;
+		job->in = g_strdup(*inputs);
+		job->out = g_strdup_printf("/nonexistent/%s", *inputs);
+		g_queue_push_tail(&s->todo, job);
+	}
+	return s;
+}
+
+static void
+stub_free(struct stub *s)
+{
+	for (guint i = 0; i < s->done->len; i++) {
+		struct job *job = g_ptr_array_index(s->done, i);
+
+		g_free(job->in);
+		g_free(job->out);
+		g_free(job);
+	}
+	g_ptr_array_unref(s->done);
+	g_array_unref(s->results);
+	unlink(s->marker);
+	g_free(s->marker);
+	g_free(s);
+}
+
+static enum pool_outcome
+run_stub(struct stub *s, int workers)
+{
+	struct pool_ops ops = {
+		.workers = workers,
+		.next = stub_next,
+		.done = stub_done,
+		.retry = stub_retry,
+		.note = stub_note,
+		.worker_init = stub_init,
+		.work = stub_work,
+		.data = s,
+	};
+
+	return pool_run(&ops);
+}
+
+static const struct result *
+result_for(struct stub *s, const char *in)
+{
+	for (guint i = 0; i < s->done->len; i++) {
+		struct job *job = g_ptr_array_index(s->done, i);
+
+		if (strcmp(job->in, in) == 0)
+			return &g_array_index(s->results, struct result, i);
+	}
+	cr_assert_fail("no result for %s", in);
+	return NULL;
+}
+
+/* No child of ours may be left: not running, not a zombie. */
+static void
+assert_no_children(void)
+{
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+Test(pool, every_job_done_once, .timeout = 20)
+{
+	const char *const in[] = {"a", "bb", "ccc", "dddd", "e", "f", "g", NULL};
+	struct stub *s = stub_new(in);
+
+	cr_assert_eq(run_stub(s, 3), POOL_DONE);
+	cr_assert_eq(s->done->len, 7);
+	for (int i = 0; in[i] != NULL; i++) {
+		const struct result *r = result_for(s, in[i]);
+
+		cr_assert_eq(r->status, STATUS_OK);
+		cr_assert_eq(r->width, (int)strlen(in[i]));
+		cr_assert_gt(r->worker, 0, "the worker's pid is reported");
+	}
+	cr_assert_eq(s->retries, 0);
+	assert_no_children();
+	stub_free(s);
+}
+
+Test(pool, a_crash_is_retried_once_then_reported, .timeout = 20)
+{
+	const char *const in[] = {"a", "segv", "b", "exit", "c", NULL};
+	struct stub *s = stub_new(in);
+	const struct result *r;
+
+	cr_assert_eq(run_stub(s, 2), POOL_DONE);
+	cr_assert_eq(s->done->len, 5);
+	r = result_for(s, "segv");
+	cr_assert_eq(r->status, STATUS_ERROR);
+	cr_assert_not_null(strstr(r->error, "killed by SIGSEGV"), "%s",
+	    r->error);
+	r = result_for(s, "exit");
+	cr_assert_eq(r->status, STATUS_ERROR);
+	cr_assert_not_null(strstr(r->error, "exited with status 9"), "%s",
+	    r->error);
+	cr_assert_eq(result_for(s, "a")->status, STATUS_OK);
+	cr_assert_eq(result_for(s, "b")->status, STATUS_OK);
+	cr_assert_eq(result_for(s, "c")->status, STATUS_OK);
+	cr_assert_eq(s->retries, 2, "each fatal job retried exactly once");
+	cr_assert_eq(s->notes, 2);
+	assert_no_children();
+	stub_free(s);
+}
+
+Test(pool, a_file_that_kills_once_succeeds_in_a_fresh_worker,
+    .timeout = 20)
+{
+	const char *const in[] = {"a", "segv-once", "b", NULL};
+	struct stub *s = stub_new(in);
+
+	cr_assert_eq(run_stub(s, 1), POOL_DONE);
+	cr_assert_eq(s->done->len, 3);
+	cr_assert_eq(result_for(s, "segv-once")->status, STATUS_OK);
+	cr_assert_eq(s->retries, 1);
+	assert_no_children();
+	stub_free(s);
+}
+
+static void *
+init_fails(void *data)
+{
+	(void)data;
+	return NULL;
+}
+
+Test(pool, workers_that_cannot_start_stop_the_run, .timeout = 20)
+{
+	const char *const in[] = {"a", "b", NULL};
+	struct stub *s = stub_new(in);
+	struct pool_ops ops = {
+		.workers = 2,
+		.next = stub_next,
+		.done = stub_done,
+		.retry = stub_retry,
+		.worker_init = init_fails,
+		.work = stub_work,
+		.data = s,
+	};
+
+	cr_assert_eq(pool_run(&ops), POOL_BROKEN);
+	cr_assert_eq(s->done->len, 0);
+	assert_no_children();
+	/* The jobs were never handed out: still queued, freed here. */
+	while (!g_queue_is_empty(&s->todo))
+		g_ptr_array_add(s->done, g_queue_pop_head(&s->todo));
+	stub_free(s);
+}
+
+Test(pool, more_workers_than_jobs, .timeout = 20)
+{
+	const char *const in[] = {"only", NULL};
+	struct stub *s = stub_new(in);
+
+	cr_assert_eq(run_stub(s, 8), POOL_DONE);
+	cr_assert_eq(s->done->len, 1);
+	assert_no_children();
+	stub_free(s);
+}
