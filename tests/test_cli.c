@@ -1,0 +1,407 @@
+/*
+ * End to end: the built binary on testdata/ and on bad files.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "helpers.h"
+
+#define BAD TOP_DIR "/tests/data/bad"
+
+/* The valid images of testdata/, relative to it. */
+static const char *const images[TESTDATA_IMAGES] = {
+	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
+	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
+	"wine-alpha.png",
+};
+
+static void
+init_vips(void)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+}
+
+TestSuite(cli, .init = init_vips, .timeout = 120);
+
+static void
+image_size(const char *path, int *w, int *h)
+{
+	VipsImage *im = vips_image_new_from_file(path, NULL);
+
+	cr_assert_not_null(im, "%s does not load: %s", path,
+	    vips_error_buffer());
+	*w = im->Xsize;
+	*h = im->Ysize;
+	/* Decode every pixel: a thumbnail that only has a header fails. */
+	double avg;
+	cr_assert_eq(vips_avg(im, &avg, NULL), 0, "%s does not decode: %s",
+	    path, vips_error_buffer());
+	g_object_unref(im);
+}
+
+/* Oriented size of a source image, as a viewer shows it. */
+static void
+source_size(const char *path, int *w, int *h)
+{
+	VipsImage *im = vips_image_new_from_file(path, NULL);
+
+	cr_assert_not_null(im);
+	*w = vips_image_get_orientation_swap(im) ? im->Ysize : im->Xsize;
+	*h = vips_image_get_orientation_swap(im) ? im->Xsize : im->Ysize;
+	g_object_unref(im);
+}
+
+static void
+run_on_testdata(struct run *r, const char *out, const char *const *extra)
+{
+	const char *args[16] = {"-o", out};
+	int n = 2;
+
+	for (; extra != NULL && *extra != NULL; extra++)
+		args[n++] = *extra;
+	args[n++] = TESTDATA;
+	args[n] = NULL;
+	helper_run(r, args);
+}
+
+Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
+{
+	char *out = helper_tmpdir();
+	struct run r;
+
+	run_on_testdata(&r, out, NULL);
+	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.out, "pthumb: 8 done, 0 failed, 0 skipped"),
+	    "%s", r.out);
+	cr_assert_str_eq(r.err, "");
+	for (int i = 0; i < TESTDATA_IMAGES; i++) {
+		char *src = g_build_filename(TESTDATA, images[i], NULL);
+		char *dst = g_build_filename(out, images[i], NULL);
+		int sw, sh, w, h;
+
+		source_size(src, &sw, &sh);
+		image_size(dst, &w, &h);
+		cr_assert(w <= 50 && h <= 50, "%s is %dx%d", dst, w, h);
+		cr_assert(w == 50 || h == 50, "%s: no side fills the box", dst);
+		/* The other side is the rounded proportional size. */
+		if (w == 50)
+			cr_assert_eq(h, (int)(sh * 50.0 / sw + 0.5), "%s", dst);
+		else
+			cr_assert_eq(w, (int)(sw * 50.0 / sh + 0.5), "%s", dst);
+		cr_assert_eq(helper_count_lines(r.out, images[i]), 1,
+		    "one line for %s", images[i]);
+		g_free(src);
+		g_free(dst);
+	}
+	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+Test(cli, exif_rotated_photo_comes_out_upright)
+{
+	char *out = helper_tmpdir();
+	char *rot = g_build_filename(out, "people", "friends-exif.jpg", NULL);
+	char *up = g_build_filename(out, "people", "friends.jpg", NULL);
+	const char *const extra[] = {"-s", "128", NULL};
+	struct run r;
+	int w, h;
+	double db;
+
+	run_on_testdata(&r, out, extra);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* Stored landscape, displayed portrait. */
+	image_size(rot, &w, &h);
+	cr_assert_lt(w, h, "%dx%d is not upright", w, h);
+	/* And it shows the same picture as the upright original. */
+	db = helper_psnr(rot, up);
+	cr_assert_gt(db, 25.0, "rotated thumbnail differs: %.1f dB", db);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(rot);
+	g_free(up);
+	g_free(out);
+}
+
+Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"-o", out, TESTDATA, BAD, NULL};
+	static const char *const bad[] = {"corrupt.jpg", "empty.jpg",
+	    "notes.jpg"};
+	struct run r;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1, "exit %d", r.status);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *line = g_strdup_printf("pthumb: %s/%s: ", BAD, bad[i]);
+		char *thumb = g_build_filename(out, bad[i], NULL);
+
+		cr_assert_eq(helper_count_lines(r.err, line), 1,
+		    "no error line for %s in:\n%s", bad[i], r.err);
+		cr_assert_eq(access(thumb, F_OK), -1, "%s exists", thumb);
+		g_free(line);
+		g_free(thumb);
+	}
+	/* A truncated PNG decodes with damage: written, and said so. */
+	cr_assert_eq(helper_count_lines(r.err, "truncated.png: damaged: "), 1,
+	    "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, "empty.jpg: empty file"), 1);
+	cr_assert_eq(helper_count_lines(r.err,
+	    "notes.jpg: not a known image format"), 1);
+	cr_assert_not_null(strstr(r.out, "9 done, 3 failed"), "%s", r.out);
+	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES + 1);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+Test(cli, second_run_skips_and_force_redoes)
+{
+	char *out = helper_tmpdir();
+	const char *const force[] = {"--force", NULL};
+	struct run r;
+
+	run_on_testdata(&r, out, NULL);
+	cr_assert_eq(r.status, 0);
+	helper_run_free(&r);
+	run_on_testdata(&r, out, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "0 done, 0 failed, 8 skipped"), "%s",
+	    r.out);
+	cr_assert_eq(helper_count_lines(r.out, "up to date"), TESTDATA_IMAGES);
+	helper_run_free(&r);
+	run_on_testdata(&r, out, force);
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "8 done, 0 failed, 0 skipped"), "%s",
+	    r.out);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+static void
+assert_same_bytes(const char *a, const char *b)
+{
+	gchar *x, *y;
+	gsize nx, ny;
+
+	cr_assert(g_file_get_contents(a, &x, &nx, NULL), "%s", a);
+	cr_assert(g_file_get_contents(b, &y, &ny, NULL), "%s", b);
+	cr_assert(nx == ny && memcmp(x, y, nx) == 0, "%s and %s differ", a, b);
+	g_free(x);
+	g_free(y);
+}
+
+Test(cli, sequential_and_any_pool_size_write_identical_bytes)
+{
+	char *dir = helper_tmpdir();
+	static const char *const modes[][3] = {
+		{"--sequential", NULL}, {"-j", "1", NULL}, {"-j", "4", NULL},
+	};
+	char *outs[3];
+	struct run r;
+
+	for (int m = 0; m < 3; m++) {
+		outs[m] = g_strdup_printf("%s/out%d", dir, m);
+		run_on_testdata(&r, outs[m], modes[m]);
+		cr_assert_eq(r.status, 0, "%s: %s", modes[m][0], r.err);
+		helper_run_free(&r);
+	}
+	for (int i = 0; i < TESTDATA_IMAGES; i++) {
+		char *a = g_build_filename(outs[0], images[i], NULL);
+
+		for (int m = 1; m < 3; m++) {
+			char *b = g_build_filename(outs[m], images[i], NULL);
+
+			assert_same_bytes(a, b);
+			g_free(b);
+		}
+		g_free(a);
+	}
+	for (int m = 0; m < 3; m++)
+		g_free(outs[m]);
+	helper_rmtree(dir);
+	g_free(dir);
+}
+
+Test(cli, json_lines_only_on_stdout)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"--json", "-o", out, TESTDATA, BAD, NULL};
+	char **lines;
+	struct run r;
+	int files = 0, summaries = 0;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1);
+	lines = g_strsplit(r.out, "\n", -1);
+	for (char **l = lines; *l != NULL && **l != '\0'; l++) {
+		cr_assert(g_str_has_prefix(*l, "{") && g_str_has_suffix(*l, "}"),
+		    "not a JSON object: %s", *l);
+		if (strstr(*l, "\"type\": \"file\"")) {
+			files++;
+			cr_assert_not_null(strstr(*l, "\"status\": \""));
+			cr_assert_not_null(strstr(*l, "\"out_width\": "));
+			cr_assert_not_null(strstr(*l, "\"worker\": "));
+		} else {
+			cr_assert_not_null(strstr(*l, "\"type\": \"summary\""));
+			cr_assert_null(strstr(*l, "\"input\""));
+			summaries++;
+		}
+	}
+	cr_assert_eq(files, TESTDATA_IMAGES + 4);
+	cr_assert_eq(summaries, 1);
+	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"error\""), 3);
+	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"warning\""), 1);
+	g_strfreev(lines);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
+{
+	static const char *const cases[][4] = {
+		{"--jobs", "0", "x", NULL},
+		{"--size", "big", "x", NULL},
+		{"--nope", "x", NULL},
+		{"-f", "nosuchformat", "x", NULL},
+		{NULL},
+	};
+	struct run r;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		helper_run(&r, cases[i]);
+		cr_assert_eq(r.status, 2, "case %zu: exit %d", i, r.status);
+		cr_assert_eq(helper_count_lines(r.err, "pthumb: "), 1, "%s",
+		    r.err);
+		cr_assert_not_null(strstr(r.err, "Try 'pthumb --help'"));
+		cr_assert_str_eq(r.out, "");
+		helper_run_free(&r);
+	}
+}
+
+Test(cli, list_on_the_command_line_keeps_relative_paths)
+{
+	char *dir = helper_tmpdir();
+	char *list = g_build_filename(dir, "list", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *want = g_build_filename(out, TESTDATA + 1, "people",
+	    "friends.jpg", NULL);
+	char *text = g_strdup_printf("%s/sunset.jpg\n%s/people/friends.jpg\n",
+	    TESTDATA, TESTDATA);
+	const char *const args[] = {"-o", out, "--files-from", list, NULL};
+	struct run r;
+
+	cr_assert(g_file_set_contents(list, text, -1, NULL));
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(access(want, F_OK), 0, "%s missing:\n%s", want, r.out);
+	cr_assert_eq(helper_count_files(out), 2);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(text);
+	g_free(want);
+	g_free(out);
+	g_free(list);
+	g_free(dir);
+}
+
+/* The pids of pid's children, from /proc. */
+static GArray *
+children_of(pid_t pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	GArray *kids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	gchar *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL)) {
+		char **words = g_strsplit(g_strstrip(text), " ", -1);
+
+		for (char **w = words; *w != NULL; w++) {
+			pid_t kid = (pid_t)atol(*w);
+
+			if (kid > 0)
+				g_array_append_val(kids, kid);
+		}
+		g_strfreev(words);
+	}
+	g_free(text);
+	g_free(path);
+	return kids;
+}
+
+Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
+{
+	enum { COPIES = 12 };
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	/* --exact with a wide blur keeps each worker busy for a while. */
+	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
+	    "400", "-o", out, in, NULL};
+	gchar *err_text = NULL, *out_text = NULL;
+	GArray *kids = NULL;
+	pid_t pid, victim;
+	int status;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	for (int i = 0; i < COPIES; i++) {
+		char *p = g_strdup_printf("%s/p%02d.jpg", in, i);
+
+		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", p), 0);
+		g_free(p);
+	}
+	pid = helper_start(args, log_out, log_err);
+	/* Wait until both workers are up and busy, then kill one. */
+	for (int tries = 0; tries < 200; tries++) {
+		usleep(20 * 1000);
+		if (kids != NULL)
+			g_array_unref(kids);
+		kids = children_of(pid);
+		if (kids->len == 2 && tries >= 15)
+			break;
+	}
+	cr_assert_eq(kids->len, 2, "workers not found");
+	victim = g_array_index(kids, pid_t, 0);
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	status = helper_wait(pid);
+	cr_assert(g_file_get_contents(log_err, &err_text, NULL, NULL));
+	cr_assert(g_file_get_contents(log_out, &out_text, NULL, NULL));
+	cr_assert_eq(status, 0, "exit %d\n%s", status, err_text);
+	{
+		char *says = g_strdup_printf("worker killed by SIGKILL (pid %ld)",
+		    (long)victim);
+
+		cr_assert_eq(helper_count_lines(err_text, says), 1,
+		    "the killed worker's file is not reported:\n%s", err_text);
+		g_free(says);
+	}
+	cr_assert_not_null(strstr(out_text, "12 done, 0 failed"), "%s",
+	    out_text);
+	cr_assert_eq(helper_count_files(out), COPIES);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	g_array_unref(kids);
+	g_free(err_text);
+	g_free(out_text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
