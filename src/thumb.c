@@ -26,6 +26,14 @@
  */
 #define SMALL_IMAGE_PIXELS (2 * 1000 * 1000)
 
+/*
+ * The blur is computed in strips of this many rows. The resampler asks
+ * for a few rows at a time; without a cache between them each small
+ * request redoes the blur's horizontal pass on every row the vertical
+ * mask spans (measured: 15 s instead of 0.3 s for sigma 30 on 1.4 MP).
+ */
+#define BLUR_STRIP 128
+
 struct thumb {
 	const struct thumb_opts *o;
 	GString *log;       /* messages libvips logged for this image */
@@ -200,9 +208,11 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	   shrunk by `shrink`. */
 	sigma = o->blur / shrink;
 	if (sigma > 0) {
-		if (vips_gaussblur(img, &x[3], sigma, NULL))
+		if (vips_gaussblur(img, &x[3], sigma, NULL) ||
+		    vips_linecache(x[3], &x[9], "tile_height", BLUR_STRIP,
+		    "access", VIPS_ACCESS_SEQUENTIAL, NULL))
 			return -1;
-		img = x[3];
+		img = x[9];
 	}
 	if (img->Xsize != sw || img->Ysize != sh) {
 		if (vips_resize(img, &x[4], (double)sw / img->Xsize, "vscale",
