@@ -247,9 +247,12 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	return rc;
 }
 
-/* libvips' error buffer as one line, then cleared. */
+/*
+ * libvips' error buffer as one line, then cleared. Some loaders fail
+ * having only logged why: then the log is the message.
+ */
 static void
-take_vips_error(char *buf, size_t size)
+take_vips_error(char *buf, size_t size, const char *log)
 {
 	char *text = g_strstrip(g_strdup(vips_error_buffer()));
 	char **lines;
@@ -265,7 +268,8 @@ take_vips_error(char *buf, size_t size)
 	lines = g_strsplit(text, "\n", -1);
 	line = g_strjoinv("; ", lines);
 
-	snprintf(buf, size, "%s", *line ? line : "unknown libvips error");
+	snprintf(buf, size, "%s", *line ? line : *log ? log
+	    : "unknown libvips error");
 	g_free(line);
 	g_strfreev(lines);
 	g_free(text);
@@ -288,7 +292,7 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 		goto out;
 	}
 	if (pipeline(t->o, ctx, in, fail_on, fd, format, r) != 0) {
-		take_vips_error(r->error, sizeof(r->error));
+		take_vips_error(r->error, sizeof(r->error), t->log->str);
 		close(fd);
 		unlink(tmp);
 		goto out;

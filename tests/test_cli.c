@@ -405,3 +405,57 @@ Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 	g_free(out);
 	g_free(dir);
 }
+
+/*
+ * PngSuite: every valid file gets a thumbnail, every deliberately broken
+ * one (x*.png) exactly one line naming it, and nothing reaches stderr
+ * that is not one of pthumb's own lines.
+ */
+Test(cli, pngsuite_broken_files_get_one_line_each)
+{
+	const char *suite = TOP_DIR "/../shared/corpus/pngsuite";
+	char *out;
+	GDir *d;
+	const char *name;
+	struct run r;
+	char **lines;
+
+	if (!g_file_test(suite, G_FILE_TEST_IS_DIR))
+		cr_skip_test("no %s beside the repository", suite);
+	out = helper_tmpdir();
+	{
+		const char *const args[] = {"-o", out, suite, NULL};
+
+		helper_run(&r, args);
+	}
+	cr_assert_eq(r.status, 1, "exit %d", r.status);
+	d = g_dir_open(suite, 0, NULL);
+	cr_assert_not_null(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *line = g_strdup_printf("pthumb: %s/%s: ", suite, name);
+		char *thumb = g_build_filename(out, name, NULL);
+
+		if (!g_str_has_suffix(name, ".png")) {
+			/* LICENSE and the like are not queued */
+		} else if (name[0] == 'x') {
+			cr_assert_eq(helper_count_lines(r.err, line), 1,
+			    "%s:\n%s", name, r.err);
+		} else {
+			cr_assert_eq(helper_count_lines(r.err, line), 0,
+			    "%s:\n%s", name, r.err);
+			cr_assert_eq(access(thumb, F_OK), 0, "no thumbnail for "
+			    "%s", name);
+		}
+		g_free(line);
+		g_free(thumb);
+	}
+	g_dir_close(d);
+	lines = g_strsplit(r.err, "\n", -1);
+	for (char **l = lines; *l != NULL && **l != '\0'; l++)
+		cr_assert(g_str_has_prefix(*l, "pthumb: "), "raw: %s", *l);
+	g_strfreev(lines);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
