@@ -43,17 +43,24 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 all: $(PROG)
 
+# V=1 shows the full commands.
+Q = $(if $(V),,@)
+
 $(PROG): $(OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(HDRS) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
 
 $(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion
 
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
