@@ -459,3 +459,48 @@ Test(cli, pngsuite_broken_files_get_one_line_each)
 	helper_rmtree(out);
 	g_free(out);
 }
+
+/* -f converts to each writable format; -Q reaches the lossy savers. */
+Test(cli, format_conversion_and_quality)
+{
+	static const char *const formats[] = {"jpg", "png", "webp", "tif",
+	    "gif", "heic", "avif"};
+	char *dir = helper_tmpdir();
+	struct run r;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+		char *out = g_build_filename(dir, formats[i], NULL);
+		char *name = g_strdup_printf("%s/sunset.%s", out, formats[i]);
+		const char *const args[] = {"-f", formats[i], "-o", out,
+		    TESTDATA "/sunset.jpg", NULL};
+		int w, h;
+
+		helper_run(&r, args);
+		cr_assert_eq(r.status, 0, "-f %s: %s", formats[i], r.err);
+		image_size(name, &w, &h);
+		cr_assert(w == 50 && h == 33, "%s is %dx%d", name, w, h);
+		helper_run_free(&r);
+		g_free(name);
+		g_free(out);
+	}
+	{
+		const char *const lo[] = {"-f", "webp", "-Q", "10", "-o", "lo",
+		    TESTDATA "/sunset.jpg", NULL};
+		const char *const hi[] = {"-f", "webp", "-Q", "95", "-o", "hi",
+		    TESTDATA "/sunset.jpg", NULL};
+		struct stat a, b;
+
+		cr_assert_eq(chdir(dir), 0);
+		helper_run(&r, lo);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		helper_run_free(&r);
+		helper_run(&r, hi);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		helper_run_free(&r);
+		cr_assert_eq(stat("lo/sunset.webp", &a), 0);
+		cr_assert_eq(stat("hi/sunset.webp", &b), 0);
+		cr_assert_lt(a.st_size, b.st_size, "-Q 10 is not smaller");
+	}
+	helper_rmtree(dir);
+	g_free(dir);
+}
