@@ -56,7 +56,7 @@
 #include "output.h"  /* output_tmp_path */
 #include "proto.h"   /* proto_* */
 #include "signals.h" /* signals_caught, signals_sleep_mask */
-#include "xio.h"     /* write_full, now_ns */
+#include "xio.h"     /* send_full, write_full, now_ns */
 
 /* How long stopped workers get to exit before SIGKILL. */
 #define STOP_GRACE_NS (300 * 1000 * 1000LL)
@@ -350,10 +350,9 @@ dispatch(struct pool *p)
 			i--; /* the same worker is still idle */
 			continue;
 		}
-		/* A failed write means the worker died: its end of file is
+		/* A failed send means the worker died: its end of file is
 		   next, and reap() gives the job another chance. */
-		if (write_full(s->fd, p->out, (size_t)len) != 0)
-			continue;
+		(void)send_full(s->fd, p->out, (size_t)len);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "xio.h"
 
 #include <errno.h>  /* errno, EINTR */
+#include <sys/socket.h> /* send, MSG_NOSIGNAL */
 #include <time.h>   /* clock_gettime, CLOCK_MONOTONIC */
 #include <unistd.h> /* read, write */
 
@@ -34,6 +35,25 @@ write_full(int fd, const void *buf, size_t len)
 
 	while (put < len) {
 		ssize_t n = write(fd, (const char *)buf + put, len - put);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		put += (size_t)n;
+	}
+	return 0;
+}
+
+int
+send_full(int fd, const void *buf, size_t len)
+{
+	size_t put = 0;
+
+	while (put < len) {
+		ssize_t n = send(fd, (const char *)buf + put, len - put,
+		    MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)

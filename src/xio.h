@@ -19,6 +19,12 @@ ssize_t read_full(int fd, void *buf, size_t len);
 /* Write all len bytes. Returns 0, or -1 with errno set. */
 int write_full(int fd, const void *buf, size_t len);
 
+/*
+ * write_full() for a socket, without SIGPIPE when the peer is gone: the
+ * caller gets -1 with EPIPE instead. Returns 0 or -1 with errno set.
+ */
+int send_full(int fd, const void *buf, size_t len);
+
 /* Monotonic clock in nanoseconds. */
 long long now_ns(void);
 
