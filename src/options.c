@@ -77,6 +77,34 @@ options_parse_size(const char *s, int *w, int *h)
 	return 0;
 }
 
+int
+options_parse_bytes(const char *s, long long *out)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	double v, scale = 1;
+	const char *u;
+
+	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
+		return -1;
+	errno = 0;
+	v = g_ascii_strtod(s, &end);
+	if (errno != 0 || end == s || !isfinite(v) || v <= 0)
+		return -1;
+	if (*end != '\0') {
+		u = strchr(units, g_ascii_toupper(*end));
+		if (u == NULL || end[1] != '\0')
+			return -1;
+		for (; u >= units; u--)
+			scale *= 1024;
+	}
+	v *= scale;
+	if (v < 1 || v > 9.0e18)
+		return -1;
+	*out = (long long)v;
+	return 0;
+}
+
 static int
 online_cpus(void)
 {
@@ -116,8 +144,31 @@ split_short_values(int argc, char **argv, int *out_argc)
 
 /* Values GOption hands back as strings; checked and converted below. */
 struct raw {
-	char *jobs, *size, *blur, *quality;
+	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
+	char *memory;
 };
+
+static const char *const fail_on_names[] = {
+	[DAMAGE_FAIL_NONE] = "none",
+	[DAMAGE_FAIL_TRUNCATED] = "truncated",
+	[DAMAGE_FAIL_ERROR] = "error",
+	[DAMAGE_FAIL_WARNING] = "warning",
+};
+
+/*
+ * The default --worker-memory: the machine's memory shared by the workers,
+ * so N of them cannot together exhaust it.
+ */
+static long long
+default_worker_memory(int jobs)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long size = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || size <= 0)
+		return 0;
+	return (long long)pages * size / jobs;
+}
 
 int
 options_parse(int argc, char **argv, struct opts *o, char **msg)
@@ -126,7 +177,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	char *outdir = NULL, *format = NULL, *files_from = NULL;
 	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
-	gboolean null_sep = FALSE;
+	gboolean null_sep = FALSE, strict = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -144,6 +195,19 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "quality of lossy formats, 1-100", "N"},
 		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
 		 "blur at full resolution, then resize (slow, literal)", NULL},
+		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+		 "fail damaged images instead of writing them with a warning",
+		 NULL},
+		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &r.fail_on,
+		 "fail images on this much damage: none, truncated, error or "
+		 "warning", "LEVEL"},
+		{"max-pixels", 0, 0, G_OPTION_ARG_STRING, &r.max_pixels,
+		 "refuse images with more pixels (default 268402689)", "N"},
+		{"timeout", 0, 0, G_OPTION_ARG_STRING, &r.timeout,
+		 "seconds one image may take (default 60)", "SECONDS"},
+		{"worker-memory", 0, 0, G_OPTION_ARG_STRING, &r.memory,
+		 "data-segment limit of each worker, e.g. 2G (default: memory "
+		 "/ jobs)", "BYTES"},
 		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
 		 "redo thumbnails that are up to date", NULL},
 		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
@@ -213,6 +277,42 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    r.quality);
 		goto out;
 	}
+	o->thumb.max_pixels = DEFAULT_MAX_PIXELS;
+	if (r.max_pixels && options_parse_bytes(r.max_pixels,
+	    &o->thumb.max_pixels) != 0) {
+		*msg = g_strdup_printf("invalid --max-pixels '%s' (expected a "
+		    "positive number)", r.max_pixels);
+		goto out;
+	}
+	o->timeout = 60;
+	if (r.timeout && options_parse_double(r.timeout, 0.001, 1e6,
+	    &o->timeout) != 0) {
+		*msg = g_strdup_printf("invalid --timeout '%s' (expected "
+		    "seconds, more than 0)", r.timeout);
+		goto out;
+	}
+	o->worker_memory = default_worker_memory(o->jobs);
+	if (r.memory && options_parse_bytes(r.memory, &o->worker_memory)
+	    != 0) {
+		*msg = g_strdup_printf("invalid --worker-memory '%s' (expected "
+		    "bytes, e.g. 512M or 2G)", r.memory);
+		goto out;
+	}
+	o->thumb.damage = strict ? DAMAGE_FAIL_ERROR : DAMAGE_WARN;
+	if (r.fail_on) {
+		size_t i;
+
+		for (i = DAMAGE_FAIL_NONE; i < G_N_ELEMENTS(fail_on_names); i++)
+			if (strcmp(r.fail_on, fail_on_names[i]) == 0)
+				break;
+		if (i == G_N_ELEMENTS(fail_on_names) || strict) {
+			*msg = g_strdup_printf("invalid --fail-on '%s' (expected "
+			    "none, truncated, error or warning, without "
+			    "--strict)", r.fail_on);
+			goto out;
+		}
+		o->thumb.damage = (enum damage_policy)i;
+	}
 	if (format != NULL && (*format == '\0' || strchr(format, '/') ||
 	    strchr(format, '.'))) {
 		*msg = g_strdup_printf("invalid --format '%s' (expected a "
@@ -261,6 +361,10 @@ out:
 	g_free(r.size);
 	g_free(r.blur);
 	g_free(r.quality);
+	g_free(r.fail_on);
+	g_free(r.max_pixels);
+	g_free(r.timeout);
+	g_free(r.memory);
 	g_free(outdir);
 	g_free(format);
 	g_free(files_from);

@@ -10,6 +10,16 @@
 
 #include <stdbool.h>
 
+/* What to do with an image that decodes only with damage. */
+enum damage_policy {
+	DAMAGE_WARN,          /* default: fail on errors, write truncated or
+				 damaged images with status warning */
+	DAMAGE_FAIL_NONE,     /* --fail-on none: never fail on damage */
+	DAMAGE_FAIL_TRUNCATED,/* --fail-on truncated */
+	DAMAGE_FAIL_ERROR,    /* --fail-on error, --strict */
+	DAMAGE_FAIL_WARNING,  /* --fail-on warning: fail on anything */
+};
+
 /* What the thumbnail pipeline needs to know; inherited by workers at fork. */
 struct thumb_opts {
 	int width;        /* box, pixels */
@@ -17,11 +27,19 @@ struct thumb_opts {
 	double blur;      /* Gaussian sigma in source pixels; 0 = none */
 	bool exact;       /* literal pipeline: full decode, blur, resize */
 	int quality;      /* lossy savers' Q; 0 = the saver's default */
+	enum damage_policy damage;
+	long long max_pixels; /* refuse larger images before decoding */
 };
+
+/* Other tools' limit for libvips: 0x3FFF squared. */
+#define DEFAULT_MAX_PIXELS (16383LL * 16383LL)
 
 struct opts {
 	struct thumb_opts thumb;
 	int jobs;               /* worker processes */
+	double timeout;         /* seconds per image before the worker is
+				   killed */
+	long long worker_memory; /* bytes of data segment per worker */
 	const char *outdir;     /* output folder */
 	const char *format;     /* output suffix without dot, or NULL = input's */
 	const char *files_from; /* list of paths, "-" = stdin, or NULL */
@@ -55,5 +73,8 @@ int options_parse_size(const char *s, int *w, int *h);
 /* Parse a decimal number in [lo, hi] (no locale, no trailing junk). */
 int options_parse_double(const char *s, double lo, double hi, double *out);
 int options_parse_int(const char *s, int lo, int hi, int *out);
+
+/* A byte count: a number with an optional K, M, G or T (powers of 1024). */
+int options_parse_bytes(const char *s, long long *out);
 
 #endif

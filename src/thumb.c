@@ -40,8 +40,18 @@ struct thumb {
 	guint log_handler;
 };
 
-/* An attempt failed reading or processing the image, or writing it. */
-enum attempt { ATTEMPT_OK, ATTEMPT_IMAGE, ATTEMPT_IO };
+/* How an attempt ended: written, or failed on the image, refused before
+   decoding, or failed writing. */
+enum attempt { ATTEMPT_OK, ATTEMPT_IMAGE, ATTEMPT_REFUSED, ATTEMPT_IO };
+
+/* libvips' level for each policy that is a single attempt. */
+static const VipsFailOn fail_on_level[] = {
+	[DAMAGE_WARN] = VIPS_FAIL_ON_ERROR, /* first of two attempts */
+	[DAMAGE_FAIL_NONE] = VIPS_FAIL_ON_NONE,
+	[DAMAGE_FAIL_TRUNCATED] = VIPS_FAIL_ON_TRUNCATED,
+	[DAMAGE_FAIL_ERROR] = VIPS_FAIL_ON_ERROR,
+	[DAMAGE_FAIL_WARNING] = VIPS_FAIL_ON_WARNING,
+};
 
 static void
 capture_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
@@ -152,8 +162,11 @@ save_format(const struct thumb_opts *o, const char *suffix)
 
 /*
  * Open, shrink, blur, resize, orient and save `in` into fd. Fills the
- * dimensions in *r. All images belong to ctx.
+ * dimensions in *r. All images belong to ctx. Returns 0, -1 with libvips'
+ * error, or REFUSED with the reason in r->error.
  */
+#define REFUSED (-2)
+
 static int
 pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
     VipsFailOn fail_on, int fd, const char *format, struct result *r)
@@ -178,6 +191,12 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	h = swap ? img->Xsize : img->Ysize;
 	r->width = w;
 	r->height = h;
+	/* Before any pixel is decoded: a small file can claim a huge image. */
+	if ((long long)w * h > o->max_pixels) {
+		snprintf(r->error, sizeof(r->error), "image is %dx%d, over "
+		    "--max-pixels %lld", w, h, o->max_pixels);
+		return REFUSED;
+	}
 	thumb_fit(w, h, o->width, o->height, &tw, &th);
 	sw = swap ? th : tw;
 	sh = swap ? tw : th;
@@ -259,6 +278,13 @@ take_vips_error(char *buf, size_t size, const char *log)
 	char *line;
 
 	vips_error_clear();
+	if (strstr(text, "operation is blocked") != NULL) {
+		snprintf(buf, size, "%.*s is blocked: libvips marks it "
+		    "untrusted (--allow-untrusted allows it)",
+		    (int)strcspn(text, ":"), text);
+		g_free(text);
+		return;
+	}
 	/* libvips names the file again; the report already does. */
 	if (strstr(text, "is not a known file format") != NULL) {
 		snprintf(buf, size, "not a known image format");
@@ -281,18 +307,23 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 {
 	char *format = save_format(t->o, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
-	enum attempt rc = ATTEMPT_IMAGE;
-	int fd, err;
+	enum attempt result = ATTEMPT_IMAGE;
+	int fd, err, rc;
 
 	fd = output_create_tmp(tmp);
 	if (fd < 0) {
 		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
 		    tmp, strerror(errno));
-		rc = ATTEMPT_IO;
+		result = ATTEMPT_IO;
 		goto out;
 	}
-	if (pipeline(t->o, ctx, in, fail_on, fd, format, r) != 0) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str);
+	rc = pipeline(t->o, ctx, in, fail_on, fd, format, r);
+	if (rc != 0) {
+		if (rc == REFUSED)
+			result = ATTEMPT_REFUSED;
+		else
+			take_vips_error(r->error, sizeof(r->error),
+			    t->log->str);
 		close(fd);
 		unlink(tmp);
 		goto out;
@@ -302,14 +333,14 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 		unlink(tmp);
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
 		    out, strerror(err));
-		rc = ATTEMPT_IO;
+		result = ATTEMPT_IO;
 		goto out;
 	}
-	rc = ATTEMPT_OK;
+	result = ATTEMPT_OK;
 out:
 	g_object_unref(ctx);
 	g_free(format);
-	return rc;
+	return result;
 }
 
 void
@@ -322,10 +353,13 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 
 	memset(r, 0, sizeof(*r));
 	g_string_truncate(t->log, 0);
-	/* Decode strictly first; an image that fails only that way is
-	   damaged but readable: decode it leniently and say so. */
-	rc = attempt(t, in, out, tmp, VIPS_FAIL_ON_TRUNCATED, r);
-	if (rc == ATTEMPT_IMAGE) {
+	/* A successful decode can leave text in libvips' error buffer; it
+	   must not be taken for the next image's error. */
+	vips_error_clear();
+	rc = attempt(t, in, out, tmp, fail_on_level[t->o->damage], r);
+	/* By default an image that fails only a strict decode is damaged but
+	   readable: decode it leniently, write it, and say so. */
+	if (rc == ATTEMPT_IMAGE && t->o->damage == DAMAGE_WARN) {
 		snprintf(damage, sizeof(damage), "%s", r->error);
 		memset(r, 0, sizeof(*r));
 		g_string_truncate(t->log, 0);
