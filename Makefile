@@ -35,6 +35,9 @@ LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 TEST_RUNNER = $(BUILD)/test-runner
+# The binary the end-to-end tests run: ./pthumb plus fault injection.
+TEST_PROG = $(BUILD)/faults/pthumb
+FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -54,6 +57,14 @@ $(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/faults/%.o: src/%.c $(HDRS) | $(BUILD)/faults
+	@echo "  CC      $< (faults)"
+	$(Q)$(CC) $(ALL_CFLAGS) -DPTHUMB_FAULT_INJECTION -c -o $@ $<
+
+$(TEST_PROG): $(FAULT_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(FAULT_OBJS) $(LIBS)
+
 $(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(HDRS) | $(BUILD)/tests
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
@@ -62,7 +73,7 @@ $(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion
 
-$(BUILD) $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests $(BUILD)/faults:
 	mkdir -p $@
 
 run: deps
@@ -70,19 +81,21 @@ run: deps
 	./$(PROG) testdata
 
 check: deps
-	$(MAKE) $(PROG) $(TEST_RUNNER)
+	$(MAKE) $(PROG) $(TEST_PROG) $(TEST_RUNNER)
 	$(MAKE) test
 
 # Criterion runs each test in its own process; the end-to-end tests run
-# the binary named by PTHUMB_BIN.
+# the binary named by PTHUMB_BIN: ./pthumb built with fault injection
+# (PTHUMB_FAULT, src/fault.h).
 test:
-	PTHUMB_BIN=$(abspath $(PROG)) $(TEST_RUNNER) --jobs 2 $(TEST_ARGS)
+	PTHUMB_BIN=$(abspath $(TEST_PROG)) $(TEST_RUNNER) --jobs 2 $(TEST_ARGS)
 
 sanitize: deps
 	rm -rf build-san/logs
 	mkdir -p build-san/logs
 	$(MAKE) BUILD=build-san PROG=build-san/pthumb \
-		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb build-san/test-runner
+		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb \
+		build-san/faults/pthumb build-san/test-runner
 	ASAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/asan:detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/ubsan:print_stacktrace=1 \

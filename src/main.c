@@ -2,13 +2,16 @@
  * pthumb: parse the options, then scan -> jobs -> pool (or the sequential
  * loop) -> report, and turn the outcome into an exit status.
  */
+#include <errno.h>  /* errno */
 #include <stdio.h>  /* fprintf, setvbuf */
 #include <string.h> /* strerror */
 #include <unistd.h> /* getpid */
 
 #include <vips/vips.h> /* VIPS_INIT, vips_block_untrusted_set */
 
+#include "fault.h"
 #include "jobq.h"
+#include "rlimits.h"
 #include "options.h"
 #include "output.h"
 #include "pool.h"
@@ -79,19 +82,40 @@ job_note(void *data, const struct job *job, const char *msg)
 	report_note(run->rp, job->in, "%s", msg);
 }
 
+/* A worker's state: its pipeline and the CPU time one image may use. */
+struct worker {
+	struct thumb *thumb;
+	double cpu_seconds;
+};
+
 static void *
 worker_init(void *data)
 {
 	struct run *run = data;
+	struct worker *w;
 
-	return thumb_new(&run->o->thumb);
+	if (rlimits_set_memory(run->o->worker_memory) != 0) {
+		fprintf(stderr, "pthumb: worker %ld: cannot limit its memory: "
+		    "%s\n", (long)getpid(), strerror(errno));
+		return NULL;
+	}
+	w = g_new0(struct worker, 1);
+	w->thumb = thumb_new(&run->o->thumb);
+	/* A backstop behind the parent's wall-clock timeout. */
+	w->cpu_seconds = run->o->timeout + 1;
+	return w;
 }
 
 static void
 worker_work(void *state, const char *in, const char *out, const char *tmp,
     struct result *r)
 {
-	thumb_run(state, in, out, tmp, r);
+	struct worker *w = state;
+
+	/* Failing to move the limit leaves the old one: still a limit. */
+	(void)rlimits_cpu_from_now(w->cpu_seconds);
+	fault_before_image();
+	thumb_run(w->thumb, in, out, tmp, r);
 }
 
 /* --sequential: every file in this process, in order; never forks. */
@@ -199,6 +223,7 @@ main(int argc, char **argv)
 	} else {
 		struct pool_ops ops = {
 			.workers = o.jobs,
+			.timeout_ms = (long long)(o.timeout * 1000),
 			.next = next_job,
 			.done = job_done,
 			.retry = job_retry,

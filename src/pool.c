@@ -33,6 +33,10 @@
  * SIGKILL to those still alive after a grace period, reaps them all and
  * removes their temporary files.
  *
+ * A worker that holds one file longer than the timeout is killed; its
+ * file is settled as a timeout, not retried: it would only hang again.
+ * ppoll() sleeps no longer than until the next such deadline.
+ *
  * Messages are checked (proto.h) and must come from the pid the slot
  * holds and carry the id of the job it was given; anything else kills the
  * worker as if it had crashed.
@@ -74,6 +78,8 @@ struct slot {
 	pid_t pid;
 	int fd;          /* the parent's end of the socketpair */
 	struct job *job; /* SLOT_BUSY: the job it holds */
+	long long since; /* SLOT_BUSY: when it was handed the job (ns) */
+	bool timed_out;  /* killed for holding its job too long */
 	size_t have;     /* bytes of a message received so far */
 	unsigned char buf[PROTO_MSG_MAX];
 };
@@ -170,6 +176,7 @@ spawn(struct pool *p, int i)
 	s->fd = sv[0];
 	s->job = NULL;
 	s->have = 0;
+	s->timed_out = false;
 	p->live++;
 	return 0;
 }
@@ -232,7 +239,18 @@ reap(struct pool *p, int i, const char *why)
 	describe_exit(status, why, what, sizeof(what));
 	if (s->state == SLOT_STARTING)
 		p->startup_deaths++;
-	if (s->job != NULL) {
+	if (s->job != NULL && s->timed_out) {
+		struct result r = {.status = STATUS_TIMEOUT};
+
+		drop_tmp(s);
+		snprintf(r.error, sizeof(r.error), "no result after %.1f s; "
+		    "worker (pid %ld) killed", ops->timeout_ms / 1000.0,
+		    (long)s->pid);
+		r.usec = (now_ns() - s->since) / 1000;
+		r.worker = s->pid;
+		ops->done(ops->data, s->job, &r);
+		p->startup_deaths = 0;
+	} else if (s->job != NULL) {
 		struct job *job = s->job;
 
 		drop_tmp(s);
@@ -258,6 +276,7 @@ reap(struct pool *p, int i, const char *why)
 	s->state = SLOT_EMPTY;
 	s->job = NULL;
 	s->have = 0;
+	s->timed_out = false;
 	if (!p->no_more && p->startup_deaths <= 2 * p->n &&
 	    !signals_caught())
 		spawn(p, i);
@@ -339,6 +358,7 @@ dispatch(struct pool *p)
 		}
 		s->job = job;
 		s->state = SLOT_BUSY;
+		s->since = now_ns();
 		len = proto_encode_job(p->out, job->id, job->in, job->out);
 		if (len < 0) {
 			struct result r = {.status = STATUS_ERROR};
@@ -393,11 +413,47 @@ stop_all(struct pool *p)
 	}
 }
 
+/*
+ * Kill the workers that have held their job past the timeout (reap()
+ * settles the job when their end of file arrives) and return how long
+ * ppoll may sleep before the next one is due: a timespec, or NULL.
+ */
+static struct timespec *
+check_timeouts(struct pool *p, struct timespec *ts)
+{
+	long long now = now_ns(), next = -1;
+	long long limit = p->ops->timeout_ms * 1000000LL;
+
+	if (limit <= 0)
+		return NULL;
+	for (int i = 0; i < p->n; i++) {
+		struct slot *s = &p->slots[i];
+		long long left;
+
+		if (s->state != SLOT_BUSY || s->timed_out)
+			continue;
+		left = s->since + limit - now;
+		if (left <= 0) {
+			s->timed_out = true;
+			kill(s->pid, SIGKILL);
+			continue;
+		}
+		if (next < 0 || left < next)
+			next = left;
+	}
+	if (next < 0)
+		return NULL;
+	ts->tv_sec = next / 1000000000LL;
+	ts->tv_nsec = next % 1000000000LL;
+	return ts;
+}
+
 enum pool_outcome
 pool_run(const struct pool_ops *ops)
 {
 	struct pool *p = g_new0(struct pool, 1);
 	struct pollfd *fds;
+	struct timespec ts;
 	int *index;
 	enum pool_outcome outcome = POOL_DONE;
 
@@ -437,7 +493,8 @@ pool_run(const struct pool_ops *ops)
 		}
 		if (nfds == 0)
 			break;
-		if (ppoll(fds, (nfds_t)nfds, NULL, signals_sleep_mask()) < 0) {
+		if (ppoll(fds, (nfds_t)nfds, check_timeouts(p, &ts),
+		    signals_sleep_mask()) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "pthumb: ppoll() failed: %s\n",

@@ -19,6 +19,9 @@
 
 struct pool_ops {
 	int workers;
+	/* A worker that holds one job this long is killed and the job
+	   settled as STATUS_TIMEOUT, not retried; 0 = no limit. */
+	long long timeout_ms;
 
 	/* Parent side. */
 	/* The next job, or NULL when there is no more work. */

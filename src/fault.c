@@ -1,0 +1,38 @@
+/*
+ * fault: test-only fault injection (see fault.h).
+ */
+#include "fault.h"
+
+#ifdef PTHUMB_FAULT_INJECTION
+
+#include <signal.h> /* raise, signal, SIGSEGV */
+#include <stdlib.h> /* getenv, abort, atoi */
+#include <string.h> /* strncmp, strchr */
+#include <unistd.h> /* pause, _exit */
+
+void
+fault_before_image(void)
+{
+	/* Per worker process: a fresh worker counts from zero again. */
+	static int images;
+	const char *spec = getenv("PTHUMB_FAULT");
+	const char *colon;
+
+	if (spec == NULL || (colon = strchr(spec, ':')) == NULL ||
+	    ++images != atoi(colon + 1))
+		return;
+	if (strncmp(spec, "crash:", 6) == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	} else if (strncmp(spec, "hang:", 5) == 0) {
+		for (;;)
+			pause();
+	} else if (strncmp(spec, "exit:", 5) == 0) {
+		_exit(7);
+	} else if (strncmp(spec, "abort:", 6) == 0) {
+		signal(SIGABRT, SIG_DFL);
+		abort();
+	}
+}
+
+#endif

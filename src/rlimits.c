@@ -1,0 +1,34 @@
+/*
+ * rlimits: setrlimit wrappers for workers (see rlimits.h).
+ */
+#include "rlimits.h"
+
+#include <math.h>         /* ceil */
+#include <sys/resource.h> /* setrlimit, getrusage */
+
+int
+rlimits_set_memory(long long bytes)
+{
+	struct rlimit rl = {(rlim_t)bytes, (rlim_t)bytes};
+
+	if (bytes <= 0)
+		return 0;
+	return setrlimit(RLIMIT_DATA, &rl);
+}
+
+int
+rlimits_cpu_from_now(double seconds)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	double used;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return -1;
+	used = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	rl.rlim_cur = (rlim_t)ceil(used + seconds);
+	/* The hard limit a little later: SIGKILL if SIGXCPU is ignored. */
+	rl.rlim_max = rl.rlim_cur + 2;
+	return setrlimit(RLIMIT_CPU, &rl);
+}
