@@ -11,6 +11,15 @@
 #include <unistd.h> /* pause, _exit */
 
 void
+fault_at_start(void)
+{
+	const char *spec = getenv("PTHUMB_FAULT");
+
+	if (spec != NULL && strcmp(spec, "start") == 0)
+		_exit(5);
+}
+
+void
 fault_before_image(void)
 {
 	/* Per worker process: a fresh worker counts from zero again. */

@@ -6,16 +6,23 @@
  * PTHUMB_FAULT=KIND:N makes each worker misbehave at its Nth image:
  *   crash  SIGSEGV          hang  sleep until killed
  *   exit   _exit(7)         abort abort()
+ * and PTHUMB_FAULT=start makes every worker die before it is ready.
  */
 #ifndef PTHUMB_FAULT_H
 #define PTHUMB_FAULT_H
 
 #ifdef PTHUMB_FAULT_INJECTION
-/* Called by a worker before each image. */
+/* Called by a worker before each image, and once as it starts. */
 void fault_before_image(void);
+void fault_at_start(void);
 #else
 static inline void
 fault_before_image(void)
+{
+}
+
+static inline void
+fault_at_start(void)
 {
 }
 #endif

@@ -94,6 +94,7 @@ worker_init(void *data)
 	struct run *run = data;
 	struct worker *w;
 
+	fault_at_start();
 	if (rlimits_set_memory(run->o->worker_memory) != 0) {
 		fprintf(stderr, "pthumb: worker %ld: cannot limit its memory: "
 		    "%s\n", (long)getpid(), strerror(errno));

@@ -1,0 +1,358 @@
+/*
+ * Reliability: workers that crash, exit, hang or never start (through the
+ * test binary's PTHUMB_FAULT), workers killed at random, signals, SIGPIPE.
+ * Every file must end as a complete thumbnail or a reported error, and no
+ * temporary file may be left.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "helpers.h"
+#include "xio.h"
+
+static void
+init_vips(void)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+}
+
+TestSuite(faults, .init = init_vips, .timeout = 180);
+
+static void
+run_with_fault(struct run *r, const char *fault, const char *const *args)
+{
+	cr_assert_eq(setenv("PTHUMB_FAULT", fault, 1), 0);
+	helper_run(r, args);
+	unsetenv("PTHUMB_FAULT");
+}
+
+/* Every file under dir decodes completely. */
+static int
+count_decodable(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	int n = 0;
+
+	cr_assert_not_null(d, "%s", dir);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
+			n += count_decodable(p);
+		} else {
+			VipsImage *im = vips_image_new_from_file(p,
+			    "fail_on", VIPS_FAIL_ON_WARNING, NULL);
+			double avg;
+
+			cr_assert_not_null(im, "%s: %s", p, vips_error_buffer());
+			cr_assert_eq(vips_avg(im, &avg, NULL), 0,
+			    "%s is not a complete image: %s", p,
+			    vips_error_buffer());
+			g_object_unref(im);
+			n++;
+		}
+		g_free(p);
+	}
+	g_dir_close(d);
+	return n;
+}
+
+Test(faults, crashing_workers_are_replaced_and_files_retried)
+{
+	static const char *const kinds[][2] = {
+		{"crash:2", "worker killed by SIGSEGV"},
+		{"abort:2", "worker killed by SIGABRT"},
+		{"exit:2", "worker exited with status 7"},
+	};
+
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+		char *out = helper_tmpdir();
+		const char *const args[] = {"-j", "1", "-o", out, TESTDATA, NULL};
+		struct run r;
+
+		/* Each worker dies at its second image; the file goes to a
+		   fresh worker, where it is the first and succeeds. */
+		run_with_fault(&r, kinds[k][0], args);
+		cr_assert_eq(r.status, 0, "%s: exit %d\n%s", kinds[k][0],
+		    r.status, r.err);
+		cr_assert_eq(helper_count_lines(r.err, kinds[k][1]),
+		    TESTDATA_IMAGES - 1, "%s:\n%s", kinds[k][0], r.err);
+		cr_assert_eq(helper_count_lines(r.err, "trying again"),
+		    TESTDATA_IMAGES - 1);
+		cr_assert_eq(count_decodable(out), TESTDATA_IMAGES);
+		cr_assert_eq(helper_count_tmp(out), 0);
+		helper_run_free(&r);
+		helper_rmtree(out);
+		g_free(out);
+	}
+}
+
+Test(faults, a_file_that_kills_twice_fails_with_the_signal_name)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"-j", "2", "-o", out, TESTDATA, NULL};
+	struct run r;
+
+	run_with_fault(&r, "crash:1", args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, "killed by SIGSEGV (pid "),
+	    2 * TESTDATA_IMAGES, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, ", twice"), TESTDATA_IMAGES);
+	cr_assert_not_null(strstr(r.out, "0 done, 8 failed"), "%s", r.out);
+	cr_assert_eq(helper_count_files(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+Test(faults, hanging_workers_time_out_and_are_replaced)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"-j", "1", "--timeout", "0.5", "--json",
+	    "-o", out, TESTDATA, NULL};
+	struct run r;
+
+	/* Every worker hangs at its second image: 1 ok, 1 timeout, ... */
+	run_with_fault(&r, "hang:2", args);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"timeout\""),
+	    TESTDATA_IMAGES / 2, "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"ok\""),
+	    TESTDATA_IMAGES / 2);
+	cr_assert_eq(helper_count_lines(r.out, "no result after 0.5 s"),
+	    TESTDATA_IMAGES / 2);
+	cr_assert_eq(count_decodable(out), TESTDATA_IMAGES / 2);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+Test(faults, workers_that_never_start_stop_the_run_with_status_3)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"-j", "2", "-o", out, TESTDATA, NULL};
+	struct run r;
+
+	run_with_fault(&r, "start", args);
+	cr_assert_eq(r.status, 3, "exit %d\n%s", r.status, r.err);
+	cr_assert_not_null(strstr(r.err, "workers keep dying"), "%s", r.err);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+/* The pids of pid's children. */
+static GArray *
+children_of(pid_t pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	GArray *kids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	gchar *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL)) {
+		char **words = g_strsplit(g_strstrip(text), " ", -1);
+
+		for (char **w = words; *w != NULL; w++) {
+			pid_t kid = (pid_t)atol(*w);
+
+			if (kid > 0)
+				g_array_append_val(kids, kid);
+		}
+		g_strfreev(words);
+	}
+	g_free(text);
+	g_free(path);
+	return kids;
+}
+
+Test(faults, random_kills_leave_no_partial_file)
+{
+	enum { IMAGES = 200 };
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	const char *const args[] = {"-j", "2", "-s", "200", "--json", "-o",
+	    out, in, NULL};
+	gchar *text = NULL;
+	pid_t pid;
+	int kills = 0, status, ok, failed;
+	GRand *rng = g_rand_new_with_seed(42);
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	for (int i = 0; i < IMAGES; i++) {
+		static const char *const src[] = {"sunset.jpg", "umang.webp",
+		    "wine-alpha.png", "picture.gif"};
+		const char *s = src[i % 4];
+		char *from = g_build_filename(TESTDATA, s, NULL);
+		char *to = g_strdup_printf("%s/%03d%s", in, i, strrchr(s, '.'));
+
+		cr_assert_eq(helper_copy(from, to), 0);
+		g_free(from);
+		g_free(to);
+	}
+	pid = helper_start(args, log_out, log_err);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		GArray *kids = children_of(pid);
+
+		if (kids->len > 0) {
+			pid_t victim = g_array_index(kids, pid_t,
+			    g_rand_int_range(rng, 0, (gint32)kids->len));
+
+			if (kill(victim, SIGKILL) == 0)
+				kills++;
+		}
+		g_array_unref(kids);
+		usleep((useconds_t)g_rand_int_range(rng, 5000, 40000));
+	}
+	cr_assert(WIFEXITED(status), "pthumb itself died (%d)", status);
+	cr_assert_gt(kills, 3, "only %d kills", kills);
+	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+	ok = helper_count_lines(text, "\"status\": \"ok\"");
+	failed = helper_count_lines(text, "\"status\": \"error\"");
+	/* Every image is accounted for, once. */
+	cr_assert_eq(ok + failed, IMAGES, "ok %d + failed %d", ok, failed);
+	cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""), IMAGES);
+	/* Every thumbnail there is whole (count_decodable checks each), and
+	   every ok file has one. A file reported failed may have one too: a
+	   worker killed between its rename and its report. */
+	cr_assert_geq(count_decodable(out), ok);
+	{
+		char **lines = g_strsplit(text, "\n", -1);
+
+		for (char **l = lines; *l != NULL; l++) {
+			const char *o = strstr(*l, "\"output\": \"");
+			char *path;
+
+			if (o == NULL || strstr(*l, "\"status\": \"ok\"") == NULL)
+				continue;
+			o += strlen("\"output\": \"");
+			path = g_strndup(o, strcspn(o, "\""));
+			cr_assert_eq(access(path, F_OK), 0, "ok but no %s", path);
+			g_free(path);
+		}
+		g_strfreev(lines);
+	}
+	cr_assert_eq(helper_count_tmp(out), 0);
+	cr_assert_eq(WEXITSTATUS(status), failed ? 1 : 0);
+	cr_log_info("%d kills: %d ok, %d failed", kills, ok, failed);
+	g_rand_free(rng);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
+
+/* Start a slow run, signal it mid-way, and check what it leaves. */
+static void
+interrupt_with(int sig)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
+	    "400", "-o", out, in, NULL};
+	gchar *text = NULL;
+	long long sent, took;
+	GArray *workers;
+	pid_t pid;
+	int status;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	for (int i = 0; i < 16; i++) {
+		char *to = g_strdup_printf("%s/%02d.jpg", in, i);
+
+		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", to), 0);
+		g_free(to);
+	}
+	pid = helper_start(args, log_out, log_err);
+	usleep(700 * 1000);
+	workers = children_of(pid);
+	cr_assert_eq(workers->len, 2, "workers not running");
+	sent = now_ns();
+	cr_assert_eq(kill(pid, sig), 0);
+	/* A second Ctrl-C while it stops must not leave anything either. */
+	if (sig == SIGINT) {
+		usleep(20 * 1000);
+		kill(pid, SIGINT);
+	}
+	status = helper_wait(pid);
+	took = now_ns() - sent;
+	cr_assert_eq(status, 128 + sig, "exit %d", status);
+	cr_assert_lt(took, 1000000000LL, "took %.2f s to stop", took / 1e9);
+	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+	cr_assert_not_null(strstr(text, "pthumb: "), "no summary: %s", text);
+	cr_assert_not_null(strstr(text, " done, "), "no summary: %s", text);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	count_decodable(out);
+	cr_assert_lt(helper_count_files(out), 16, "the run was not stopped");
+	/* The workers went with it: none is left running. */
+	for (guint i = 0; i < workers->len; i++)
+		cr_assert_eq(kill(g_array_index(workers, pid_t, i), 0), -1,
+		    "worker %ld still runs", (long)g_array_index(workers,
+		    pid_t, i));
+	g_array_unref(workers);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
+
+Test(faults, sigint_stops_cleanly_with_130)
+{
+	interrupt_with(SIGINT);
+}
+
+Test(faults, sigterm_stops_cleanly_with_143)
+{
+	interrupt_with(SIGTERM);
+}
+
+Test(faults, a_closed_pipe_ends_the_run_quietly)
+{
+	char *dir = helper_tmpdir();
+	char *cmd = g_strdup_printf("'%s' --json -j 2 -o '%s/out' '%s' '%s' | "
+	    "head -n 1 >/dev/null; exit ${PIPESTATUS[0]}", helper_bin(), dir,
+	    TESTDATA, TESTDATA);
+	gchar *err = NULL;
+	gint status;
+	GError *error = NULL;
+	char *argv[] = {"bash", "-c", cmd, NULL};
+	char *out = g_build_filename(dir, "out", NULL);
+
+	cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+	    G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+	    &error), "%s", error ? error->message : "");
+	/* Either it finished before head closed the pipe, or SIGPIPE ended
+	   it: 141, with nothing said about it. */
+	cr_assert(WEXITSTATUS(status) == 141 || WEXITSTATUS(status) == 1,
+	    "exit %d", WEXITSTATUS(status));
+	cr_assert_eq(helper_count_lines(err, "pthumb: "), 0, "%s", err);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	g_free(err);
+	g_free(cmd);
+	g_free(out);
+	helper_rmtree(dir);
+	g_free(dir);
+}
