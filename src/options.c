@@ -298,7 +298,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "bytes, e.g. 512M or 2G)", r.memory);
 		goto out;
 	}
-	o->thumb.damage = strict ? DAMAGE_FAIL_ERROR : DAMAGE_WARN;
+	o->thumb.damage = strict ? DAMAGE_FAIL_WARNING : DAMAGE_WARN;
 	if (r.fail_on) {
 		size_t i;
 

@@ -16,8 +16,8 @@ enum damage_policy {
 				 damaged images with status warning */
 	DAMAGE_FAIL_NONE,     /* --fail-on none: never fail on damage */
 	DAMAGE_FAIL_TRUNCATED,/* --fail-on truncated */
-	DAMAGE_FAIL_ERROR,    /* --fail-on error, --strict */
-	DAMAGE_FAIL_WARNING,  /* --fail-on warning: fail on anything */
+	DAMAGE_FAIL_ERROR,    /* --fail-on error */
+	DAMAGE_FAIL_WARNING,  /* --fail-on warning, --strict: any damage */
 };
 
 /* What the thumbnail pipeline needs to know; inherited by workers at fork. */

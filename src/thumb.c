@@ -16,7 +16,7 @@
 #include <vips/vips.h>
 
 #include "output.h" /* output_create_tmp, output_commit, output_suffix */
-#include "xio.h"    /* now_ns */
+#include "xio.h"    /* now_ns, write_full */
 
 /*
  * Images up to this many pixels are decoded at full size whatever the
@@ -46,7 +46,9 @@ enum attempt { ATTEMPT_OK, ATTEMPT_IMAGE, ATTEMPT_REFUSED, ATTEMPT_IO };
 
 /* libvips' level for each policy that is a single attempt. */
 static const VipsFailOn fail_on_level[] = {
-	[DAMAGE_WARN] = VIPS_FAIL_ON_ERROR, /* first of two attempts */
+	/* First of two attempts: any complaint of the decoder means damage
+	   (metadata quirks are logged, not decoder failures). */
+	[DAMAGE_WARN] = VIPS_FAIL_ON_WARNING,
 	[DAMAGE_FAIL_NONE] = VIPS_FAIL_ON_NONE,
 	[DAMAGE_FAIL_TRUNCATED] = VIPS_FAIL_ON_TRUNCATED,
 	[DAMAGE_FAIL_ERROR] = VIPS_FAIL_ON_ERROR,
@@ -161,7 +163,78 @@ save_format(const struct thumb_opts *o, const char *suffix)
 }
 
 /*
- * Open, shrink, blur, resize, orient and save `in` into fd. Fills the
+ * The temporary file as a libvips target. A custom target rather than
+ * vips_target_new_to_descriptor(), so that a failed write keeps its errno:
+ * "No space left on device" is the disk's fault, not the image's, and
+ * must neither read as damage nor be retried as such.
+ */
+struct sink {
+	int fd;
+	int err; /* errno of the first failed write, read or seek */
+};
+
+static gint64
+sink_write(VipsTargetCustom *target, const void *data, gint64 length,
+    struct sink *k)
+{
+	(void)target;
+	if (write_full(k->fd, data, (size_t)length) != 0) {
+		if (k->err == 0)
+			k->err = errno;
+		return -1;
+	}
+	return length;
+}
+
+/* Some savers (TIFF) read back and seek in what they wrote. */
+static gint64
+sink_read(VipsTargetCustom *target, void *data, gint64 length,
+    struct sink *k)
+{
+	ssize_t n;
+
+	(void)target;
+	do
+		n = read(k->fd, data, (size_t)length);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && k->err == 0)
+		k->err = errno;
+	return n;
+}
+
+static gint64
+sink_seek(VipsTargetCustom *target, gint64 offset, int whence,
+    struct sink *k)
+{
+	off_t pos = lseek(k->fd, (off_t)offset, whence);
+
+	(void)target;
+	if (pos < 0 && k->err == 0)
+		k->err = errno;
+	return pos;
+}
+
+static int
+sink_end(VipsTargetCustom *target, struct sink *k)
+{
+	(void)target;
+	return k->err == 0 ? 0 : -1;
+}
+
+static VipsTarget *
+sink_target_new(struct sink *k)
+{
+	VipsTargetCustom *t = vips_target_custom_new();
+
+	g_signal_connect(t, "write", G_CALLBACK(sink_write), k);
+	g_signal_connect(t, "read", G_CALLBACK(sink_read), k);
+	g_signal_connect(t, "seek", G_CALLBACK(sink_seek), k);
+	g_signal_connect(t, "end", G_CALLBACK(sink_end), k);
+	return VIPS_TARGET(t);
+}
+
+/*
+ * Open, shrink, blur, resize, orient and save `in` into the sink. Fills the
  * dimensions in *r. All images belong to ctx. Returns 0, -1 with libvips'
  * error, or REFUSED with the reason in r->error.
  */
@@ -169,7 +242,8 @@ save_format(const struct thumb_opts *o, const char *suffix)
 
 static int
 pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
-    VipsFailOn fail_on, int fd, const char *format, struct result *r)
+    VipsFailOn fail_on, struct sink *sink, const char *format,
+    struct result *r)
 {
 	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 10);
 	VipsImage *img;
@@ -256,9 +330,7 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	r->out_width = img->Xsize;
 	r->out_height = img->Ysize;
 
-	target = vips_target_new_to_descriptor(fd);
-	if (target == NULL)
-		return -1;
+	target = sink_target_new(sink);
 	rc = vips_image_write_to_target(img, format, target, NULL);
 	if (rc == 0)
 		rc = vips_target_end(target);
@@ -292,6 +364,17 @@ take_vips_error(char *buf, size_t size, const char *log)
 		return;
 	}
 	lines = g_strsplit(text, "\n", -1);
+	/* A saver's "unable to write to target" only follows from the
+	   decoder's failure above it: drop it when there is a cause. */
+	for (char **l = lines, **keep = lines; ; l++) {
+		if (*l == NULL || !strstr(*l, "unable to write to target") ||
+		    keep == lines)
+			*keep++ = *l;
+		else
+			g_free(*l);
+		if (*l == NULL)
+			break;
+	}
 	line = g_strjoinv("; ", lines);
 
 	snprintf(buf, size, "%s", *line ? line : *log ? log
@@ -308,27 +391,34 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 	char *format = save_format(t->o, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	enum attempt result = ATTEMPT_IMAGE;
-	int fd, err, rc;
+	struct sink sink = {.fd = -1};
+	int err, rc;
 
-	fd = output_create_tmp(tmp);
-	if (fd < 0) {
+	sink.fd = output_create_tmp(tmp);
+	if (sink.fd < 0) {
 		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
 		    tmp, strerror(errno));
 		result = ATTEMPT_IO;
 		goto out;
 	}
-	rc = pipeline(t->o, ctx, in, fail_on, fd, format, r);
+	rc = pipeline(t->o, ctx, in, fail_on, &sink, format, r);
 	if (rc != 0) {
-		if (rc == REFUSED)
+		if (rc == REFUSED) {
 			result = ATTEMPT_REFUSED;
-		else
+		} else if (sink.err != 0) {
+			vips_error_clear();
+			snprintf(r->error, sizeof(r->error), "cannot write %s: "
+			    "%s", out, strerror(sink.err));
+			result = ATTEMPT_IO;
+		} else {
 			take_vips_error(r->error, sizeof(r->error),
 			    t->log->str);
-		close(fd);
+		}
+		close(sink.fd);
 		unlink(tmp);
 		goto out;
 	}
-	if (close(fd) != 0 || output_commit(tmp, out) != 0) {
+	if (close(sink.fd) != 0 || output_commit(tmp, out) != 0) {
 		err = errno;
 		unlink(tmp);
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
@@ -366,8 +456,11 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 		rc = attempt(t, in, out, tmp, VIPS_FAIL_ON_NONE, r);
 		if (rc == ATTEMPT_OK) {
 			r->status = STATUS_WARNING;
-			g_string_prepend(t->log, t->log->len ? "; " : "");
-			g_string_prepend(t->log, damage);
+			if (strstr(t->log->str, damage) == NULL) {
+				g_string_prepend(t->log, t->log->len ? "; "
+				    : "");
+				g_string_prepend(t->log, damage);
+			}
 		}
 	}
 	if (rc != ATTEMPT_OK) {
