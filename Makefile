@@ -42,7 +42,7 @@ FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-.PHONY: all run check test sanitize install deps clean
+.PHONY: all run check test sanitize fuzz fuzz-deps install deps clean
 
 all: $(PROG)
 
@@ -65,9 +65,10 @@ $(TEST_PROG): $(FAULT_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(FAULT_OBJS) $(LIBS)
 
-$(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(HDRS) | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(wildcard tests/fuzz/*.c) \
+		$(HDRS) | $(BUILD)/tests
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Itests -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
 
 $(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
@@ -103,6 +104,42 @@ sanitize: deps
 	@if ls build-san/logs/* >/dev/null 2>&1; then \
 		echo "sanitizer reports:"; cat build-san/logs/*; exit 1; \
 	else echo "sanitize: no sanitizer reports"; fi
+
+# libFuzzer targets (clang) for the wire protocol and the command line,
+# each run for FUZZ_SECONDS from the seeds in tests/fuzz/<target>/; what
+# they find is added there, and the tests replay every file there.
+FUZZ_SECONDS ?= 60
+FUZZ_CC = clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Isrc \
+	$(shell pkg-config --cflags glib-2.0 2>/dev/null)
+
+fuzz: deps fuzz-deps
+	mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/proto tests/fuzz/fuzz_proto.c \
+		src/proto.c src/xio.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/options \
+		tests/fuzz/fuzz_options.c src/options.c \
+		$(shell pkg-config --libs glib-2.0) -lm
+	for t in proto options; do \
+		mkdir -p build/fuzz/new-$$t; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=tests/fuzz/$$t/crash- \
+			build/fuzz/new-$$t tests/fuzz/$$t || exit 1; \
+	done
+
+fuzz-deps:
+	@if command -v $(FUZZ_CC) >/dev/null && \
+		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+		>/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends clang \
+		libclang-rt-14-dev; \
+	else \
+		echo "make fuzz needs: sudo apt-get install clang libclang-rt-14-dev"; \
+		exit 1; \
+	fi
 
 install: $(PROG)
 	install -d $(DESTDIR)$(PREFIX)/bin
