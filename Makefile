@@ -42,7 +42,7 @@ FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-.PHONY: all run check test sanitize fuzz fuzz-deps install deps clean
+.PHONY: all run check test sanitize valgrind fuzz fuzz-deps install deps clean
 
 all: $(PROG)
 
@@ -104,6 +104,26 @@ sanitize: deps
 	@if ls build-san/logs/* >/dev/null 2>&1; then \
 		echo "sanitizer reports:"; cat build-san/logs/*; exit 1; \
 	else echo "sanitize: no sanitizer reports"; fi
+
+# The end-to-end tests with every pthumb process (workers included) under
+# valgrind's memcheck, through tests/valgrind-pthumb. Tests that time
+# themselves against the binary (kills, timeouts, signals) are left out:
+# valgrind is too slow for their clocks.
+VALGRIND_TESTS = @(cli|hostile)/!(a_worker*|pngsuite*|the_whole*)
+
+valgrind: deps
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		apt-get install -y -q --no-install-recommends valgrind; }
+	$(MAKE) $(TEST_PROG) $(TEST_RUNNER)
+	rm -rf $(BUILD)/valgrind
+	mkdir -p $(BUILD)/valgrind
+	PTHUMB_BIN=$(CURDIR)/tests/valgrind-pthumb $(TEST_RUNNER) --jobs 2 \
+		--filter '$(VALGRIND_TESTS)'
+	@if find $(BUILD)/valgrind -name '*.log' -size +0 | grep -q .; then \
+		echo "valgrind reports:"; \
+		find $(BUILD)/valgrind -name '*.log' -size +0 -exec cat {} +; \
+		exit 1; \
+	else echo "valgrind: no reports"; fi
 
 # libFuzzer targets (clang) for the wire protocol and the command line,
 # each run for FUZZ_SECONDS from the seeds in tests/fuzz/<target>/; what

@@ -108,6 +108,15 @@ worker_init(void *data)
 }
 
 static void
+worker_done(void *state)
+{
+	struct worker *w = state;
+
+	thumb_free(w->thumb);
+	g_free(w);
+}
+
+static void
 worker_work(void *state, const char *in, const char *out, const char *tmp,
     struct result *r)
 {
@@ -231,6 +240,7 @@ main(int argc, char **argv)
 			.note = job_note,
 			.worker_init = worker_init,
 			.work = worker_work,
+			.worker_done = worker_done,
 			.data = &run,
 		};
 

@@ -103,42 +103,53 @@ static void
 worker_main(struct pool *p, int self, int fd)
 {
 	const struct pool_ops *ops = p->ops;
-	unsigned char *in = g_malloc(PROTO_MSG_MAX);
-	unsigned char *out = g_malloc(PROTO_MSG_MAX);
+	unsigned char in[PROTO_MSG_MAX];
+	unsigned char *out = p->out; /* the parent's copy is unused here */
 	const char *why;
 	void *state = NULL;
 	struct msg m;
 	struct result r;
-	int len;
+	int len, status = 1;
 
 	/* Die with the parent, even if it is killed outright. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
-		_exit(1);
+		goto out;
 	signals_reset_child();
 	for (int i = 0; i < p->n; i++)
 		if (i != self && p->slots[i].fd >= 0)
 			close(p->slots[i].fd);
 	if (ops->worker_init != NULL && (state = ops->worker_init(ops->data))
-	    == NULL)
-		_exit(3);
+	    == NULL) {
+		status = 3;
+		goto out;
+	}
 	len = proto_encode_ready(out, getpid());
 	if (write_full(fd, out, (size_t)len) != 0)
-		_exit(1);
+		goto out;
 	for (;;) {
 		int rc = proto_recv(fd, in, &m, &why);
 		char *tmp;
 
-		if (rc == 0)
-			_exit(0);
-		if (rc < 0 || m.hdr.type != MSG_JOB)
-			_exit(4);
+		if (rc == 0) {
+			status = 0; /* the parent has no more work */
+			goto out;
+		}
+		if (rc < 0 || m.hdr.type != MSG_JOB) {
+			status = 4;
+			goto out;
+		}
 		tmp = output_tmp_path(m.out, getpid());
 		ops->work(state, m.in, m.out, tmp, &r);
 		g_free(tmp);
 		len = proto_encode_result(out, m.hdr.job_id, getpid(), &r);
 		if (write_full(fd, out, (size_t)len) != 0)
-			_exit(1);
+			goto out;
 	}
+out:
+	if (state != NULL && ops->worker_done != NULL)
+		ops->worker_done(state);
+	/* Nothing of the parent's (stdio buffers, atexit) may run here. */
+	_exit(status);
 }
 
 static int

@@ -40,6 +40,8 @@ struct pool_ops {
 	/* Do one job; the temporary file name is the pool's (output.h). */
 	void (*work)(void *state, const char *in, const char *out,
 	    const char *tmp, struct result *r);
+	/* Release the state as the worker leaves (optional). */
+	void (*worker_done)(void *state);
 
 	void *data;
 };

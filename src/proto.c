@@ -21,15 +21,15 @@ static int
 put_header(void *buf, uint16_t type, uint32_t len, uint32_t job_id,
     int32_t pid)
 {
-	struct msg_hdr h = {
-		.magic = PROTO_MAGIC,
-		.version = PROTO_VERSION,
-		.type = type,
-		.len = len,
-		.job_id = job_id,
-		.pid = pid,
-	};
+	struct msg_hdr h;
 
+	memset(&h, 0, sizeof(h));
+	h.magic = PROTO_MAGIC;
+	h.version = PROTO_VERSION;
+	h.type = type;
+	h.len = len;
+	h.job_id = job_id;
+	h.pid = pid;
 	memcpy(buf, &h, sizeof(h));
 	return (int)(sizeof(h) + len);
 }
@@ -65,18 +65,19 @@ int
 proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
     const struct result *r)
 {
-	struct wire_result w = {
-		.status = (uint32_t)r->status,
-		.width = r->width,
-		.height = r->height,
-		.out_width = r->out_width,
-		.out_height = r->out_height,
-		.usec = r->usec,
-		.error_len = (uint16_t)text_len(r->error, sizeof(r->error)),
-		.warnings_len = (uint16_t)text_len(r->warnings,
-		    sizeof(r->warnings)),
-	};
+	struct wire_result w;
 	char *p = (char *)buf + sizeof(struct msg_hdr);
+
+	/* Zeroed whole, padding included: every byte sent is defined. */
+	memset(&w, 0, sizeof(w));
+	w.status = (uint32_t)r->status;
+	w.width = r->width;
+	w.height = r->height;
+	w.out_width = r->out_width;
+	w.out_height = r->out_height;
+	w.usec = r->usec;
+	w.error_len = (uint16_t)text_len(r->error, sizeof(r->error));
+	w.warnings_len = (uint16_t)text_len(r->warnings, sizeof(r->warnings));
 
 	memcpy(p, &w, sizeof(w));
 	memcpy(p + sizeof(w), r->error, w.error_len);
