@@ -9,6 +9,7 @@
 
 #include <vips/vips.h> /* VIPS_INIT, vips_block_untrusted_set */
 
+#include "compare.h"
 #include "options.h"
 #include "output.h"  /* output_can_save */
 #include "pool.h"    /* enum pool_outcome */
@@ -84,6 +85,12 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (o.compare) {
+		status = compare_run(&o);
+		options_free(&o);
+		vips_shutdown();
+		return status;
+	}
 	rp = report_new(o.json, o.quiet);
 	outcome = run_batch(&o, o.sequential, rp);
 	report_summary(rp, (now_ns() - start) / 1e9,

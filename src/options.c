@@ -105,6 +105,28 @@ options_parse_bytes(const char *s, long long *out)
 	return 0;
 }
 
+int
+options_parse_jobs_list(const char *s, int *out, int max)
+{
+	char **parts;
+	int n = 0, rc = 0;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	parts = g_strsplit(s, ",", -1);
+	for (char **p = parts; *p != NULL; p++) {
+		if (n >= max - 1 || options_parse_int(*p, 1, MAX_JOBS,
+		    &out[n]) != 0) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	g_strfreev(parts);
+	out[rc == 0 ? n : 0] = 0;
+	return rc;
+}
+
 static int
 online_cpus(void)
 {
@@ -145,7 +167,7 @@ split_short_values(int argc, char **argv, int *out_argc)
 /* Values GOption hands back as strings; checked and converted below. */
 struct raw {
 	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
-	char *memory;
+	char *memory, *compare_jobs;
 };
 
 static const char *const fail_on_names[] = {
@@ -177,7 +199,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	char *outdir = NULL, *format = NULL, *files_from = NULL;
 	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
-	gboolean null_sep = FALSE, strict = FALSE;
+	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
+	gboolean keep = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -216,6 +239,14 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "print only errors and the summary", NULL},
 		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
 		 "one process, no workers: the timing baseline", NULL},
+		{"compare", 0, 0, G_OPTION_ARG_NONE, &compare,
+		 "time a sequential run against the pool on the same files",
+		 NULL},
+		{"compare-jobs", 0, 0, G_OPTION_ARG_STRING, &r.compare_jobs,
+		 "with --compare: the pool sizes to time, e.g. 1,2,4,8",
+		 "LIST"},
+		{"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
+		 "with --compare: keep each run's output folder", NULL},
 		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
 		 "follow symbolic links to folders", NULL},
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
@@ -298,6 +329,20 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "bytes, e.g. 512M or 2G)", r.memory);
 		goto out;
 	}
+	if (r.compare_jobs && (!compare || options_parse_jobs_list(
+	    r.compare_jobs, o->compare_jobs, G_N_ELEMENTS(o->compare_jobs))
+	    != 0)) {
+		*msg = g_strdup_printf("invalid --compare-jobs '%s' (expected "
+		    "a list such as 1,2,4, with --compare)", r.compare_jobs);
+		goto out;
+	}
+	if (compare && sequential) {
+		*msg = g_strdup("--compare runs --sequential itself; give "
+		    "one or the other");
+		goto out;
+	}
+	o->compare = compare;
+	o->keep = keep;
 	o->thumb.damage = strict ? DAMAGE_FAIL_WARNING : DAMAGE_WARN;
 	if (r.fail_on) {
 		size_t i;
@@ -365,6 +410,7 @@ out:
 	g_free(r.max_pixels);
 	g_free(r.timeout);
 	g_free(r.memory);
+	g_free(r.compare_jobs);
 	g_free(outdir);
 	g_free(format);
 	g_free(files_from);

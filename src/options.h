@@ -50,6 +50,10 @@ struct opts {
 	bool sequential;        /* no fork: the timing baseline */
 	bool follow;            /* follow symlinked folders */
 	bool allow_untrusted;   /* unblock loaders marked untrusted */
+	bool compare;           /* time sequential against the pool */
+	int compare_jobs[16];   /* pool sizes to time; 0-terminated; empty
+				   means just jobs */
+	bool keep;              /* keep --compare's output folders */
 	char **paths;           /* PATH arguments, NULL-terminated */
 	int npaths;
 };
@@ -73,6 +77,12 @@ int options_parse_size(const char *s, int *w, int *h);
 /* Parse a decimal number in [lo, hi] (no locale, no trailing junk). */
 int options_parse_double(const char *s, double lo, double hi, double *out);
 int options_parse_int(const char *s, int lo, int hi, int *out);
+
+/*
+ * A list of worker counts "1,2,4" into out (at most max-1 entries, then a
+ * 0). Returns 0, or -1 on a bad or empty list.
+ */
+int options_parse_jobs_list(const char *s, int *out, int max);
 
 /* A byte count: a number with an optional K, M, G or T (powers of 1024). */
 int options_parse_bytes(const char *s, long long *out);

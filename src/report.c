@@ -7,8 +7,8 @@
 #include <stdio.h>  /* fputs, fflush, stdout, stderr */
 
 struct report {
-	bool json, quiet;
-	unsigned count[STATUS_LAST];
+	bool json, quiet, silent;
+	struct report_totals totals;
 	GString *line; /* reused for every line */
 };
 
@@ -19,6 +19,16 @@ report_new(bool json, bool quiet)
 
 	rp->json = json;
 	rp->quiet = quiet;
+	rp->line = g_string_sized_new(256);
+	return rp;
+}
+
+struct report *
+report_new_silent(void)
+{
+	struct report *rp = g_new0(struct report, 1);
+
+	rp->silent = true;
 	rp->line = g_string_sized_new(256);
 	return rp;
 }
@@ -110,8 +120,10 @@ write_json(struct report *rp, const struct job *job, const struct result *r)
 	json_text_or_null(l, r->warnings);
 	g_string_append_printf(l, ", \"width\": %d, \"height\": %d, "
 	    "\"out_width\": %d, \"out_height\": %d, \"ms\": %.3f, "
+	    "\"ms_open\": %.3f, \"ms_pixels\": %.3f, \"ms_write\": %.3f, "
 	    "\"worker\": ", r->width, r->height, r->out_width, r->out_height,
-	    r->usec / 1000.0);
+	    r->usec / 1000.0, r->usec_open / 1000.0, r->usec_pixels / 1000.0,
+	    r->usec_write / 1000.0);
 	if (r->worker > 0)
 		g_string_append_printf(l, "%ld}\n", (long)r->worker);
 	else
@@ -160,7 +172,17 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 void
 report_file(struct report *rp, const struct job *job, const struct result *r)
 {
-	rp->count[r->status < STATUS_LAST ? r->status : STATUS_ERROR]++;
+	struct report_totals *t = &rp->totals;
+
+	t->count[r->status < STATUS_LAST ? r->status : STATUS_ERROR]++;
+	if (r->status == STATUS_OK || r->status == STATUS_WARNING) {
+		t->usec += r->usec;
+		t->usec_open += r->usec_open;
+		t->usec_pixels += r->usec_pixels;
+		t->usec_write += r->usec_write;
+	}
+	if (rp->silent)
+		return;
 	if (rp->json)
 		write_json(rp, job, r);
 	else
@@ -173,6 +195,8 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 	GString *l = rp->line;
 	va_list ap;
 
+	if (rp->silent)
+		return;
 	g_string_assign(l, "pthumb: ");
 	append_name(l, path);
 	g_string_append(l, ": ");
@@ -186,8 +210,8 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 void
 report_summary(struct report *rp, double seconds, int workers)
 {
-	unsigned done = rp->count[STATUS_OK] + rp->count[STATUS_WARNING];
-	unsigned failed = rp->count[STATUS_ERROR] + rp->count[STATUS_TIMEOUT];
+	unsigned done = rp->totals.count[STATUS_OK] + rp->totals.count[STATUS_WARNING];
+	unsigned failed = rp->totals.count[STATUS_ERROR] + rp->totals.count[STATUS_TIMEOUT];
 	double rate = seconds > 0 ? done / seconds : 0;
 
 	if (rp->json)
@@ -196,20 +220,26 @@ report_summary(struct report *rp, double seconds, int workers)
 		    "\"error\": %u, \"timeout\": %u, \"skipped\": %u, "
 		    "\"seconds\": %.3f, \"images_per_second\": %.1f, "
 		    "\"workers\": %d}\n", done + failed +
-		    rp->count[STATUS_SKIPPED], done, rp->count[STATUS_OK],
-		    rp->count[STATUS_WARNING], failed, rp->count[STATUS_ERROR],
-		    rp->count[STATUS_TIMEOUT], rp->count[STATUS_SKIPPED],
+		    rp->totals.count[STATUS_SKIPPED], done, rp->totals.count[STATUS_OK],
+		    rp->totals.count[STATUS_WARNING], failed, rp->totals.count[STATUS_ERROR],
+		    rp->totals.count[STATUS_TIMEOUT], rp->totals.count[STATUS_SKIPPED],
 		    seconds, rate, workers);
 	else
 		printf("pthumb: %u done, %u failed, %u skipped in %.2f s "
 		    "(%.1f images/s, %d worker%s)\n", done, failed,
-		    rp->count[STATUS_SKIPPED], seconds, rate, workers,
+		    rp->totals.count[STATUS_SKIPPED], seconds, rate, workers,
 		    workers == 1 ? "" : "s");
 	fflush(stdout);
+}
+
+const struct report_totals *
+report_totals(const struct report *rp)
+{
+	return &rp->totals;
 }
 
 bool
 report_failed(const struct report *rp)
 {
-	return rp->count[STATUS_ERROR] + rp->count[STATUS_TIMEOUT] > 0;
+	return rp->totals.count[STATUS_ERROR] + rp->totals.count[STATUS_TIMEOUT] > 0;
 }

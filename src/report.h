@@ -15,7 +15,18 @@
 
 struct report;
 
+/* Counts by status, and time summed over the files done (ok, warning). */
+struct report_totals {
+	unsigned count[STATUS_LAST];
+	long long usec, usec_open, usec_pixels, usec_write;
+};
+
 struct report *report_new(bool json, bool quiet);
+
+/* A report that only counts: for runs whose table is printed elsewhere. */
+struct report *report_new_silent(void);
+
+const struct report_totals *report_totals(const struct report *rp);
 
 /* One file's outcome; counts it for the summary. */
 void report_file(struct report *rp, const struct job *job,

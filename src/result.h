@@ -25,7 +25,12 @@ struct result {
 	enum status status;
 	int width, height;         /* input, after orientation; 0 = unknown */
 	int out_width, out_height; /* thumbnail; 0 = none */
-	long long usec;            /* time spent in the worker */
+	long long usec;            /* time spent in the worker, of which: */
+	long long usec_open;       /* opening the file, reading its header */
+	long long usec_pixels;     /* decode, blur, resize, encode: libvips
+				      is lazy, so all of it runs in the save */
+	long long usec_write;      /* write(2) of the encoded bytes, close,
+				      rename */
 	pid_t worker;              /* 0 = settled by the parent */
 	char error[RESULT_ERROR_MAX];
 	char warnings[RESULT_WARNINGS_MAX];

@@ -170,15 +170,20 @@ save_format(const struct thumb_opts *o, const char *suffix)
  */
 struct sink {
 	int fd;
-	int err; /* errno of the first failed write, read or seek */
+	int err;        /* errno of the first failed write, read or seek */
+	long long ns;   /* time spent in those system calls */
 };
 
 static gint64
 sink_write(VipsTargetCustom *target, const void *data, gint64 length,
     struct sink *k)
 {
+	long long start = now_ns();
+	int rc = write_full(k->fd, data, (size_t)length);
+
 	(void)target;
-	if (write_full(k->fd, data, (size_t)length) != 0) {
+	k->ns += now_ns() - start;
+	if (rc != 0) {
 		if (k->err == 0)
 			k->err = errno;
 		return -1;
@@ -253,6 +258,7 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	gboolean swap, alpha;
 	VipsBandFormat band_format;
 	double sigma;
+	long long start = now_ns(), opened;
 
 	x[0] = vips_image_new_from_file(in, "access", VIPS_ACCESS_SEQUENTIAL,
 	    "fail_on", fail_on, NULL);
@@ -287,6 +293,8 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 			return -1;
 		img = x[1];
 	}
+	opened = now_ns();
+	r->usec_open += (opened - start) / 1000;
 
 	/* Blur and resample colour with alpha premultiplied, so fully
 	   transparent pixels do not bleed their colour into the edges. */
@@ -331,10 +339,13 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	r->out_height = img->Ysize;
 
 	target = sink_target_new(sink);
+	sink->ns = 0;
 	rc = vips_image_write_to_target(img, format, target, NULL);
 	if (rc == 0)
 		rc = vips_target_end(target);
 	g_object_unref(target);
+	r->usec_write += sink->ns / 1000;
+	r->usec_pixels += (now_ns() - opened - sink->ns) / 1000;
 	return rc;
 }
 
@@ -392,6 +403,7 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	enum attempt result = ATTEMPT_IMAGE;
 	struct sink sink = {.fd = -1};
+	long long commit;
 	int err, rc;
 
 	sink.fd = output_create_tmp(tmp);
@@ -418,7 +430,10 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 		unlink(tmp);
 		goto out;
 	}
-	if (close(sink.fd) != 0 || output_commit(tmp, out) != 0) {
+	commit = now_ns();
+	rc = close(sink.fd) != 0 || output_commit(tmp, out) != 0;
+	r->usec_write += (now_ns() - commit) / 1000;
+	if (rc != 0) {
 		err = errno;
 		unlink(tmp);
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
@@ -450,8 +465,14 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 	/* By default an image that fails only a strict decode is damaged but
 	   readable: decode it leniently, write it, and say so. */
 	if (rc == ATTEMPT_IMAGE && t->o->damage == DAMAGE_WARN) {
+		struct result first = *r;
+
 		snprintf(damage, sizeof(damage), "%s", r->error);
 		memset(r, 0, sizeof(*r));
+		/* The time of the first attempt was spent too. */
+		r->usec_open = first.usec_open;
+		r->usec_pixels = first.usec_pixels;
+		r->usec_write = first.usec_write;
 		g_string_truncate(t->log, 0);
 		rc = attempt(t, in, out, tmp, VIPS_FAIL_ON_NONE, r);
 		if (rc == ATTEMPT_OK) {
