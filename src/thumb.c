@@ -8,6 +8,7 @@
 #include "thumb.h"
 
 #include <errno.h>  /* errno */
+#include <malloc.h> /* mallopt, M_ARENA_MAX */
 #include <math.h>   /* lround */
 #include <stdio.h>  /* fprintf, snprintf */
 #include <string.h> /* strerror, memset */
@@ -88,6 +89,12 @@ thumb_new(const struct thumb_opts *o)
 	   safe. No operation cache: every image is seen once. */
 	vips_concurrency_set(1);
 	vips_cache_set_max(0);
+	/* libvips' helper threads would each get a malloc arena of their
+	   own; one arena keeps a long-lived worker's memory flat (measured
+	   on the 39 corpus photos at box 256 with one worker: peak RSS
+	   220 MB with glibc's default arenas, 147-159 MB with one, at the
+	   same speed). */
+	mallopt(M_ARENA_MAX, 1);
 	t->log_handler = g_log_set_handler("VIPS", all, capture_log, t);
 	g_log_set_default_handler(capture_log, t);
 	return t;
