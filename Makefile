@@ -42,7 +42,7 @@ FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-.PHONY: all run check test sanitize valgrind fuzz fuzz-deps install deps clean
+.PHONY: all run check test sanitize valgrind bench fuzz fuzz-deps install deps clean
 
 all: $(PROG)
 
@@ -124,6 +124,11 @@ valgrind: deps
 		find $(BUILD)/valgrind -name '*.log' -size +0 -exec cat {} +; \
 		exit 1; \
 	else echo "valgrind: no reports"; fi
+
+# Side by side with the peers (tests/bench/run.sh): installs them, makes
+# its inputs under build/bench, writes tests/bench/results/.
+bench: deps
+	bash tests/bench/run.sh
 
 # libFuzzer targets (clang) for the wire protocol and the command line,
 # each run for FUZZ_SECONDS from the seeds in tests/fuzz/<target>/; what

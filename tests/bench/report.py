@@ -1,0 +1,107 @@
+"""Turns make bench's raw rows into the results: a Markdown table per
+workload (tests/bench/results/latest.md), a bar chart drawn with gnuplot
+(results/bench.png), and the same tables on standard output.
+
+    report.py ROWS RESULTS_DIR JOBS RUNS SHARP_VERSION
+"""
+import datetime
+import os
+import platform
+import subprocess
+import sys
+
+TITLES = {
+    "a": "(a) photos to a 256 px box, blur 2",
+    "b": "(b) the reference job: photos to 50x50, blur 2",
+    "c": "(c) 2,000 small JPEGs to 256 px, blur 2",
+    "d": "(d) photo-sized PNG, WebP, TIFF, HEIF to 256 px JPEG, blur 2",
+}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main():
+    rows_path, out_dir, jobs, runs, sharp = sys.argv[1:6]
+    rows = []
+    with open(rows_path) as f:
+        for line in f:
+            w, tool, count, median, rss = line.rstrip("\n").split("|")
+            rows.append((w, tool, int(count),
+                         None if median == "failed" else float(median),
+                         int(rss)))
+    lines = [
+        "# make bench",
+        "",
+        f"{datetime.date.today()}, {os.cpu_count()} CPUs ({cpu_model()}), "
+        f"{jobs} processes per tool, median of {runs} runs after a warm-up; "
+        f"sharp {sharp}. pthumb and Pillow blur (sigma 2 in source pixels); "
+        "the other tools do not. *vs pthumb*: the tool's images per second "
+        f"over `pthumb -j {jobs}`'s (below 1: slower than pthumb). Rows marked "
+        "*no HEIF* ran on the files they can read. *Peak MiB*: the largest "
+        "resident set of any one process of the run.",
+        "",
+    ]
+    chart = []
+    for w in sorted({r[0] for r in rows}):
+        ws = [r for r in rows if r[0] == w]
+        ref = next((r[2] / r[3] for r in ws
+                    if r[1].startswith("pthumb -j") and r[3]), None)
+        lines += [f"## {TITLES.get(w, w)}", "",
+                  "| tool | images/s | vs pthumb | peak MiB |",
+                  "|---|---:|---:|---:|"]
+        for _, tool, count, median, rss in ws:
+            if median is None:
+                lines.append(f"| {tool} | failed | | |")
+                continue
+            rate = count / median
+            ratio = rate / ref if ref else float("nan")
+            lines.append(f"| {tool} | {rate:.1f} | {ratio:.2f} | "
+                         f"{rss / 1024:.0f} |")
+            chart.append((w, tool, rate))
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(text)
+
+    data = os.path.join(out_dir, "bench.dat")
+    tools = []
+    for _, tool, _ in chart:
+        if tool not in tools:
+            tools.append(tool)
+    workloads = sorted({c[0] for c in chart})
+    with open(data, "w") as f:
+        f.write("workload " + " ".join(f'"{t}"' for t in tools) + "\n")
+        for w in workloads:
+            vals = {t: r for ww, t, r in chart if ww == w}
+            f.write(f'"{w}" ' + " ".join(
+                f"{vals[t]:.2f}" if t in vals else "NaN" for t in tools)
+                + "\n")
+    script = f"""
+set terminal pngcairo size 1100,560 font ",10"
+set output "{os.path.join(out_dir, 'bench.png')}"
+set title "images per second, {jobs} processes (log scale; higher is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.9 border -1
+set logscale y
+set yrange [0.1:*]
+set key outside right top vertical
+set xlabel "workload: (a) photos 256 px  (b) photos 50 px  (c) 2,000 small  (d) PNG/WebP/TIFF/HEIF"
+plot for [i=2:{len(tools) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    os.remove(data)
+
+
+if __name__ == "__main__":
+    main()
