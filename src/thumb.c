@@ -131,7 +131,7 @@ thumb_fit(int w, int h, int bw, int bh, int *tw, int *th)
 }
 
 int
-thumb_jpeg_shrink(int w, int h, double factor)
+thumb_load_shrink(int w, int h, double factor)
 {
 	if ((long long)w * h <= SMALL_IMAGE_PIXELS)
 		return 1;
@@ -257,11 +257,11 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
     VipsFailOn fail_on, struct sink *sink, const char *format,
     struct result *r)
 {
-	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 10);
+	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 11);
 	VipsImage *img;
 	VipsTarget *target;
 	const char *loader = NULL;
-	int orient, w, h, tw, th, sw, sh, shrink = 1, rc;
+	int orient, w, h, tw, th, sw, sh, shrink = 1, box_shrink, rc;
 	gboolean swap, alpha;
 	VipsBandFormat band_format;
 	double sigma;
@@ -288,14 +288,27 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	sw = swap ? th : tw;
 	sh = swap ? tw : th;
 
-	if (!o->exact &&
-	    vips_image_get_string(img, VIPS_META_LOADER, &loader) == 0 &&
-	    strcmp(loader, "jpegload") == 0)
-		shrink = thumb_jpeg_shrink(w, h, (double)w / tw);
-	if (shrink > 1) {
+	if (!o->exact)
+		shrink = thumb_load_shrink(w, h, (double)w / tw);
+	if (vips_image_get_string(img, VIPS_META_LOADER, &loader) != 0)
+		loader = "";
+	/* JPEG and WebP decoders can shrink as they decode: open again
+	   asking them to. Other formats are decoded whole and box-shrunk
+	   below, which spares the blur and the resampler most pixels. */
+	if (shrink > 1 && strcmp(loader, "jpegload") == 0) {
 		x[1] = vips_image_new_from_file(in, "access",
 		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, "shrink",
 		    shrink, NULL);
+		box_shrink = 1;
+	} else if (shrink > 1 && strcmp(loader, "webpload") == 0) {
+		x[1] = vips_image_new_from_file(in, "access",
+		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, "scale",
+		    1.0 / shrink, NULL);
+		box_shrink = 1;
+	} else {
+		box_shrink = shrink;
+	}
+	if (shrink > 1 && box_shrink == 1) {
 		if (x[1] == NULL)
 			return -1;
 		img = x[1];
@@ -312,8 +325,13 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 			return -1;
 		img = x[2];
 	}
-	/* The blur is defined in source pixels; the decoder has already
-	   shrunk by `shrink`. */
+	if (box_shrink > 1) {
+		if (vips_shrink(img, &x[10], box_shrink, box_shrink, NULL))
+			return -1;
+		img = x[10];
+	}
+	/* The blur is defined in source pixels; the image has been shrunk
+	   by `shrink` (by the decoder or by the box above). */
 	sigma = o->blur / shrink;
 	if (sigma > 0) {
 		if (vips_gaussblur(img, &x[3], sigma, NULL) ||

@@ -8,9 +8,10 @@
  * source pixels before resizing.
  *
  * The literal pipeline (--exact) decodes at full size, blurs, resizes. The
- * fast pipeline lets the JPEG decoder shrink by 2, 4 or 8 while it decodes
- * and blurs at that reduced scale with the sigma scaled to match, so the
- * result stays close to the literal one (tests/ measures how close).
+ * fast pipeline shrinks by 2, 4 or 8 first (JPEG and WebP decoders do it
+ * while they decode; other formats get a box filter after decoding) and
+ * blurs at that reduced scale with the sigma scaled to match, so the result
+ * stays close to the literal one (tests/ measures how close).
  */
 #ifndef PTHUMB_THUMB_H
 #define PTHUMB_THUMB_H
@@ -38,10 +39,12 @@ void thumb_run(struct thumb *t, const char *in, const char *out,
 void thumb_free(struct thumb *t);
 
 /*
- * The JPEG shrink-on-load factor (1, 2, 4 or 8) for an image of w x h
- * pixels that must shrink by `factor` in all. Exposed for the tests.
+ * The shrink-on-load factor (1, 2, 4 or 8) for an image of w x h pixels
+ * that must shrink by `factor` in all: the JPEG decoder's DCT scaling,
+ * WebP's scaled decode, or a box filter after decoding other formats.
+ * Exposed for the tests.
  */
-int thumb_jpeg_shrink(int w, int h, double factor);
+int thumb_load_shrink(int w, int h, double factor);
 
 /*
  * The size of the thumbnail of a w x h image in a bw x bh box: the side

@@ -124,3 +124,32 @@ Test(fidelity, fast_matches_exact_on_the_corpus_photos)
 	g_dir_close(d);
 	check_fidelity(photos, n);
 }
+
+/* The same bounds for the formats shrunk by a box filter (PNG, TIFF) or
+   by the WebP decoder, made here from the testdata photo over 2 MP. */
+Test(fidelity, fast_matches_exact_on_other_formats)
+{
+	static const char *const formats[] = {"png", "tif", "webp[Q=95]"};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	VipsImage *src;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	src = vips_image_new_from_file(TESTDATA "/seeding.jpg", NULL);
+	cr_assert_not_null(src);
+	cr_assert_gt((long long)src->Xsize * src->Ysize, 2000000,
+	    "the photo must be large enough to be shrunk");
+	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+		char *name = g_strdup_printf("%s/seeding-%zu.%s", in, i,
+		    formats[i]);
+
+		cr_assert_eq(vips_image_write_to_file(src, name, NULL), 0, "%s",
+		    vips_error_buffer());
+		g_free(name);
+	}
+	g_object_unref(src);
+	check_fidelity(in, G_N_ELEMENTS(formats));
+	helper_rmtree(dir);
+	g_free(in);
+	g_free(dir);
+}
