@@ -66,7 +66,7 @@ def main():
             ratio = rate / ref if ref else float("nan")
             lines.append(f"| {tool} | {rate:.1f} | {ratio:.2f} | "
                          f"{rss / 1024:.0f} |")
-            chart.append((w, tool, rate))
+            chart.append((w, tool.replace(" (no HEIF)", ""), rate))
         lines.append("")
     text = "\n".join(lines)
     print(text)
@@ -78,6 +78,9 @@ def main():
     for _, tool, _ in chart:
         if tool not in tools:
             tools.append(tool)
+    # pthumb's own rows first, then the peers as they came.
+    seen = list(tools)
+    tools.sort(key=lambda t: (not t.startswith("pthumb"), seen.index(t)))
     workloads = sorted({c[0] for c in chart})
     with open(data, "w") as f:
         f.write("workload " + " ".join(f'"{t}"' for t in tools) + "\n")
@@ -86,15 +89,21 @@ def main():
             f.write(f'"{w}" ' + " ".join(
                 f"{vals[t]:.2f}" if t in vals else "NaN" for t in tools)
                 + "\n")
+    colours = ["#1b5e20", "#66bb6a", "#a5d6a7", "#1565c0", "#64b5f6",
+               "#f9a825", "#fff176", "#c62828", "#ef9a9a", "#6d4c41",
+               "#9e9e9e", "#000000"]
+    styles = "\n".join(f'set linetype {i + 1} lc rgb "{c}"'
+                       for i, c in enumerate(colours))
     script = f"""
 set terminal pngcairo size 1100,560 font ",10"
+{styles}
 set output "{os.path.join(out_dir, 'bench.png')}"
 set title "images per second, {jobs} processes (log scale; higher is better)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.9 border -1
 set logscale y
-set yrange [0.1:*]
+set yrange [1:*]
 set key outside right top vertical
 set xlabel "workload: (a) photos 256 px  (b) photos 50 px  (c) 2,000 small  (d) PNG/WebP/TIFF/HEIF"
 plot for [i=2:{len(tools) + 1}] "{data}" using i:xtic(1) title columnheader(i)
