@@ -3,12 +3,18 @@
  */
 #include "report.h"
 
-#include <stdarg.h> /* va_list */
-#include <stdio.h>  /* fputs, fflush, stdout, stderr */
+#include <stdarg.h>       /* va_list */
+#include <stdio.h>        /* fputs, fflush, stdout, stderr */
+#include <sys/resource.h> /* getrusage */
+
+#include "xio.h" /* now_ns */
 
 struct report {
 	bool json, quiet, silent;
 	struct report_totals totals;
+	long long start;      /* report_new(), ns */
+	long long first_done; /* the first file done, ns since start; 0 */
+	long long scan_done;  /* the scanner's end, ns since start; 0 */
 	GString *line; /* reused for every line */
 };
 
@@ -20,6 +26,7 @@ report_new(bool json, bool quiet)
 	rp->json = json;
 	rp->quiet = quiet;
 	rp->line = g_string_sized_new(256);
+	rp->start = now_ns();
 	return rp;
 }
 
@@ -30,6 +37,7 @@ report_new_silent(void)
 
 	rp->silent = true;
 	rp->line = g_string_sized_new(256);
+	rp->start = now_ns();
 	return rp;
 }
 
@@ -176,6 +184,8 @@ report_file(struct report *rp, const struct job *job, const struct result *r)
 
 	t->count[r->status < STATUS_LAST ? r->status : STATUS_ERROR]++;
 	if (r->status == STATUS_OK || r->status == STATUS_WARNING) {
+		if (rp->first_done == 0)
+			rp->first_done = now_ns() - rp->start;
 		t->usec += r->usec;
 		t->usec_open += r->usec_open;
 		t->usec_pixels += r->usec_pixels;
@@ -208,22 +218,37 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 }
 
 void
+report_scan_done(struct report *rp)
+{
+	if (rp->scan_done == 0)
+		rp->scan_done = now_ns() - rp->start;
+}
+
+void
 report_summary(struct report *rp, double seconds, int workers)
 {
+	struct rusage ru;
 	unsigned done = rp->totals.count[STATUS_OK] + rp->totals.count[STATUS_WARNING];
 	unsigned failed = rp->totals.count[STATUS_ERROR] + rp->totals.count[STATUS_TIMEOUT];
 	double rate = seconds > 0 ? done / seconds : 0;
 
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		ru.ru_maxrss = 0;
 	if (rp->json)
 		printf("{\"type\": \"summary\", \"files\": %u, \"done\": %u, "
 		    "\"ok\": %u, \"warning\": %u, \"failed\": %u, "
 		    "\"error\": %u, \"timeout\": %u, \"skipped\": %u, "
 		    "\"seconds\": %.3f, \"images_per_second\": %.1f, "
-		    "\"workers\": %d}\n", done + failed +
-		    rp->totals.count[STATUS_SKIPPED], done, rp->totals.count[STATUS_OK],
-		    rp->totals.count[STATUS_WARNING], failed, rp->totals.count[STATUS_ERROR],
-		    rp->totals.count[STATUS_TIMEOUT], rp->totals.count[STATUS_SKIPPED],
-		    seconds, rate, workers);
+		    "\"workers\": %d, \"first_done_seconds\": %.3f, "
+		    "\"scan_seconds\": %.3f, \"parent_max_rss_kb\": %ld}\n",
+		    done + failed + rp->totals.count[STATUS_SKIPPED], done,
+		    rp->totals.count[STATUS_OK],
+		    rp->totals.count[STATUS_WARNING], failed,
+		    rp->totals.count[STATUS_ERROR],
+		    rp->totals.count[STATUS_TIMEOUT],
+		    rp->totals.count[STATUS_SKIPPED], seconds, rate, workers,
+		    rp->first_done / 1e9, rp->scan_done / 1e9,
+		    (long)ru.ru_maxrss);
 	else
 		printf("pthumb: %u done, %u failed, %u skipped in %.2f s "
 		    "(%.1f images/s, %d worker%s)\n", done, failed,

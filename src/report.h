@@ -36,7 +36,12 @@ void report_file(struct report *rp, const struct job *job,
 void report_note(struct report *rp, const char *path, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
-/* The closing summary: counts, wall time, throughput, workers. */
+/* The scanner has handed out its last file (the first call counts). */
+void report_scan_done(struct report *rp);
+
+/* The closing summary: counts, wall time, throughput, workers; with
+   --json also when the first file was done and the scan ended (seconds
+   since report_new) and the parent's peak memory. */
 void report_summary(struct report *rp, double seconds, int workers);
 
 /* Did any file fail (error or timeout)? */

@@ -36,6 +36,7 @@ next_job(void *data)
 	for (;;) {
 		switch (jobq_next(run->q, &job, &r)) {
 		case JOBQ_END:
+			report_scan_done(run->rp);
 			return NULL;
 		case JOBQ_JOB:
 			return job;

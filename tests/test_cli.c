@@ -504,3 +504,28 @@ Test(cli, format_conversion_and_quality)
 	helper_rmtree(dir);
 	g_free(dir);
 }
+
+/* The first thumbnail is done before the scanner has walked everything:
+   work starts while the scan goes on. */
+Test(cli, work_starts_before_the_scan_ends)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"--json", "-j", "1", "-o", out, TESTDATA,
+	    NULL};
+	const char *p;
+	double first, scan;
+	struct run r;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	p = strstr(r.out, "\"first_done_seconds\": ");
+	cr_assert_not_null(p);
+	cr_assert_eq(sscanf(p, "\"first_done_seconds\": %lf, "
+	    "\"scan_seconds\": %lf", &first, &scan), 2, "%s", p);
+	cr_assert_gt(first, 0);
+	cr_assert_lt(first, scan, "first done %.3f s, scan ended %.3f s",
+	    first, scan);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
