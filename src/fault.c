@@ -20,7 +20,7 @@ fault_at_start(void)
 }
 
 void
-fault_before_image(void)
+fault_before_image(const char *in)
 {
 	/* Per worker process: a fresh worker counts from zero again. */
 	static int images;
@@ -38,6 +38,8 @@ fault_before_image(void)
 			pause();
 	} else if (strncmp(spec, "exit:", 5) == 0) {
 		_exit(7);
+	} else if (strncmp(spec, "vanish:", 7) == 0) {
+		unlink(in);
 	} else if (strncmp(spec, "abort:", 6) == 0) {
 		signal(SIGABRT, SIG_DFL);
 		abort();

@@ -6,6 +6,7 @@
  * PTHUMB_FAULT=KIND:N makes each worker misbehave at its Nth image:
  *   crash  SIGSEGV          hang  sleep until killed
  *   exit   _exit(7)         abort abort()
+ *   vanish delete the input file first (it vanished after the scan)
  * and PTHUMB_FAULT=start makes every worker die before it is ready.
  */
 #ifndef PTHUMB_FAULT_H
@@ -13,12 +14,13 @@
 
 #ifdef PTHUMB_FAULT_INJECTION
 /* Called by a worker before each image, and once as it starts. */
-void fault_before_image(void);
+void fault_before_image(const char *in);
 void fault_at_start(void);
 #else
 static inline void
-fault_before_image(void)
+fault_before_image(const char *in)
 {
+	(void)in;
 }
 
 static inline void

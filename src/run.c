@@ -115,7 +115,7 @@ worker_work(void *state, const char *in, const char *out, const char *tmp,
 
 	/* Failing to move the limit leaves the old one: still a limit. */
 	(void)rlimits_cpu_from_now(w->cpu_seconds);
-	fault_before_image();
+	fault_before_image(in);
 	thumb_run(w->thumb, in, out, tmp, r);
 }
 

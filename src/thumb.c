@@ -399,6 +399,11 @@ take_vips_error(char *buf, size_t size, const char *log)
 		g_free(text);
 		return;
 	}
+	if (strstr(text, "\" does not exist") != NULL) {
+		snprintf(buf, size, "file does not exist (any more)");
+		g_free(text);
+		return;
+	}
 	lines = g_strsplit(text, "\n", -1);
 	/* A saver's "unable to write to target" only follows from the
 	   decoder's failure above it: drop it when there is a cause. */

@@ -356,3 +356,34 @@ Test(faults, a_closed_pipe_ends_the_run_quietly)
 	helper_rmtree(dir);
 	g_free(dir);
 }
+
+/* A file that vanishes between the scan and the read is one error line;
+   the others are done. */
+Test(faults, a_file_that_vanishes_after_the_scan)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *a = g_build_filename(in, "a.jpg", NULL);
+	char *b = g_build_filename(in, "b.webp", NULL);
+	const char *const args[] = {"-j", "1", "-o", out, in, NULL};
+	struct run r;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/umang.webp", b), 0);
+	/* The worker deletes its first file just before opening it. */
+	run_with_fault(&r, "vanish:1", args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, "a.jpg: file does not exist"),
+	    1, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "1 done, 1 failed"), "%s", r.out);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(a);
+	g_free(b);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}

@@ -6,13 +6,14 @@
 # Workloads: (a) the corpus photos to a 256 px box; (b) the same photos to
 # 50x50, the Python lesson's job; (c) 2,000 small JPEGs (under 64 KB),
 # where per-file overhead dominates; (d) photo-sized PNG, WebP, TIFF and
-# HEIF files. Each figure is the median of BENCH_RUNS (default 3) timed
+# HEIF files; (m) memory and scale: a worker over 500 images, a tree of
+# 100,000 files (tests/bench/memory.py). Each figure is the median of BENCH_RUNS (default 3) timed
 # runs after one warm-up; peak memory is the largest resident set of any
 # one process of the run. Results: tests/bench/results/latest.md and
 # bench.png (gnuplot), and the same table on standard output.
 #
 # Environment: BENCH_JOBS (default: online CPUs), BENCH_RUNS,
-# BENCH_WORKLOADS (default "a b c d"), PTHUMB_CORPUS (a folder holding
+# BENCH_WORKLOADS (default "a b c d m"), PTHUMB_CORPUS (a folder holding
 # photos/, as the tests use).
 set -euo pipefail
 
@@ -22,7 +23,7 @@ B=$top/build/bench
 R=$here/results
 N=${BENCH_JOBS:-$(nproc)}
 RUNS=${BENCH_RUNS:-3}
-WORKLOADS=${BENCH_WORKLOADS:-a b c d}
+WORKLOADS=${BENCH_WORKLOADS:-a b c d m}
 PY=/usr/bin/python3
 mkdir -p "$B" "$R"
 
@@ -184,4 +185,11 @@ for w in $WORKLOADS; do
 done
 
 # --- report -----------------------------------------------------------------
-"$PY" "$here/report.py" "$B/rows" "$R" "$N" "$RUNS" "$SHARP_VERSION"
+if [ -f "$B/rows" ]; then
+	"$PY" "$here/report.py" "$B/rows" "$R" "$N" "$RUNS" "$SHARP_VERSION"
+fi
+# m: a worker's memory over 500 images, a 100,000-file tree.
+case " $WORKLOADS " in
+*" m "*) "$PY" "$here/memory.py" "$top/pthumb" "$photos" "$B/memory" |
+	tee -a "$R/latest.md" ;;
+esac

@@ -1,0 +1,113 @@
+"""Memory and scale checks for `make bench` (figures, not pass/fail):
+
+1. A worker's memory over a long run: 520 photos (the corpus photos under
+   distinct names) through one worker; its resident set after the 50th and
+   the 500th image, and its peak.
+2. A tree of 100,000 small files (100 folders of 1,000 hard links to a
+   small JPEG): the parent's peak memory, when the first thumbnail was done
+   against when the scan ended, and then a re-run over the same, now up to
+   date, tree: its time and the parent's memory.
+
+    memory.py PTHUMB PHOTOS_DIR SCRATCH_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+
+def status_kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def worker_flatness(pthumb, photos, scratch):
+    many = os.path.join(scratch, "many")
+    out = os.path.join(scratch, "many-out")
+    shutil.rmtree(many, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(many)
+    names = sorted(f for f in os.listdir(photos) if f.endswith(".jpg"))
+    for i in range(520):
+        src = os.path.join(photos, names[i % len(names)])
+        os.symlink(src, os.path.join(many, f"{i:04d}-{names[i % len(names)]}"))
+    proc = subprocess.Popen([pthumb, "--json", "-j", "1", "-s", "256",
+                             "-o", out, many], stdout=subprocess.PIPE,
+                            text=True)
+    seen, at = 0, {}
+    worker = None
+    for line in proc.stdout:
+        rec = json.loads(line)
+        if rec.get("type") != "file":
+            continue
+        seen += 1
+        worker = rec.get("worker") or worker
+        if seen in (50, 500) and worker:
+            at[seen] = (status_kb(worker, "VmRSS"), status_kb(worker, "VmHWM"))
+    proc.wait()
+    shutil.rmtree(many, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return at
+
+
+def tree_scale(pthumb, scratch):
+    tree = os.path.join(scratch, "tree")
+    out = os.path.join(scratch, "tree-out")
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(tree)
+    seed = os.path.join(scratch, "seed.jpg")
+    subprocess.run(["vips", "black", seed + "[Q=90]", "32", "24"], check=True)
+    for d in range(100):
+        folder = os.path.join(tree, f"d{d:03d}")
+        os.makedirs(folder)
+        # One copy per folder: file systems cap the links to one inode.
+        first = os.path.join(folder, "img0000.jpg")
+        shutil.copyfile(seed, first)
+        for i in range(1, 1000):
+            os.link(first, os.path.join(folder, f"img{i:04d}.jpg"))
+    results = {}
+    for label in ("first run", "re-run, all up to date"):
+        start = time.monotonic()
+        run = subprocess.run([pthumb, "--json", "-q", "-s", "16", "-b", "0",
+                              "-o", out, tree], stdout=subprocess.PIPE,
+                             text=True, check=False)
+        wall = time.monotonic() - start
+        summary = json.loads(run.stdout.strip().splitlines()[-1])
+        results[label] = (wall, summary)
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.remove(seed)
+    return results
+
+
+def main():
+    pthumb, photos, scratch = sys.argv[1:4]
+    os.makedirs(scratch, exist_ok=True)
+    print("## Memory and scale\n")
+    at = worker_flatness(pthumb, photos, scratch)
+    if 50 in at and 500 in at:
+        rss50, hwm50 = at[50]
+        rss500, hwm500 = at[500]
+        print(f"One worker over 520 photos (box 256): resident "
+              f"{rss50 / 1024:.0f} MiB after 50 images, {rss500 / 1024:.0f} "
+              f"MiB after 500 ({100 * (rss500 - rss50) / rss50:+.0f}%); "
+              f"peak {hwm500 / 1024:.0f} MiB.\n")
+    for label, (wall, s) in tree_scale(pthumb, scratch).items():
+        print(f"100,000 small files, {label}: {wall:.1f} s "
+              f"({s['done']} done, {s['skipped']} skipped, {s['failed']} "
+              f"failed); parent peak {s['parent_max_rss_kb'] / 1024:.0f} MiB; "
+              f"first thumbnail at {s['first_done_seconds']:.2f} s, scan "
+              f"ended at {s['scan_seconds']:.2f} s.\n")
+
+
+if __name__ == "__main__":
+    main()
