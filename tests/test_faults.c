@@ -191,6 +191,7 @@ Test(faults, random_kills_leave_no_partial_file)
 	pid_t pid;
 	int kills = 0, status, ok, failed;
 	GRand *rng = g_rand_new_with_seed(42);
+	GHashTable *seen = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
 	for (int i = 0; i < IMAGES; i++) {
@@ -205,19 +206,34 @@ Test(faults, random_kills_leave_no_partial_file)
 		g_free(to);
 	}
 	pid = helper_start(args, log_out, log_err);
+	/* Only workers seen alive for 50 ms are killed: ones still starting
+	   up, killed over and over, would rightly end the run with status 3
+	   (workers that never get ready), which is another test. */
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		GArray *kids = children_of(pid);
+		long long now = now_ns();
 
+		for (guint i = 0; i < kids->len; i++) {
+			pid_t kid = g_array_index(kids, pid_t, i);
+
+			if (!g_hash_table_contains(seen, GINT_TO_POINTER(kid)))
+				g_hash_table_insert(seen, GINT_TO_POINTER(kid),
+				    g_memdup2(&now, sizeof(now)));
+		}
 		if (kids->len > 0) {
 			pid_t victim = g_array_index(kids, pid_t,
 			    g_rand_int_range(rng, 0, (gint32)kids->len));
+			long long *since = g_hash_table_lookup(seen,
+			    GINT_TO_POINTER(victim));
 
-			if (kill(victim, SIGKILL) == 0)
+			if (now - *since >= 50000000LL &&
+			    kill(victim, SIGKILL) == 0)
 				kills++;
 		}
 		g_array_unref(kids);
 		usleep((useconds_t)g_rand_int_range(rng, 5000, 40000));
 	}
+	g_hash_table_unref(seen);
 	cr_assert(WIFEXITED(status), "pthumb itself died (%d)", status);
 	cr_assert_gt(kills, 3, "only %d kills", kills);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
