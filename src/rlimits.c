@@ -30,12 +30,15 @@ rlimits_cpu_from_now(double seconds)
 	struct rlimit rl;
 	double used;
 
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
+	if (getrusage(RUSAGE_SELF, &ru) != 0 || getrlimit(RLIMIT_CPU, &rl) != 0)
 		return -1;
 	used = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	/* Only the soft limit moves (SIGXCPU ends the worker there): once
+	   lowered, a hard limit cannot be raised again without privilege,
+	   and the next image needs it later. */
 	rl.rlim_cur = (rlim_t)ceil(used + seconds);
-	/* The hard limit a little later: SIGKILL if SIGXCPU is ignored. */
-	rl.rlim_max = rl.rlim_cur + 2;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
 	return setrlimit(RLIMIT_CPU, &rl);
 }

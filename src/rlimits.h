@@ -15,7 +15,8 @@ int rlimits_set_memory(long long bytes);
 /*
  * Allow `seconds` more CPU time from now (RLIMIT_CPU counts the whole life
  * of a long-lived worker, so it is moved forward before each image);
- * past it the kernel sends SIGXCPU. 0, or -1 with errno.
+ * past it the kernel sends SIGXCPU, which ends the process. 0, or -1
+ * with errno.
  */
 int rlimits_cpu_from_now(double seconds);
 

@@ -403,3 +403,38 @@ Test(faults, a_file_that_vanishes_after_the_scan)
 	g_free(out);
 	g_free(dir);
 }
+
+/*
+ * The per-image CPU limit (--timeout + 1 s) moves forward with each image:
+ * a long-lived worker whose images add up to more CPU time than that is
+ * not killed by SIGXCPU. (It was, once the limit could not be raised.)
+ */
+Test(faults, the_cpu_limit_is_per_image_not_per_worker)
+{
+	enum { COPIES = 100 };
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	/* About 40 ms of CPU each at box 1000: 4 s in all, against a limit
+	   of 1.3 s per image. */
+	const char *const args[] = {"-j", "1", "--timeout", "0.3", "-s",
+	    "1000", "-o", out, in, NULL};
+	struct run r;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	for (int i = 0; i < COPIES; i++) {
+		char *p = g_strdup_printf("%s/%02d.jpg", in, i);
+
+		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", p), 0);
+		g_free(p);
+	}
+	helper_run(&r, args);
+	cr_assert_eq(helper_count_lines(r.err, "SIGXCPU"), 0, "%s", r.err);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.out, "100 done, 0 failed"), "%s", r.out);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
