@@ -108,8 +108,9 @@ sanitize: deps
 # The end-to-end tests with every pthumb process (workers included) under
 # valgrind's memcheck, through tests/valgrind-pthumb. Tests that time
 # themselves against the binary (kills, timeouts, signals) are left out:
-# valgrind is too slow for their clocks.
-VALGRIND_TESTS = @(cli|hostile)/!(a_worker*|pngsuite*|the_whole*)
+# valgrind is too slow for their clocks; so is the --worker-memory test,
+# since valgrind keeps its client's RLIMIT_DATA to itself.
+VALGRIND_TESTS = @(cli|hostile)/!(a_worker*|pngsuite*|the_whole*|worker_memory*)
 
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
