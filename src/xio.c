@@ -4,6 +4,7 @@
 #include "xio.h"
 
 #include <errno.h>  /* errno, EINTR */
+#include <stdbool.h>
 #include <sys/socket.h> /* send, MSG_NOSIGNAL */
 #include <time.h>   /* clock_gettime, CLOCK_MONOTONIC */
 #include <unistd.h> /* read, write */
@@ -28,13 +29,16 @@ read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int
-write_full(int fd, const void *buf, size_t len)
+/* Write all of buf, with send(MSG_NOSIGNAL) on a socket, else write. */
+static int
+put_all(int fd, const void *buf, size_t len, bool socket)
 {
 	size_t put = 0;
 
 	while (put < len) {
-		ssize_t n = write(fd, (const char *)buf + put, len - put);
+		const char *p = (const char *)buf + put;
+		ssize_t n = socket ? send(fd, p, len - put, MSG_NOSIGNAL)
+		    : write(fd, p, len - put);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -47,22 +51,15 @@ write_full(int fd, const void *buf, size_t len)
 }
 
 int
+write_full(int fd, const void *buf, size_t len)
+{
+	return put_all(fd, buf, len, false);
+}
+
+int
 send_full(int fd, const void *buf, size_t len)
 {
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n = send(fd, (const char *)buf + put, len - put,
-		    MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		put += (size_t)n;
-	}
-	return 0;
+	return put_all(fd, buf, len, true);
 }
 
 long long
