@@ -5,7 +5,8 @@
 
 #include <stdarg.h>       /* va_list */
 #include <stdio.h>        /* fputs, fflush, stdout, stderr */
-#include <sys/resource.h> /* getrusage */
+#include <stdlib.h>       /* strtol */
+#include <string.h>       /* strstr, strlen */
 
 #include "xio.h" /* now_ns */
 
@@ -217,6 +218,26 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 	fputs(l->str, stderr);
 }
 
+/*
+ * This process's peak resident set in KiB: VmHWM, which belongs to the
+ * memory of this program alone. getrusage's ru_maxrss is no good here: it
+ * keeps the peak of the process that forked and exec'd us (a large Python
+ * script's, say).
+ */
+static long
+peak_rss_kb(void)
+{
+	gchar *text = NULL;
+	const char *p;
+	long kb = 0;
+
+	if (g_file_get_contents("/proc/self/status", &text, NULL, NULL) &&
+	    (p = strstr(text, "VmHWM:")) != NULL)
+		kb = strtol(p + strlen("VmHWM:"), NULL, 10);
+	g_free(text);
+	return kb;
+}
+
 void
 report_scan_done(struct report *rp)
 {
@@ -227,13 +248,11 @@ report_scan_done(struct report *rp)
 void
 report_summary(struct report *rp, double seconds, int workers)
 {
-	struct rusage ru;
+	long peak = peak_rss_kb();
 	unsigned done = rp->totals.count[STATUS_OK] + rp->totals.count[STATUS_WARNING];
 	unsigned failed = rp->totals.count[STATUS_ERROR] + rp->totals.count[STATUS_TIMEOUT];
 	double rate = seconds > 0 ? done / seconds : 0;
 
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		ru.ru_maxrss = 0;
 	if (rp->json)
 		printf("{\"type\": \"summary\", \"files\": %u, \"done\": %u, "
 		    "\"ok\": %u, \"warning\": %u, \"failed\": %u, "
@@ -247,8 +266,7 @@ report_summary(struct report *rp, double seconds, int workers)
 		    rp->totals.count[STATUS_ERROR],
 		    rp->totals.count[STATUS_TIMEOUT],
 		    rp->totals.count[STATUS_SKIPPED], seconds, rate, workers,
-		    rp->first_done / 1e9, rp->scan_done / 1e9,
-		    (long)ru.ru_maxrss);
+		    rp->first_done / 1e9, rp->scan_done / 1e9, peak);
 	else
 		printf("pthumb: %u done, %u failed, %u skipped in %.2f s "
 		    "(%.1f images/s, %d worker%s)\n", done, failed,

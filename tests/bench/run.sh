@@ -10,7 +10,7 @@
 # 100,000 files (tests/bench/memory.py). Each figure is the median of BENCH_RUNS (default 3) timed
 # runs after one warm-up; peak memory is the largest resident set of any
 # one process of the run. Results: tests/bench/results/latest.md and
-# bench.png (gnuplot), and the same table on standard output.
+# bench.png (gnuplot), memory.md for (m), and the same on standard output.
 #
 # Environment: BENCH_JOBS (default: online CPUs), BENCH_RUNS,
 # BENCH_WORKLOADS (default "a b c d m"), PTHUMB_CORPUS (a folder holding
@@ -191,5 +191,5 @@ fi
 # m: a worker's memory over 500 images, a 100,000-file tree.
 case " $WORKLOADS " in
 *" m "*) "$PY" "$here/memory.py" "$top/pthumb" "$photos" "$B/memory" |
-	tee -a "$R/latest.md" ;;
+	tee "$R/memory.md" ;;
 esac
