@@ -171,6 +171,30 @@ helper_count_files(const char *dir)
 	return file_count;
 }
 
+GArray *
+helper_children(pid_t pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	GArray *kids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	gchar *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL)) {
+		char **words = g_strsplit(g_strstrip(text), " ", -1);
+
+		for (char **w = words; *w != NULL; w++) {
+			pid_t kid = (pid_t)atol(*w);
+
+			if (kid > 0)
+				g_array_append_val(kids, kid);
+		}
+		g_strfreev(words);
+	}
+	g_free(text);
+	g_free(path);
+	return kids;
+}
+
 int
 helper_count_lines(const char *s, const char *needle)
 {

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <glib.h> /* GArray */
+
 #ifndef TOP_DIR
 #error "TOP_DIR must name the source tree"
 #endif
@@ -53,6 +55,9 @@ int helper_count_tmp(const char *dir);
 
 /* Regular files under dir, recursively. */
 int helper_count_files(const char *dir);
+
+/* The pids of pid's children, from /proc (a GArray of pid_t). */
+GArray *helper_children(pid_t pid);
 
 /* Lines in s that contain needle. */
 int helper_count_lines(const char *s, const char *needle);

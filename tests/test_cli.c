@@ -318,30 +318,6 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 	g_free(dir);
 }
 
-/* The pids of pid's children, from /proc. */
-static GArray *
-children_of(pid_t pid)
-{
-	char *path = g_strdup_printf("/proc/%ld/task/%ld/children",
-	    (long)pid, (long)pid);
-	GArray *kids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	gchar *text = NULL;
-
-	if (g_file_get_contents(path, &text, NULL, NULL)) {
-		char **words = g_strsplit(g_strstrip(text), " ", -1);
-
-		for (char **w = words; *w != NULL; w++) {
-			pid_t kid = (pid_t)atol(*w);
-
-			if (kid > 0)
-				g_array_append_val(kids, kid);
-		}
-		g_strfreev(words);
-	}
-	g_free(text);
-	g_free(path);
-	return kids;
-}
 
 Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 {
@@ -372,7 +348,7 @@ Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 		usleep(20 * 1000);
 		if (kids != NULL)
 			g_array_unref(kids);
-		kids = children_of(pid);
+		kids = helper_children(pid);
 		if (kids->len == 2 && tries >= 15)
 			break;
 	}

@@ -153,30 +153,6 @@ Test(faults, workers_that_never_start_stop_the_run_with_status_3)
 	g_free(out);
 }
 
-/* The pids of pid's children. */
-static GArray *
-children_of(pid_t pid)
-{
-	char *path = g_strdup_printf("/proc/%ld/task/%ld/children",
-	    (long)pid, (long)pid);
-	GArray *kids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	gchar *text = NULL;
-
-	if (g_file_get_contents(path, &text, NULL, NULL)) {
-		char **words = g_strsplit(g_strstrip(text), " ", -1);
-
-		for (char **w = words; *w != NULL; w++) {
-			pid_t kid = (pid_t)atol(*w);
-
-			if (kid > 0)
-				g_array_append_val(kids, kid);
-		}
-		g_strfreev(words);
-	}
-	g_free(text);
-	g_free(path);
-	return kids;
-}
 
 Test(faults, random_kills_leave_no_partial_file)
 {
@@ -225,7 +201,7 @@ Test(faults, random_kills_leave_no_partial_file)
 			usleep(10000);
 			continue;
 		}
-		kids = children_of(pid);
+		kids = helper_children(pid);
 
 		for (guint i = 0; i < kids->len; i++) {
 			pid_t kid = g_array_index(kids, pid_t, i);
@@ -315,7 +291,7 @@ interrupt_with(int sig)
 	}
 	pid = helper_start(args, log_out, log_err);
 	usleep(700 * 1000);
-	workers = children_of(pid);
+	workers = helper_children(pid);
 	cr_assert_eq(workers->len, 2, "workers not running");
 	sent = now_ns();
 	cr_assert_eq(kill(pid, sig), 0);
