@@ -109,6 +109,9 @@ main(int argc, char **argv)
 	if (outcome == POOL_BROKEN)
 		fprintf(stderr, "pthumb: workers keep dying before they are "
 		    "ready; giving up\n");
+	else if (outcome == POOL_CANNOT_START)
+		fprintf(stderr, "pthumb: no worker could be started; files "
+		    "were left undone\n");
 
 	report_free(rp);
 	options_free(&o);

@@ -519,6 +519,10 @@ pool_run(const struct pool_ops *ops)
 	}
 	if (outcome == POOL_DONE && p->startup_deaths > 2 * p->n)
 		outcome = POOL_BROKEN;
+	/* Every worker gone and none could be forked again (spawn() said
+	   why), with files still to do: the run cannot finish. */
+	else if (outcome == POOL_DONE && !p->no_more && !signals_caught())
+		outcome = POOL_CANNOT_START;
 	stop_all(p);
 	g_free(index);
 	g_free(fds);

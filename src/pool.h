@@ -49,7 +49,8 @@ struct pool_ops {
 enum pool_outcome {
 	POOL_DONE,        /* every job was handed out and settled */
 	POOL_INTERRUPTED, /* a signal stopped the run (signals_caught()) */
-	POOL_CANNOT_START,/* no worker could be started */
+	POOL_CANNOT_START,/* no worker could be started, or none restarted
+			     while files were left */
 	POOL_BROKEN,      /* workers keep dying before they are ready */
 };
 
