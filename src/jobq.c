@@ -17,6 +17,7 @@ struct jobq {
 	unsigned next_id;
 	GQueue retry;       /* of struct job *, handed out first */
 	GHashTable *claimed; /* output paths already taken this run */
+	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
 	char *made_dir;     /* the folder output_mkdirs made last */
 };
 
@@ -29,6 +30,7 @@ jobq_new(const struct jobq_config *cfg)
 	g_queue_init(&q->retry);
 	q->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
+	q->savable = output_memo_new();
 	return q;
 }
 
@@ -92,7 +94,7 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	out = output_path(q->cfg->outdir, e.rel, q->cfg->format);
+	out = output_path(q->cfg->outdir, e.rel, q->cfg->format, q->savable);
 	g_free(e.rel);
 	*job = job_new(q, e.path, out);
 	if (g_hash_table_contains(q->claimed, out))
@@ -144,6 +146,7 @@ jobq_free(struct jobq *q)
 	while (!g_queue_is_empty(&q->retry))
 		jobq_done(q, g_queue_pop_head(&q->retry));
 	g_hash_table_unref(q->claimed);
+	g_hash_table_unref(q->savable);
 	g_free(q->made_dir);
 	g_free(q);
 }

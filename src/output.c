@@ -41,8 +41,30 @@ output_suffix(const char *path)
 	return dot && dot != base ? dot : path + strlen(path);
 }
 
+GHashTable *
+output_memo_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static bool
+can_save_memo(const char *suffix, GHashTable *memo)
+{
+	gpointer answer;
+	bool ok;
+
+	if (memo == NULL)
+		return output_can_save(suffix);
+	if (g_hash_table_lookup_extended(memo, suffix, NULL, &answer))
+		return GPOINTER_TO_INT(answer);
+	ok = output_can_save(suffix);
+	g_hash_table_insert(memo, g_strdup(suffix), GINT_TO_POINTER(ok));
+	return ok;
+}
+
 char *
-output_path(const char *outdir, const char *rel, const char *format)
+output_path(const char *outdir, const char *rel, const char *format,
+    GHashTable *memo)
 {
 	const char *suffix = output_suffix(rel);
 	char *name, *path;
@@ -50,7 +72,7 @@ output_path(const char *outdir, const char *rel, const char *format)
 	if (format != NULL)
 		name = g_strdup_printf("%.*s.%s", (int)(suffix - rel), rel,
 		    format);
-	else if (!output_can_save(suffix))
+	else if (!can_save_memo(suffix, memo))
 		name = g_strconcat(rel, ".png", NULL);
 	else
 		name = g_strdup(rel);

@@ -17,14 +17,25 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <glib.h> /* GHashTable */
+
 /* Can libvips write files with this suffix (".jpg") to a target? */
 bool output_can_save(const char *suffix);
 
 /*
- * The final path for rel under outdir, converted to `format` (a suffix
- * without the dot) when not NULL. Returns a new string.
+ * Answers of output_can_save() by suffix, so that asking libvips' type
+ * system (a walk over every saver class) happens once per suffix, not once
+ * per file. Owned by the caller: g_hash_table_unref() it.
  */
-char *output_path(const char *outdir, const char *rel, const char *format);
+GHashTable *output_memo_new(void);
+
+/*
+ * The final path for rel under outdir, converted to `format` (a suffix
+ * without the dot) when not NULL. memo (from output_memo_new(), or NULL)
+ * remembers which suffixes can be saved. Returns a new string.
+ */
+char *output_path(const char *outdir, const char *rel, const char *format,
+    GHashTable *memo);
 
 /* The suffix of a path's base name including the dot, or "" if none. */
 const char *output_suffix(const char *path);

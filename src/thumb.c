@@ -39,6 +39,7 @@ struct thumb {
 	const struct thumb_opts *o;
 	GString *log;       /* messages libvips logged for this image */
 	guint log_handler;
+	GHashTable *formats; /* output suffix -> saver option string */
 };
 
 /* How an attempt ended: written, or failed on the image, refused before
@@ -85,6 +86,8 @@ thumb_new(const struct thumb_opts *o)
 
 	t->o = o;
 	t->log = g_string_new(NULL);
+	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
 	/* One thread per process: N workers use N cores, and fork stays
 	   safe. No operation cache: every image is seen once. */
 	vips_concurrency_set(1);
@@ -108,6 +111,7 @@ thumb_free(struct thumb *t)
 	g_log_remove_handler("VIPS", t->log_handler);
 	g_log_set_default_handler(g_log_default_handler, NULL);
 	g_string_free(t->log, TRUE);
+	g_hash_table_unref(t->formats);
 	g_free(t);
 }
 
@@ -145,7 +149,7 @@ thumb_load_shrink(int w, int h, double factor)
 
 /* The saver's option string for a suffix: strip metadata, quality. */
 static char *
-save_format(const struct thumb_opts *o, const char *suffix)
+make_save_format(const struct thumb_opts *o, const char *suffix)
 {
 	bool avif = g_ascii_strcasecmp(suffix, ".avif") == 0;
 	const char *base = avif ? ".heif" : suffix;
@@ -167,6 +171,22 @@ save_format(const struct thumb_opts *o, const char *suffix)
 		g_string_append(spec, ",compression=av1");
 	g_string_append_c(spec, ']');
 	return g_string_free(spec, FALSE);
+}
+
+/*
+ * The option string for a suffix, worked out once per worker: finding the
+ * saver walks libvips' classes, which is no work for every image.
+ */
+static const char *
+save_format(struct thumb *t, const char *suffix)
+{
+	char *spec = g_hash_table_lookup(t->formats, suffix);
+
+	if (spec == NULL) {
+		spec = make_save_format(t->o, suffix);
+		g_hash_table_insert(t->formats, g_strdup(suffix), spec);
+	}
+	return spec;
 }
 
 /*
@@ -429,7 +449,7 @@ static enum attempt
 attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
     VipsFailOn fail_on, struct result *r)
 {
-	char *format = save_format(t->o, output_suffix(out));
+	const char *format = save_format(t, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	enum attempt result = ATTEMPT_IMAGE;
 	struct sink sink = {.fd = -1};
@@ -474,7 +494,6 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 	result = ATTEMPT_OK;
 out:
 	g_object_unref(ctx);
-	g_free(format);
 	return result;
 }
 

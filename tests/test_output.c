@@ -25,6 +25,7 @@ TestSuite(output, .init = init_vips);
 
 Test(output, names)
 {
+	GHashTable *memo = output_memo_new();
 	static const struct {
 		const char *rel, *format, *want;
 	} cases[] = {
@@ -42,11 +43,20 @@ Test(output, names)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *p = output_path("out", cases[i].rel, cases[i].format);
+		char *p = output_path("out", cases[i].rel, cases[i].format,
+		    NULL);
 
 		cr_assert_str_eq(p, cases[i].want);
 		g_free(p);
+		/* The same answer through a memo, asked twice. */
+		for (int k = 0; k < 2; k++) {
+			p = output_path("out", cases[i].rel, cases[i].format,
+			    memo);
+			cr_assert_str_eq(p, cases[i].want);
+			g_free(p);
+		}
 	}
+	g_hash_table_unref(memo);
 }
 
 Test(output, suffix_and_tmp_name)
