@@ -222,6 +222,27 @@ helper_copy(const char *from, const char *to)
 	return rc;
 }
 
+void
+helper_fill(const char *dir, const char *const *srcs, int n)
+{
+	int k = 0;
+
+	while (srcs[k] != NULL)
+		k++;
+	cr_assert_gt(k, 0);
+	cr_assert_eq(g_mkdir_with_parents(dir, 0755), 0, "%s", dir);
+	for (int i = 0; i < n; i++) {
+		const char *src = srcs[i % k];
+		char *from = g_build_filename(TESTDATA, src, NULL);
+		char *to = g_strdup_printf("%s/%03d%s", dir, i, strrchr(src,
+		    '.'));
+
+		cr_assert_eq(helper_copy(from, to), 0, "%s", to);
+		g_free(from);
+		g_free(to);
+	}
+}
+
 double
 helper_psnr(const char *a, const char *b)
 {

@@ -66,6 +66,12 @@ int helper_count_lines(const char *s, const char *needle);
 int helper_copy(const char *from, const char *to);
 
 /*
+ * Make folder dir holding n files named 000.EXT, 001.EXT, ...: copies of
+ * the testdata images named in srcs (NULL-terminated), taken in turn.
+ */
+void helper_fill(const char *dir, const char *const *srcs, int n);
+
+/*
  * PSNR in dB of two images of equal size and bands (8-bit), through
  * libvips; -1 when they cannot be compared (the reason on stderr).
  */

@@ -322,6 +322,7 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 {
 	enum { COPIES = 12 };
+	static const char *const seeding[] = {"seeding.jpg", NULL};
 	char *dir = helper_tmpdir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -335,13 +336,7 @@ Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 	pid_t pid, victim;
 	int status;
 
-	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
-	for (int i = 0; i < COPIES; i++) {
-		char *p = g_strdup_printf("%s/p%02d.jpg", in, i);
-
-		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", p), 0);
-		g_free(p);
-	}
+	helper_fill(in, seeding, COPIES);
 	pid = helper_start(args, log_out, log_err);
 	/* Wait until both workers are up and busy, then kill one. */
 	for (int tries = 0; tries < 200; tries++) {

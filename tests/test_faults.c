@@ -157,6 +157,8 @@ Test(faults, workers_that_never_start_stop_the_run_with_status_3)
 Test(faults, random_kills_leave_no_partial_file)
 {
 	enum { IMAGES = 200 };
+	static const char *const mixed[] = {"sunset.jpg", "umang.webp",
+	    "wine-alpha.png", "picture.gif", NULL};
 	char *dir = helper_tmpdir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -170,18 +172,7 @@ Test(faults, random_kills_leave_no_partial_file)
 	GRand *rng = g_rand_new_with_seed(42);
 	GHashTable *seen = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 
-	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
-	for (int i = 0; i < IMAGES; i++) {
-		static const char *const src[] = {"sunset.jpg", "umang.webp",
-		    "wine-alpha.png", "picture.gif"};
-		const char *s = src[i % 4];
-		char *from = g_build_filename(TESTDATA, s, NULL);
-		char *to = g_strdup_printf("%s/%03d%s", in, i, strrchr(s, '.'));
-
-		cr_assert_eq(helper_copy(from, to), 0);
-		g_free(from);
-		g_free(to);
-	}
+	helper_fill(in, mixed, IMAGES);
 	pid = helper_start(args, log_out, log_err);
 	/* Only workers seen alive for 50 ms are killed: ones still starting
 	   up, killed over and over, would rightly end the run with status 3
@@ -269,6 +260,7 @@ Test(faults, random_kills_leave_no_partial_file)
 static void
 interrupt_with(int sig)
 {
+	static const char *const seeding[] = {"seeding.jpg", NULL};
 	char *dir = helper_tmpdir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -282,13 +274,7 @@ interrupt_with(int sig)
 	pid_t pid;
 	int status;
 
-	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
-	for (int i = 0; i < 16; i++) {
-		char *to = g_strdup_printf("%s/%02d.jpg", in, i);
-
-		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", to), 0);
-		g_free(to);
-	}
+	helper_fill(in, seeding, 16);
 	pid = helper_start(args, log_out, log_err);
 	usleep(700 * 1000);
 	workers = helper_children(pid);
@@ -402,6 +388,7 @@ Test(faults, a_file_that_vanishes_after_the_scan)
 Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 {
 	enum { COPIES = 100 };
+	static const char *const seeding[] = {"seeding.jpg", NULL};
 	char *dir = helper_tmpdir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -411,13 +398,7 @@ Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 	    "1000", "-o", out, in, NULL};
 	struct run r;
 
-	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
-	for (int i = 0; i < COPIES; i++) {
-		char *p = g_strdup_printf("%s/%02d.jpg", in, i);
-
-		cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", p), 0);
-		g_free(p);
-	}
+	helper_fill(in, seeding, COPIES);
 	helper_run(&r, args);
 	cr_assert_eq(helper_count_lines(r.err, "SIGXCPU"), 0, "%s", r.err);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
