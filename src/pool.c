@@ -198,10 +198,12 @@ describe_exit(int status, const char *why, char *buf, size_t size)
 {
 	if (why != NULL)
 		snprintf(buf, size, "worker broke the protocol (%s)", why);
-	else if (WIFSIGNALED(status))
+	else if (WIFSIGNALED(status) && sigabbrev_np(WTERMSIG(status)))
 		snprintf(buf, size, "worker killed by SIG%s",
-		    sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(
-		    WTERMSIG(status)) : "?");
+		    sigabbrev_np(WTERMSIG(status)));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "worker killed by signal %d",
+		    WTERMSIG(status));
 	else
 		snprintf(buf, size, "worker exited with status %d",
 		    WEXITSTATUS(status));

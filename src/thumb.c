@@ -437,7 +437,6 @@ take_vips_error(char *buf, size_t size, const char *log)
 			break;
 	}
 	line = g_strjoinv("; ", lines);
-
 	snprintf(buf, size, "%s", *line ? line : *log ? log
 	    : "unknown libvips error");
 	g_free(line);
