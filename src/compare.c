@@ -22,8 +22,8 @@
 #define MAX_PHASES 17
 
 struct phase {
-	const char *mode;   /* "sequential" or "pool" */
-	int workers;
+	enum run_mode mode;
+	int workers;        /* 0 for sequential */
 	char *dir;          /* its output folder */
 	bool ran;           /* the child reported back */
 	double wall, cpu;   /* seconds */
@@ -148,7 +148,7 @@ run_phase(const struct opts *o, struct phase *ph)
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "pthumb: fork() failed for the %s run: %s\n",
-		    ph->mode, strerror(errno));
+		    options_mode_name(ph->mode), strerror(errno));
 		close(fd[0]);
 		close(fd[1]);
 		return -1;
@@ -158,7 +158,7 @@ run_phase(const struct opts *o, struct phase *ph)
 
 		close(fd[0]);
 		memset(&rep, 0, sizeof(rep));
-		rep.outcome = run_batch(&po, ph->workers == 0, rp);
+		rep.outcome = run_batch(&po, ph->mode, rp);
 		rep.totals = *report_totals(rp);
 		_exit(write_full(fd[1], &rep, sizeof(rep)) == 0 ? 0 : 1);
 	}
@@ -225,7 +225,7 @@ print_table(const struct opts *o, struct phase *ph, int n, int cpus,
 		int w = p->workers ? p->workers : 1;
 
 		printf("%-10s %7d %8.3f %8.3f %8.1f %7.2fx %9.0f%% %9.0f%%  "
-		    "%6.1f %6.1f %5.1f", p->mode, w, p->wall, p->cpu,
+		    "%6.1f %6.1f %5.1f", options_mode_name(p->mode), w, p->wall, p->cpu,
 		    done(p) / p->wall, speedup, 100 * speedup / w,
 		    100 * speedup / p->calibration, per_image(p,
 		    p->totals.usec_open), per_image(p, p->totals.usec_pixels),
@@ -265,7 +265,7 @@ print_json(const struct opts *o, struct phase *ph, int n, int cpus,
 		    "\"efficiency\": %.6f, \"calibration_speedup\": %.6f, "
 		    "\"efficiency_vs_calibration\": %.6f, \"ms_per_image\": "
 		    "{\"open\": %.3f, \"pixels\": %.3f, \"write\": %.3f}}",
-		    i ? ", " : "", p->mode, w, p->wall, p->cpu, done(p),
+		    i ? ", " : "", options_mode_name(p->mode), w, p->wall, p->cpu, done(p),
 		    failed(p), done(p) / p->wall, speedup, speedup / w,
 		    p->calibration, speedup / p->calibration,
 		    per_image(p, p->totals.usec_open),
@@ -313,22 +313,23 @@ compare_run(const struct opts *o)
 		g_free(base);
 		return 2;
 	}
-	ph[n++] = (struct phase){.mode = "sequential", .workers = 0};
+	ph[n++] = (struct phase){.mode = MODE_SEQUENTIAL, .workers = 0};
 	if (o->compare_jobs[0] == 0)
-		ph[n++] = (struct phase){.mode = "pool", .workers = o->jobs};
+		ph[n++] = (struct phase){.mode = MODE_POOL, .workers = o->jobs};
 	for (int i = 0; o->compare_jobs[i] != 0 && n < MAX_PHASES; i++)
-		ph[n++] = (struct phase){.mode = "pool",
+		ph[n++] = (struct phase){.mode = MODE_POOL,
 		    .workers = o->compare_jobs[i]};
 	/* The machine first, while nothing else of ours runs. */
 	for (int i = 0; i < n; i++) {
 		ph[i].calibration = compare_calibrate(ph[i].workers);
-		ph[i].dir = g_strdup_printf("%s/%s-%d", base, ph[i].mode,
-		    ph[i].workers);
+		ph[i].dir = g_strdup_printf("%s/%s-%d", base,
+		    options_mode_name(ph[i].mode), ph[i].workers);
 	}
 	for (int i = 0; i < n && status == 0; i++) {
 		if (run_phase(o, &ph[i]) != 0) {
 			fprintf(stderr, "pthumb: the %s run with %d workers did "
-			    "not complete\n", ph[i].mode, ph[i].workers);
+			    "not complete\n", options_mode_name(ph[i].mode),
+			    ph[i].workers);
 			status = 1;
 		}
 		if (signals_caught())

@@ -92,9 +92,8 @@ main(int argc, char **argv)
 		return status;
 	}
 	rp = report_new(o.json, o.quiet);
-	outcome = run_batch(&o, o.sequential, rp);
-	report_summary(rp, (now_ns() - start) / 1e9,
-	    o.sequential ? 1 : o.jobs);
+	outcome = run_batch(&o, o.mode, rp);
+	report_summary(rp, (now_ns() - start) / 1e9);
 
 	sig = signals_caught();
 	if (sig != 0)

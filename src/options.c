@@ -167,8 +167,21 @@ split_short_values(int argc, char **argv, int *out_argc)
 /* Values GOption hands back as strings; checked and converted below. */
 struct raw {
 	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
-	char *memory, *compare_jobs;
+	char *memory, *compare_jobs, *mode, *max_tasks;
 };
+
+static const char *const mode_names[] = {
+	[MODE_POOL] = "pool",
+	[MODE_SPAWN] = "spawn",
+	[MODE_THREADS] = "threads",
+	[MODE_SEQUENTIAL] = "sequential",
+};
+
+const char *
+options_mode_name(enum run_mode m)
+{
+	return m < MODE_LAST ? mode_names[m] : "unknown";
+}
 
 static const char *const fail_on_names[] = {
 	[DAMAGE_FAIL_NONE] = "none",
@@ -200,7 +213,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
 	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
-	gboolean keep = FALSE;
+	gboolean keep = FALSE, compare_modes = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -239,14 +252,22 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "print only errors and the summary", NULL},
 		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
 		 "one process, no workers: the timing baseline", NULL},
+		{"mode", 0, 0, G_OPTION_ARG_STRING, &r.mode,
+		 "pool (default), spawn (a process per file), threads (no "
+		 "crash isolation, timeouts or limits) or sequential", "MODE"},
+		{"max-tasks-per-worker", 0, 0, G_OPTION_ARG_STRING,
+		 &r.max_tasks, "pool: replace a worker after N files", "N"},
 		{"compare", 0, 0, G_OPTION_ARG_NONE, &compare,
 		 "time a sequential run against the pool on the same files",
 		 NULL},
 		{"compare-jobs", 0, 0, G_OPTION_ARG_STRING, &r.compare_jobs,
 		 "with --compare: the pool sizes to time, e.g. 1,2,4,8",
 		 "LIST"},
+		{"compare-modes", 0, 0, G_OPTION_ARG_NONE, &compare_modes,
+		 "time sequential, spawn, pool and threads on the same files",
+		 NULL},
 		{"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
-		 "with --compare: keep each run's output folder", NULL},
+		 "with --compare(-modes): keep each run's output folder", NULL},
 		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
 		 "follow symbolic links to folders", NULL},
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
@@ -336,12 +357,40 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "a list such as 1,2,4, with --compare)", r.compare_jobs);
 		goto out;
 	}
-	if (compare && sequential) {
-		*msg = g_strdup("--compare runs --sequential itself; give "
-		    "one or the other");
+	o->mode = sequential ? MODE_SEQUENTIAL : MODE_POOL;
+	if (r.mode) {
+		size_t i;
+
+		for (i = 0; i < G_N_ELEMENTS(mode_names); i++)
+			if (strcmp(r.mode, mode_names[i]) == 0)
+				break;
+		if (i == G_N_ELEMENTS(mode_names) || (sequential &&
+		    i != MODE_SEQUENTIAL)) {
+			*msg = g_strdup_printf("invalid --mode '%s' (expected "
+			    "pool, spawn, threads or sequential)", r.mode);
+			goto out;
+		}
+		o->mode = (enum run_mode)i;
+	}
+	if (r.max_tasks && (options_parse_int(r.max_tasks, 1, INT_MAX,
+	    &o->max_tasks) != 0 || (o->mode != MODE_POOL && !compare &&
+	    !compare_modes))) {
+		*msg = g_strdup_printf("invalid --max-tasks-per-worker '%s' "
+		    "(expected a count of 1 or more, for the pool)",
+		    r.max_tasks);
+		goto out;
+	}
+	if ((compare || compare_modes) && (sequential || r.mode)) {
+		*msg = g_strdup("--compare and --compare-modes choose the "
+		    "modes they time; leave out --mode and --sequential");
+		goto out;
+	}
+	if (compare && compare_modes) {
+		*msg = g_strdup("give --compare or --compare-modes, not both");
 		goto out;
 	}
 	o->compare = compare;
+	o->compare_modes = compare_modes;
 	o->keep = keep;
 	o->thumb.damage = strict ? DAMAGE_FAIL_WARNING : DAMAGE_WARN;
 	if (r.fail_on) {
@@ -382,7 +431,6 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	o->force = force;
 	o->json = json;
 	o->quiet = quiet;
-	o->sequential = sequential;
 	o->follow = follow;
 	o->allow_untrusted = untrusted;
 	/* GOption leaves the "--" that ends the options among the rest. */
@@ -411,6 +459,8 @@ out:
 	g_free(r.timeout);
 	g_free(r.memory);
 	g_free(r.compare_jobs);
+	g_free(r.mode);
+	g_free(r.max_tasks);
 	g_free(outdir);
 	g_free(format);
 	g_free(files_from);

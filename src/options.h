@@ -31,6 +31,19 @@ struct thumb_opts {
 	long long max_pixels; /* refuse larger images before decoding */
 };
 
+/* How the files are spread over processes or threads (--mode). */
+enum run_mode {
+	MODE_POOL,       /* default: N worker processes forked once, each
+			    given one file at a time */
+	MODE_SPAWN,      /* one process forked per file, at most N at once */
+	MODE_THREADS,    /* one process, N threads */
+	MODE_SEQUENTIAL, /* one process, no workers: the timing baseline */
+	MODE_LAST
+};
+
+/* "pool", "spawn", ... as the command line and the reports spell them. */
+const char *options_mode_name(enum run_mode m);
+
 /* Other tools' limit for libvips: 0x3FFF squared. */
 #define DEFAULT_MAX_PIXELS (16383LL * 16383LL)
 
@@ -47,12 +60,15 @@ struct opts {
 	bool force;             /* redo up-to-date thumbnails */
 	bool json;              /* JSON lines on stdout */
 	bool quiet;             /* errors and summary only */
-	bool sequential;        /* no fork: the timing baseline */
+	enum run_mode mode;     /* --mode; --sequential = sequential */
+	int max_tasks;          /* pool: a worker is replaced after this
+				   many files; 0 = never */
 	bool follow;            /* follow symlinked folders */
 	bool allow_untrusted;   /* unblock loaders marked untrusted */
 	bool compare;           /* time sequential against the pool */
 	int compare_jobs[16];   /* pool sizes to time; 0-terminated; empty
 				   means just jobs */
+	bool compare_modes;     /* time every mode on the same files */
 	bool keep;              /* keep --compare's output folders */
 	char **paths;           /* PATH arguments, NULL-terminated */
 	int npaths;

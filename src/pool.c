@@ -33,6 +33,13 @@
  * SIGKILL to those still alive after a grace period, reaps them all and
  * removes their temporary files.
  *
+ * With spawn (--mode spawn) nothing is kept: each file gets a process of
+ * its own, forked with the file in hand, which sends its RESULT and exits;
+ * a slot is forked again only once its process has been reaped, so no
+ * more than N are ever alive. With max_tasks, a prefork worker that has
+ * done that many files is sent end of file like at the end of the run,
+ * and a fresh one is forked into its slot once it is reaped.
+ *
  * A worker that holds one file longer than the timeout is killed; its
  * file is settled as a timeout, not retried: it would only hang again.
  * ppoll() sleeps no longer than until the next such deadline.
@@ -80,6 +87,8 @@ struct slot {
 	struct job *job; /* SLOT_BUSY: the job it holds */
 	long long since; /* SLOT_BUSY: when it was handed the job (ns) */
 	bool timed_out;  /* killed for holding its job too long */
+	bool retiring;   /* sent away after max_tasks jobs */
+	unsigned tasks;  /* jobs this process has done */
 	size_t have;     /* bytes of a message received so far */
 	unsigned char buf[PROTO_MSG_MAX];
 };
@@ -92,15 +101,36 @@ struct pool {
 	bool no_more;       /* next() said there is no more work */
 	int startup_deaths; /* workers dead before READY, in a row */
 	pid_t parent;
+	struct pool_stats stats;
 	unsigned char out[PROTO_MSG_MAX];
 };
 
-static void
-worker_main(struct pool *p, int self, int fd) G_GNUC_NORETURN;
+/* In the worker: do one job and send its RESULT. 0, or -1 if the parent
+   cannot be told. */
+static int
+work_one(const struct pool_ops *ops, void *state, int fd, unsigned id,
+    const char *in, const char *out, unsigned char *buf)
+{
+	struct result r;
+	char *tmp = output_tmp_path(out, getpid());
+	int len;
 
-/* The child side: initialise, say READY, then one job at a time. */
+	ops->work(state, in, out, tmp, &r);
+	g_free(tmp);
+	len = proto_encode_result(buf, id, getpid(), &r);
+	return write_full(fd, buf, (size_t)len);
+}
+
 static void
-worker_main(struct pool *p, int self, int fd)
+worker_main(struct pool *p, int self, int fd, const struct job *job)
+    G_GNUC_NORETURN;
+
+/*
+ * The child side: initialise, then either the one job it was forked for
+ * (spawn), or say READY and take one job at a time until end of file.
+ */
+static void
+worker_main(struct pool *p, int self, int fd, const struct job *job)
 {
 	const struct pool_ops *ops = p->ops;
 	unsigned char in[PROTO_MSG_MAX];
@@ -108,7 +138,6 @@ worker_main(struct pool *p, int self, int fd)
 	const char *why;
 	void *state = NULL;
 	struct msg m;
-	struct result r;
 	int len, status = 1;
 
 	/* Die with the parent, even if it is killed outright. */
@@ -123,12 +152,16 @@ worker_main(struct pool *p, int self, int fd)
 		status = 3;
 		goto out;
 	}
+	if (job != NULL) {
+		status = work_one(ops, state, fd, job->id, job->in, job->out,
+		    out) == 0 ? 0 : 1;
+		goto out;
+	}
 	len = proto_encode_ready(out, getpid());
 	if (write_full(fd, out, (size_t)len) != 0)
 		goto out;
 	for (;;) {
 		int rc = proto_recv(fd, in, &m, &why);
-		char *tmp;
 
 		if (rc == 0) {
 			status = 0; /* the parent has no more work */
@@ -138,11 +171,8 @@ worker_main(struct pool *p, int self, int fd)
 			status = 4;
 			goto out;
 		}
-		tmp = output_tmp_path(m.out, getpid());
-		ops->work(state, m.in, m.out, tmp, &r);
-		g_free(tmp);
-		len = proto_encode_result(out, m.hdr.job_id, getpid(), &r);
-		if (write_full(fd, out, (size_t)len) != 0)
+		if (work_one(ops, state, fd, m.hdr.job_id, m.in, m.out, out)
+		    != 0)
 			goto out;
 	}
 out:
@@ -152,8 +182,9 @@ out:
 	_exit(status);
 }
 
+/* Fork the worker of slot i; with a job (spawn), for that job alone. */
 static int
-spawn(struct pool *p, int i)
+spawn(struct pool *p, int i, struct job *job)
 {
 	struct slot *s = &p->slots[i];
 	int sv[2];
@@ -178,17 +209,22 @@ spawn(struct pool *p, int i)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		worker_main(p, i, sv[1]);
+		worker_main(p, i, sv[1], job);
 		/* NOTREACHED */
 	}
 	close(sv[1]);
-	s->state = SLOT_STARTING;
+	s->state = job != NULL ? SLOT_BUSY : SLOT_STARTING;
 	s->pid = pid;
 	s->fd = sv[0];
-	s->job = NULL;
+	s->job = job;
+	s->since = now_ns();
 	s->have = 0;
 	s->timed_out = false;
-	p->live++;
+	s->retiring = false;
+	s->tasks = 0;
+	p->stats.forks++;
+	if (++p->live > p->stats.max_alive)
+		p->stats.max_alive = p->live;
 	return 0;
 }
 
@@ -241,6 +277,7 @@ reap(struct pool *p, int i, const char *why)
 	const struct pool_ops *ops = p->ops;
 	struct slot *s = &p->slots[i];
 	char what[128];
+	bool recycle;
 	int status;
 
 	if (why != NULL)
@@ -290,9 +327,30 @@ reap(struct pool *p, int i, const char *why)
 	s->job = NULL;
 	s->have = 0;
 	s->timed_out = false;
-	if (!p->no_more && p->startup_deaths <= 2 * p->n &&
-	    !signals_caught())
-		spawn(p, i);
+	recycle = s->retiring;
+	/* With spawn, dispatch() forks when it has a job for the slot. */
+	if (!ops->spawn && !p->no_more && p->startup_deaths <= 2 * p->n &&
+	    !signals_caught() && spawn(p, i, NULL) == 0 && recycle)
+		p->stats.recycled++;
+}
+
+/*
+ * Is there more work? Asked before a retiring worker is replaced, so that
+ * no fresh worker is forked for nothing at the end of the run: the job
+ * goes back to the front of the queue.
+ */
+static void
+look_ahead(struct pool *p)
+{
+	const struct pool_ops *ops = p->ops;
+	struct job *job;
+
+	if (p->no_more)
+		return;
+	if ((job = ops->next(ops->data)) == NULL)
+		p->no_more = true;
+	else
+		ops->retry(ops->data, job);
 }
 
 /* Act on one decoded message; false if it makes no sense here. */
@@ -312,6 +370,16 @@ accept_msg(struct pool *p, struct slot *s, const struct msg *m)
 		s->job = NULL;
 		s->state = SLOT_IDLE;
 		p->startup_deaths = 0;
+		s->tasks++;
+		if (p->ops->spawn) {
+			s->state = SLOT_CLOSING; /* it leaves by itself */
+		} else if (p->ops->max_tasks > 0 &&
+		    s->tasks >= p->ops->max_tasks) {
+			shutdown(s->fd, SHUT_WR);
+			s->state = SLOT_CLOSING;
+			s->retiring = true;
+			look_ahead(p);
+		}
 		p->ops->done(p->ops->data, job, &m->result);
 		return true;
 	}
@@ -349,11 +417,39 @@ receive(struct pool *p, int i)
 		reap(p, i, why);
 }
 
+/* Spawn: fork a process for the next job into every empty slot. */
+static void
+dispatch_spawn(struct pool *p)
+{
+	const struct pool_ops *ops = p->ops;
+
+	for (int i = 0; i < p->n && !p->no_more; i++) {
+		struct job *job;
+
+		if (p->slots[i].state != SLOT_EMPTY)
+			continue;
+		if ((job = ops->next(ops->data)) == NULL) {
+			p->no_more = true;
+			break;
+		}
+		/* spawn() said why; the job waits for a slot that works. */
+		if (spawn(p, i, job) != 0) {
+			ops->retry(ops->data, job);
+			break;
+		}
+	}
+}
+
 /* Give every idle worker a job, or tell it there are no more. */
 static void
 dispatch(struct pool *p)
 {
 	const struct pool_ops *ops = p->ops;
+
+	if (ops->spawn) {
+		dispatch_spawn(p);
+		return;
+	}
 
 	for (int i = 0; i < p->n; i++) {
 		struct slot *s = &p->slots[i];
@@ -462,7 +558,7 @@ check_timeouts(struct pool *p, struct timespec *ts)
 }
 
 enum pool_outcome
-pool_run(const struct pool_ops *ops)
+pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 {
 	struct pool *p = g_new0(struct pool, 1);
 	struct pollfd *fds;
@@ -478,13 +574,13 @@ pool_run(const struct pool_ops *ops)
 	index = g_new0(int, p->n);
 	for (int i = 0; i < p->n; i++)
 		p->slots[i].fd = -1;
-	for (int i = 0; i < p->n; i++)
-		if (spawn(p, i) != 0)
+	for (int i = 0; i < p->n && !ops->spawn; i++)
+		if (spawn(p, i, NULL) != 0)
 			break;
-	if (p->live == 0)
+	if (p->live == 0 && !ops->spawn)
 		outcome = POOL_CANNOT_START;
 
-	while (p->live > 0) {
+	for (;;) {
 		int nfds = 0;
 
 		if (signals_caught()) {
@@ -526,6 +622,8 @@ pool_run(const struct pool_ops *ops)
 	else if (outcome == POOL_DONE && !p->no_more && !signals_caught())
 		outcome = POOL_CANNOT_START;
 	stop_all(p);
+	if (stats != NULL)
+		*stats = p->stats;
 	g_free(index);
 	g_free(fds);
 	g_free(p->slots);

@@ -1,6 +1,7 @@
 /*
- * pool: a fixed set of forked worker processes and the parent's loop that
- * feeds them one file at a time.
+ * pool: forked worker processes and the parent's loop that feeds them one
+ * file at a time. By default a fixed set forked at the start (prefork);
+ * with spawn, one process forked per file, at most `workers` alive.
  *
  * The caller fills a struct pool_ops (zero is a valid value for every
  * optional member) and calls pool_run() once. The pool never knows what a
@@ -12,6 +13,7 @@
 #ifndef PTHUMB_POOL_H
 #define PTHUMB_POOL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "jobq.h"   /* struct job */
@@ -19,6 +21,12 @@
 
 struct pool_ops {
 	int workers;
+	/* One process per job, forked with the job in hand (no READY, no
+	   JOB message); it sends the RESULT and exits. */
+	bool spawn;
+	/* Prefork: a worker is told to leave after this many jobs and a
+	   fresh one takes its slot; 0 = never. */
+	unsigned max_tasks;
 	/* A worker that holds one job this long is killed and the job
 	   settled as STATUS_TIMEOUT, not retried; 0 = no limit. */
 	long long timeout_ms;
@@ -28,7 +36,8 @@ struct pool_ops {
 	struct job *(*next)(void *data);
 	/* A job's outcome; the job is the callee's again. */
 	void (*done)(void *data, struct job *job, const struct result *r);
-	/* A worker died holding job: hand it out again before new work. */
+	/* Hand job out again before new work: a worker died holding it,
+	   or the pool only looked whether there was more work. */
 	void (*retry)(void *data, struct job *job);
 	/* Something to tell the user about a job that is not its outcome
 	   (optional). */
@@ -54,12 +63,20 @@ enum pool_outcome {
 	POOL_BROKEN,      /* workers keep dying before they are ready */
 };
 
+/* What the run cost in processes. */
+struct pool_stats {
+	unsigned forks;    /* worker processes started */
+	unsigned recycled; /* workers replaced after max_tasks jobs */
+	int max_alive;     /* most worker processes alive at once */
+};
+
 /*
  * Run jobs until there are none left or a signal stops the run. Every
  * child is reaped and every temporary file of an unfinished job removed
  * before it returns. A job whose worker dies is retried once in a fresh
  * worker, then settled as an error naming the signal or exit status.
  */
-enum pool_outcome pool_run(const struct pool_ops *ops);
+enum pool_outcome pool_run(const struct pool_ops *ops,
+    struct pool_stats *stats);
 
 #endif

@@ -13,6 +13,8 @@
 struct report {
 	bool json, quiet, silent;
 	struct report_totals totals;
+	struct report_workers workers;
+	char *run_warnings;   /* report_run_warnings(), or NULL */
 	long long start;      /* report_new(), ns */
 	long long first_done; /* the first file done, ns since start; 0 */
 	long long scan_done;  /* the scanner's end, ns since start; 0 */
@@ -26,6 +28,7 @@ report_new(bool json, bool quiet)
 
 	rp->json = json;
 	rp->quiet = quiet;
+	rp->workers.workers = 1;
 	rp->line = g_string_sized_new(256);
 	rp->start = now_ns();
 	return rp;
@@ -37,6 +40,7 @@ report_new_silent(void)
 	struct report *rp = g_new0(struct report, 1);
 
 	rp->silent = true;
+	rp->workers.workers = 1;
 	rp->line = g_string_sized_new(256);
 	rp->start = now_ns();
 	return rp;
@@ -48,6 +52,7 @@ report_free(struct report *rp)
 	if (rp == NULL)
 		return;
 	g_string_free(rp->line, TRUE);
+	g_free(rp->run_warnings);
 	g_free(rp);
 }
 
@@ -246,33 +251,87 @@ report_scan_done(struct report *rp)
 }
 
 void
-report_summary(struct report *rp, double seconds, int workers)
+report_summary(struct report *rp, double seconds)
 {
+	const struct report_workers *w = &rp->workers;
 	long peak = peak_rss_kb();
 	unsigned done = rp->totals.count[STATUS_OK] + rp->totals.count[STATUS_WARNING];
 	unsigned failed = rp->totals.count[STATUS_ERROR] + rp->totals.count[STATUS_TIMEOUT];
 	double rate = seconds > 0 ? done / seconds : 0;
+	GString *l = rp->line;
 
-	if (rp->json)
-		printf("{\"type\": \"summary\", \"files\": %u, \"done\": %u, "
-		    "\"ok\": %u, \"warning\": %u, \"failed\": %u, "
-		    "\"error\": %u, \"timeout\": %u, \"skipped\": %u, "
-		    "\"seconds\": %.3f, \"images_per_second\": %.1f, "
-		    "\"workers\": %d, \"first_done_seconds\": %.3f, "
-		    "\"scan_seconds\": %.3f, \"parent_max_rss_kb\": %ld}\n",
+	if (rp->json) {
+		g_string_printf(l, "{\"type\": \"summary\", \"files\": %u, "
+		    "\"done\": %u, \"ok\": %u, \"warning\": %u, "
+		    "\"failed\": %u, \"error\": %u, \"timeout\": %u, "
+		    "\"skipped\": %u, \"seconds\": %.3f, "
+		    "\"images_per_second\": %.1f, \"mode\": \"%s\", "
+		    "\"workers\": %d, \"workers_started\": %u, "
+		    "\"workers_recycled\": %u, \"max_workers_alive\": %d, "
+		    "\"first_done_seconds\": %.3f, \"scan_seconds\": %.3f, "
+		    "\"parent_max_rss_kb\": %ld",
 		    done + failed + rp->totals.count[STATUS_SKIPPED], done,
 		    rp->totals.count[STATUS_OK],
 		    rp->totals.count[STATUS_WARNING], failed,
 		    rp->totals.count[STATUS_ERROR],
 		    rp->totals.count[STATUS_TIMEOUT],
-		    rp->totals.count[STATUS_SKIPPED], seconds, rate, workers,
-		    rp->first_done / 1e9, rp->scan_done / 1e9, peak);
-	else
-		printf("pthumb: %u done, %u failed, %u skipped in %.2f s "
-		    "(%.1f images/s, %d worker%s)\n", done, failed,
-		    rp->totals.count[STATUS_SKIPPED], seconds, rate, workers,
-		    workers == 1 ? "" : "s");
+		    rp->totals.count[STATUS_SKIPPED], seconds, rate,
+		    options_mode_name(w->mode), w->workers, w->started,
+		    w->recycled, w->max_alive, rp->first_done / 1e9,
+		    rp->scan_done / 1e9, peak);
+		if (rp->run_warnings != NULL) {
+			g_string_append(l, ", \"run_warnings\": ");
+			report_json_string(l, rp->run_warnings);
+		}
+		g_string_append(l, "}\n");
+		fputs(l->str, stdout);
+		fflush(stdout);
+		return;
+	}
+	printf("pthumb: %u done, %u failed, %u skipped in %.2f s (%.1f "
+	    "images/s, ", done, failed, rp->totals.count[STATUS_SKIPPED],
+	    seconds, rate);
+	switch (w->mode) {
+	case MODE_SEQUENTIAL:
+		printf("sequential)\n");
+		break;
+	case MODE_THREADS:
+		printf("%d thread%s)\n", w->workers, w->workers == 1 ? "" : "s");
+		break;
+	case MODE_SPAWN:
+		printf("%u process%s, at most %d at once)\n", w->started,
+		    w->started == 1 ? "" : "es", w->max_alive);
+		break;
+	default:
+		printf("%d worker%s", w->workers, w->workers == 1 ? "" : "s");
+		if (w->recycled > 0)
+			printf(", %u recycled", w->recycled);
+		printf(")\n");
+		break;
+	}
 	fflush(stdout);
+}
+
+void
+report_set_workers(struct report *rp, const struct report_workers *w)
+{
+	rp->workers = *w;
+}
+
+const struct report_workers *
+report_workers(const struct report *rp)
+{
+	return &rp->workers;
+}
+
+void
+report_run_warnings(struct report *rp, const char *text)
+{
+	g_free(rp->run_warnings);
+	rp->run_warnings = g_strdup(text);
+	if (!rp->silent)
+		fprintf(stderr, "pthumb: libvips' messages during the run (its "
+		    "threads cannot tie them to a file): %s\n", text);
 }
 
 const struct report_totals *

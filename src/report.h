@@ -10,7 +10,8 @@
 
 #include <glib.h> /* GString */
 
-#include "jobq.h"   /* struct job */
+#include "jobq.h"    /* struct job */
+#include "options.h" /* enum run_mode */
 #include "result.h" /* struct result */
 
 struct report;
@@ -21,12 +22,29 @@ struct report_totals {
 	long long usec, usec_open, usec_pixels, usec_write;
 };
 
+/* How the files were spread over processes or threads. */
+struct report_workers {
+	enum run_mode mode;
+	int workers;       /* processes or threads at once (1: sequential) */
+	unsigned started;  /* worker processes forked */
+	unsigned recycled; /* replaced after --max-tasks-per-worker */
+	int max_alive;     /* most worker processes alive at once */
+};
+
 struct report *report_new(bool json, bool quiet);
 
 /* A report that only counts: for runs whose table is printed elsewhere. */
 struct report *report_new_silent(void);
 
 const struct report_totals *report_totals(const struct report *rp);
+
+/* For the summary; the run sets it once its workers are gone. */
+void report_set_workers(struct report *rp, const struct report_workers *w);
+const struct report_workers *report_workers(const struct report *rp);
+
+/* libvips' messages of the whole run, that no file can be blamed for
+   (--mode threads): a line on stderr, and a field of the JSON summary. */
+void report_run_warnings(struct report *rp, const char *text);
 
 /* One file's outcome; counts it for the summary. */
 void report_file(struct report *rp, const struct job *job,
@@ -41,8 +59,8 @@ void report_scan_done(struct report *rp);
 
 /* The closing summary: counts, wall time, throughput, workers; with
    --json also when the first file was done and the scan ended (seconds
-   since report_new) and the parent's peak memory. */
-void report_summary(struct report *rp, double seconds, int workers);
+   since report_new), the parent's peak memory and the processes used. */
+void report_summary(struct report *rp, double seconds);
 
 /* Did any file fail (error or timeout)? */
 bool report_failed(const struct report *rp);

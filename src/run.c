@@ -1,5 +1,6 @@
 /*
- * run: scan -> queue -> pool or sequential loop -> report (see run.h).
+ * run: scan -> queue -> pool, threads or sequential loop -> report (see
+ * run.h).
  */
 #include "run.h"
 
@@ -16,6 +17,7 @@
 #include "rlimits.h"
 #include "scan.h"
 #include "signals.h" /* signals_caught */
+#include "threads.h"
 #include "thumb.h"
 
 /* What the pool's callbacks share. */
@@ -92,7 +94,7 @@ worker_init(void *data)
 		return NULL;
 	}
 	w = g_new0(struct worker, 1);
-	w->thumb = thumb_new(&run->o->thumb);
+	w->thumb = thumb_new(&run->o->thumb, THUMB_OWN_PROCESS);
 	/* A backstop behind the parent's wall-clock timeout. */
 	w->cpu_seconds = run->o->timeout + 1;
 	return w;
@@ -119,11 +121,89 @@ worker_work(void *state, const char *in, const char *out, const char *tmp,
 	thumb_run(w->thumb, in, out, tmp, r);
 }
 
+/* A thread's state (--mode threads): the pipeline alone. */
+static void *
+thread_init(void *data)
+{
+	struct run *run = data;
+
+	return thumb_new(&run->o->thumb, THUMB_SHARED_PROCESS);
+}
+
+static void
+thread_done(void *state)
+{
+	thumb_free(state);
+}
+
+static void
+thread_work(void *state, const char *in, const char *out, const char *tmp,
+    struct result *r)
+{
+	thumb_run(state, in, out, tmp, r);
+}
+
+/*
+ * --mode threads: what libvips logs during the run, kept once per message
+ * (threads.h says why it cannot be tied to a file).
+ */
+struct run_log {
+	GMutex lock;
+	GString *text;
+};
+
+static void
+log_for_run(const gchar *domain, GLogLevelFlags level, const gchar *message,
+    gpointer data)
+{
+	struct run_log *log = data;
+
+	(void)domain;
+	if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG))
+		return;
+	g_mutex_lock(&log->lock);
+	if (log->text->len < RESULT_WARNINGS_MAX &&
+	    strstr(log->text->str, message) == NULL) {
+		if (log->text->len > 0)
+			g_string_append(log->text, "; ");
+		g_string_append(log->text, message);
+		g_strchomp(log->text->str);
+		g_string_set_size(log->text, strlen(log->text->str));
+	}
+	g_mutex_unlock(&log->lock);
+}
+
+static enum pool_outcome
+run_threads(struct run *run, struct pool_ops *ops)
+{
+	const GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+	    G_LOG_FLAG_RECURSION;
+	struct run_log log = {.text = g_string_new(NULL)};
+	enum pool_outcome outcome;
+	guint handler;
+
+	g_mutex_init(&log.lock);
+	handler = g_log_set_handler("VIPS", all, log_for_run, &log);
+	g_log_set_default_handler(log_for_run, &log);
+	ops->worker_init = thread_init;
+	ops->work = thread_work;
+	ops->worker_done = thread_done;
+	outcome = threads_run(ops);
+	/* Every thread is gone: nothing logs into log any more. */
+	g_log_remove_handler("VIPS", handler);
+	g_log_set_default_handler(g_log_default_handler, NULL);
+	if (log.text->len > 0)
+		report_run_warnings(run->rp, log.text->str);
+	g_string_free(log.text, TRUE);
+	g_mutex_clear(&log.lock);
+	return outcome;
+}
+
 /* --sequential: every file in this process, in order; never forks. */
 static void
 run_sequential(struct run *run)
 {
-	struct thumb *t = thumb_new(&run->o->thumb);
+	struct thumb *t = thumb_new(&run->o->thumb, THUMB_OWN_PROCESS);
 	struct job *job;
 	struct result r;
 
@@ -139,7 +219,7 @@ run_sequential(struct run *run)
 }
 
 enum pool_outcome
-run_batch(const struct opts *o, bool sequential, struct report *rp)
+run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 {
 	struct run run = {.o = o, .rp = rp};
 	struct scan_config sc = {
@@ -157,6 +237,8 @@ run_batch(const struct opts *o, bool sequential, struct report *rp)
 	};
 	struct pool_ops ops = {
 		.workers = o->jobs,
+		.spawn = mode == MODE_SPAWN,
+		.max_tasks = (unsigned)o->max_tasks,
 		.timeout_ms = (long long)(o->timeout * 1000),
 		.next = next_job,
 		.done = job_done,
@@ -167,15 +249,29 @@ run_batch(const struct opts *o, bool sequential, struct report *rp)
 		.worker_done = worker_done,
 		.data = &run,
 	};
+	struct report_workers rw = {.mode = mode, .workers = o->jobs};
 	enum pool_outcome outcome = POOL_DONE;
 	struct scan *scan = scan_new(&sc);
+	struct pool_stats ps = {0};
 
 	qc.scan = scan;
 	run.q = jobq_new(&qc);
-	if (sequential)
+	switch (mode) {
+	case MODE_SEQUENTIAL:
+		rw.workers = 1;
 		run_sequential(&run);
-	else
-		outcome = pool_run(&ops);
+		break;
+	case MODE_THREADS:
+		outcome = run_threads(&run, &ops);
+		break;
+	default:
+		outcome = pool_run(&ops, &ps);
+		rw.started = ps.forks;
+		rw.recycled = ps.recycled;
+		rw.max_alive = ps.max_alive;
+		break;
+	}
+	report_set_workers(rp, &rw);
 	if (outcome == POOL_DONE && signals_caught())
 		outcome = POOL_INTERRUPTED;
 	jobq_free(run.q);

@@ -1,8 +1,9 @@
 /*
  * run: one batch, start to finish: scan the PATHs, queue the files, hand
- * them to the pool (or, with --sequential, thumbnail them in this
- * process), and report each outcome. main runs one batch; --compare runs
- * one per phase, each in a child of its own.
+ * them to worker processes (pool or spawn), to threads, or thumbnail them
+ * one by one in this process (sequential), and report each outcome. main
+ * runs one batch; --compare and --compare-modes run one per phase, each in
+ * a child of its own.
  */
 #ifndef PTHUMB_RUN_H
 #define PTHUMB_RUN_H
@@ -14,12 +15,12 @@
 #include "report.h"
 
 /*
- * Run the batch o describes, reporting to rp (borrowed). With sequential,
- * in this process: libvips runs here, so this process must not fork
- * workers afterwards. Returns how the pool ended (POOL_DONE when
- * sequential, or POOL_INTERRUPTED if a signal stopped the loop).
+ * Run the batch o describes in the given mode, reporting to rp (borrowed),
+ * whose workers are set at the end. Sequential and threads run libvips in
+ * this process, which must then not fork workers. Returns how the run
+ * ended (POOL_INTERRUPTED if a signal stopped it).
  */
-enum pool_outcome run_batch(const struct opts *o, bool sequential,
+enum pool_outcome run_batch(const struct opts *o, enum run_mode mode,
     struct report *rp);
 
 #endif

@@ -37,6 +37,7 @@
 
 struct thumb {
 	const struct thumb_opts *o;
+	enum thumb_home home;
 	GString *log;       /* messages libvips logged for this image */
 	guint log_handler;
 	GHashTable *formats; /* output suffix -> saver option string */
@@ -78,13 +79,14 @@ capture_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
 }
 
 struct thumb *
-thumb_new(const struct thumb_opts *o)
+thumb_new(const struct thumb_opts *o, enum thumb_home home)
 {
 	struct thumb *t = g_new0(struct thumb, 1);
 	const GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
 	    G_LOG_FLAG_RECURSION;
 
 	t->o = o;
+	t->home = home;
 	t->log = g_string_new(NULL);
 	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
@@ -92,6 +94,8 @@ thumb_new(const struct thumb_opts *o)
 	   safe. No operation cache: every image is seen once. */
 	vips_concurrency_set(1);
 	vips_cache_set_max(0);
+	if (home == THUMB_SHARED_PROCESS)
+		return t;
 	/* libvips' helper threads would each get a malloc arena of their
 	   own; one arena keeps a long-lived worker's memory flat (measured
 	   on the 39 corpus photos at box 256 with one worker: peak RSS
@@ -108,8 +112,10 @@ thumb_free(struct thumb *t)
 {
 	if (t == NULL)
 		return;
-	g_log_remove_handler("VIPS", t->log_handler);
-	g_log_set_default_handler(g_log_default_handler, NULL);
+	if (t->home == THUMB_OWN_PROCESS) {
+		g_log_remove_handler("VIPS", t->log_handler);
+		g_log_set_default_handler(g_log_default_handler, NULL);
+	}
 	g_string_free(t->log, TRUE);
 	g_hash_table_unref(t->formats);
 	g_free(t);
@@ -401,11 +407,11 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 static void
 take_vips_error(char *buf, size_t size, const char *log)
 {
-	char *text = g_strstrip(g_strdup(vips_error_buffer()));
+	/* Copied and cleared at once: other threads may be adding to it. */
+	char *text = g_strstrip(vips_error_buffer_copy());
 	char **lines;
 	char *line;
 
-	vips_error_clear();
 	if (strstr(text, "operation is blocked") != NULL) {
 		snprintf(buf, size, "%.*s is blocked: libvips marks it "
 		    "untrusted (--allow-untrusted allows it)",
@@ -467,7 +473,7 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 		if (rc == REFUSED) {
 			result = ATTEMPT_REFUSED;
 		} else if (sink.err != 0) {
-			vips_error_clear();
+			g_free(vips_error_buffer_copy());
 			snprintf(r->error, sizeof(r->error), "cannot write %s: "
 			    "%s", out, strerror(sink.err));
 			result = ATTEMPT_IO;
@@ -507,8 +513,10 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 	memset(r, 0, sizeof(*r));
 	g_string_truncate(t->log, 0);
 	/* A successful decode can leave text in libvips' error buffer; it
-	   must not be taken for the next image's error. */
-	vips_error_clear();
+	   must not be taken for the next image's error. Another thread's
+	   error may be in it too: then leave it for that thread. */
+	if (t->home == THUMB_OWN_PROCESS)
+		vips_error_clear();
 	rc = attempt(t, in, out, tmp, fail_on_level[t->o->damage], r);
 	/* By default an image that fails only a strict decode is damaged but
 	   readable: decode it leniently, write it, and say so. */

@@ -21,12 +21,25 @@
 
 struct thumb;
 
+/* Where a pipeline runs. */
+enum thumb_home {
+	/* Alone in its process (a worker, or the sequential run): it owns
+	   libvips' log and error buffer and tunes malloc for one thread. */
+	THUMB_OWN_PROCESS,
+	/* One of several threads of one process (--mode threads). libvips'
+	   log and error buffer are the process's: its log is left to the
+	   caller, and an error is taken as the buffer holds it when the
+	   image fails, so errors of images failing at the same moment on
+	   two threads can be mixed. */
+	THUMB_SHARED_PROCESS,
+};
+
 /*
- * Set up libvips for this process (one thread, no operation cache) and
- * start capturing its log messages per image. VIPS_INIT must have run.
- * Returns NULL with a message on stderr if libvips cannot be used.
+ * Set up libvips for this pipeline (one thread per pipeline, no operation
+ * cache) and, in its own process, start capturing libvips' log per image.
+ * VIPS_INIT must have run.
  */
-struct thumb *thumb_new(const struct thumb_opts *o);
+struct thumb *thumb_new(const struct thumb_opts *o, enum thumb_home home);
 
 /*
  * Make the thumbnail of `in` at `out`, writing through the temporary file

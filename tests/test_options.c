@@ -90,7 +90,8 @@ Test(options, defaults_follow_the_reference)
 	cr_assert_geq(o.jobs, 1);
 	cr_assert_eq(o.npaths, 1);
 	cr_assert_str_eq(o.paths[0], "photos");
-	cr_assert_not(o.sequential);
+	cr_assert_eq(o.mode, MODE_POOL);
+	cr_assert_eq(o.max_tasks, 0);
 	cr_assert_not(o.thumb.exact);
 	cr_assert_not(o.force);
 	options_free(&o);
@@ -116,7 +117,8 @@ Test(options, every_option_and_attached_values)
 	cr_assert_str_eq(o.format, "webp");
 	cr_assert_eq(o.thumb.quality, 80);
 	cr_assert(o.thumb.exact && o.force && o.json && o.quiet);
-	cr_assert(o.sequential && o.follow && o.allow_untrusted && o.null_sep);
+	cr_assert_eq(o.mode, MODE_SEQUENTIAL);
+	cr_assert(o.follow && o.allow_untrusted && o.null_sep);
 	cr_assert_str_eq(o.files_from, "list");
 	/* After "--" everything is a PATH, a second "--" included. */
 	cr_assert_eq(o.npaths, 3);
@@ -127,10 +129,45 @@ Test(options, every_option_and_attached_values)
 	options_free(&o);
 }
 
+Test(options, modes)
+{
+	static const struct {
+		const char *args[6];
+		enum run_mode mode;
+		const char *name;
+		int max_tasks;
+	} cases[] = {
+		{{"a", NULL}, MODE_POOL, "pool", 0},
+		{{"--mode", "pool", "--max-tasks-per-worker", "7", "a", NULL},
+		 MODE_POOL, "pool", 7},
+		{{"--mode=spawn", "a", NULL}, MODE_SPAWN, "spawn", 0},
+		{{"--mode", "threads", "a", NULL}, MODE_THREADS, "threads", 0},
+		{{"--mode", "sequential", "a", NULL}, MODE_SEQUENTIAL,
+		 "sequential", 0},
+		{{"--sequential", "--mode", "sequential", "a", NULL},
+		 MODE_SEQUENTIAL, "sequential", 0},
+	};
+	struct opts o;
+	char *msg;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		cr_assert_eq(parse(&o, &msg, cases[i].args), 0, "case %zu: %s",
+		    i, msg);
+		cr_assert_eq(o.mode, cases[i].mode, "case %zu", i);
+		cr_assert_eq(o.max_tasks, cases[i].max_tasks, "case %zu", i);
+		cr_assert_str_eq(options_mode_name(o.mode), cases[i].name);
+		options_free(&o);
+	}
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--compare-modes", "a",
+	    NULL}), 0);
+	cr_assert(o.compare_modes && !o.compare);
+	options_free(&o);
+}
+
 Test(options, bad_command_lines_say_why)
 {
 	static const struct {
-		const char *args[4];
+		const char *args[6];
 		const char *says;
 	} cases[] = {
 		{{"-j", "0", "a", NULL}, "--jobs"},
@@ -145,6 +182,15 @@ Test(options, bad_command_lines_say_why)
 		{{"-j", NULL}, "-j"},
 		{{NULL}, "no PATH"},
 		{{"--", NULL}, "no PATH"},
+		{{"--mode", "fork", "a", NULL}, "--mode"},
+		{{"--mode", "spawn", "--sequential", "a", NULL}, "--mode"},
+		{{"--max-tasks-per-worker", "0", "a", NULL},
+		 "--max-tasks-per-worker"},
+		{{"--mode", "threads", "--max-tasks-per-worker", "5", "a",
+		  NULL}, "--max-tasks-per-worker"},
+		{{"--compare-modes", "--mode", "pool", "a", NULL}, "--mode"},
+		{{"--compare", "--sequential", "a", NULL}, "--sequential"},
+		{{"--compare", "--compare-modes", "a", NULL}, "not both"},
 	};
 	struct opts o;
 	char *msg;

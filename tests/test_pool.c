@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h" /* helper_children */
 #include "pool.h"
 
 struct stub {
@@ -19,6 +20,7 @@ struct stub {
 	GArray *results;  /* struct result, parallel to done */
 	int retries;
 	int notes;
+	guint max_children; /* most children /proc showed at a done() */
 	char *marker;     /* a file a crashing job creates, so it crashes once */
 };
 
@@ -34,7 +36,11 @@ static void
 stub_done(void *data, struct job *job, const struct result *r)
 {
 	struct stub *s = data;
+	GArray *children = helper_children(getpid());
 
+	/* Zombies count: a slot may be filled again only once reaped. */
+	s->max_children = MAX(s->max_children, children->len);
+	g_array_unref(children);
 	g_ptr_array_add(s->done, job);
 	g_array_append_val(s->results, *r);
 }
@@ -81,6 +87,8 @@ stub_work(void *state, const char *in, const char *out, const char *tmp,
 	}
 	if (strcmp(in, "exit") == 0)
 		_exit(9);
+	if (g_str_has_prefix(in, "nap"))
+		g_usleep(10000);
 	if (strcmp(in, "segv-once") == 0 && access(s->marker, F_OK) != 0) {
 		FILE *f = fopen(s->marker, "w");
 
@@ -134,10 +142,13 @@ stub_free(struct stub *s)
 }
 
 static enum pool_outcome
-run_stub(struct stub *s, int workers)
+run_stub_with(struct stub *s, int workers, bool spawn, unsigned max_tasks,
+    struct pool_stats *stats)
 {
 	struct pool_ops ops = {
 		.workers = workers,
+		.spawn = spawn,
+		.max_tasks = max_tasks,
 		.next = stub_next,
 		.done = stub_done,
 		.retry = stub_retry,
@@ -147,7 +158,13 @@ run_stub(struct stub *s, int workers)
 		.data = s,
 	};
 
-	return pool_run(&ops);
+	return pool_run(&ops, stats);
+}
+
+static enum pool_outcome
+run_stub(struct stub *s, int workers)
+{
+	return run_stub_with(s, workers, false, 0, NULL);
 }
 
 static const struct result *
@@ -249,7 +266,7 @@ Test(pool, workers_that_cannot_start_stop_the_run, .timeout = 20)
 		.data = s,
 	};
 
-	cr_assert_eq(pool_run(&ops), POOL_BROKEN);
+	cr_assert_eq(pool_run(&ops, NULL), POOL_BROKEN);
 	cr_assert_eq(s->done->len, 0);
 	assert_no_children();
 	/* The jobs were never handed out: still queued, freed here. */
@@ -266,5 +283,140 @@ Test(pool, more_workers_than_jobs, .timeout = 20)
 	cr_assert_eq(run_stub(s, 8), POOL_DONE);
 	cr_assert_eq(s->done->len, 1);
 	assert_no_children();
+	stub_free(s);
+}
+
+/* How many jobs each worker pid did: pid -> count. */
+static GHashTable *
+jobs_per_worker(struct stub *s)
+{
+	GHashTable *per = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	for (guint i = 0; i < s->results->len; i++) {
+		const struct result *r = &g_array_index(s->results,
+		    struct result, i);
+		gpointer key = GINT_TO_POINTER(r->worker);
+
+		g_hash_table_insert(per, key, GINT_TO_POINTER(
+		    GPOINTER_TO_INT(g_hash_table_lookup(per, key)) + 1));
+	}
+	return per;
+}
+
+static const char *const twenty_naps[] = {
+	"nap01", "nap02", "nap03", "nap04", "nap05", "nap06", "nap07",
+	"nap08", "nap09", "nap10", "nap11", "nap12", "nap13", "nap14",
+	"nap15", "nap16", "nap17", "nap18", "nap19", "nap20", NULL,
+};
+
+Test(pool, spawn_forks_a_process_per_job_never_more_than_n, .timeout = 30)
+{
+	struct stub *s = stub_new(twenty_naps);
+	struct pool_stats st = {0};
+	GHashTable *per;
+
+	cr_assert_eq(run_stub_with(s, 3, true, 0, &st), POOL_DONE);
+	cr_assert_eq(s->done->len, 20);
+	per = jobs_per_worker(s);
+	cr_assert_eq(g_hash_table_size(per), 20, "one process per job, "
+	    "%u pids", g_hash_table_size(per));
+	cr_assert_eq(st.forks, 20);
+	/* The pool's own count: all three slots are filled at once. */
+	cr_assert_eq(st.max_alive, 3);
+	/* And what /proc saw whenever a job was done. */
+	cr_assert_geq(s->max_children, 1);
+	cr_assert_leq(s->max_children, 3, "/proc showed %u children",
+	    s->max_children);
+	cr_assert_eq(s->retries, 0);
+	assert_no_children();
+	g_hash_table_unref(per);
+	stub_free(s);
+}
+
+Test(pool, spawn_retries_a_crash_once_in_a_new_process, .timeout = 20)
+{
+	const char *const in[] = {"a", "segv", "segv-once", "b", NULL};
+	struct stub *s = stub_new(in);
+	struct pool_stats st = {0};
+	const struct result *r;
+
+	cr_assert_eq(run_stub_with(s, 2, true, 0, &st), POOL_DONE);
+	cr_assert_eq(s->done->len, 4);
+	r = result_for(s, "segv");
+	cr_assert_eq(r->status, STATUS_ERROR);
+	cr_assert_not_null(strstr(r->error, "killed by SIGSEGV"), "%s",
+	    r->error);
+	cr_assert_eq(result_for(s, "segv-once")->status, STATUS_OK);
+	cr_assert_eq(result_for(s, "a")->status, STATUS_OK);
+	cr_assert_eq(s->retries, 2);
+	cr_assert_eq(st.forks, 6, "4 jobs and 2 retries");
+	assert_no_children();
+	stub_free(s);
+}
+
+static void
+count_sizes(gpointer key, gpointer value, gpointer data)
+{
+	int *sizes = data;
+
+	(void)key;
+	sizes[GPOINTER_TO_INT(value)]++;
+}
+
+Test(pool, one_worker_is_replaced_after_exactly_k_jobs, .timeout = 20)
+{
+	const char *const in[] = {"a", "b", "c", "d", "e", "f", "g", "h",
+	    NULL};
+	struct stub *s = stub_new(in);
+	struct pool_stats st = {0};
+	int sizes[9] = {0};
+	GHashTable *per;
+
+	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), POOL_DONE);
+	cr_assert_eq(s->done->len, 8);
+	per = jobs_per_worker(s);
+	g_hash_table_foreach(per, count_sizes, sizes);
+	cr_assert(sizes[3] == 2 && sizes[2] == 1 && g_hash_table_size(per)
+	    == 3, "8 jobs, 3 per worker: workers of 3, 3 and 2 jobs");
+	cr_assert_eq(st.forks, 3);
+	cr_assert_eq(st.recycled, 2);
+	cr_assert_eq(st.max_alive, 1);
+	assert_no_children();
+	g_hash_table_unref(per);
+	stub_free(s);
+
+	/* 6 jobs: the second worker's third is the last; no third worker
+	   is forked for nothing. */
+	s = stub_new((const char *const[]){"a", "b", "c", "d", "e", "f", NULL});
+	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), POOL_DONE);
+	cr_assert_eq(s->done->len, 6);
+	cr_assert_eq(st.forks, 2, "no worker is forked with nothing to do");
+	cr_assert_eq(st.recycled, 1);
+	stub_free(s);
+}
+
+Test(pool, recycled_workers_never_exceed_k_jobs, .timeout = 30)
+{
+	struct stub *s = stub_new(twenty_naps);
+	struct pool_stats st = {0};
+	int sizes[21] = {0}, short_ones = 0;
+	GHashTable *per;
+
+	cr_assert_eq(run_stub_with(s, 3, false, 4, &st), POOL_DONE);
+	cr_assert_eq(s->done->len, 20);
+	per = jobs_per_worker(s);
+	g_hash_table_foreach(per, count_sizes, sizes);
+	for (int k = 5; k <= 20; k++)
+		cr_assert_eq(sizes[k], 0, "a worker did %d jobs", k);
+	/* Only the workers alive at the end can have done fewer. */
+	for (int k = 1; k < 4; k++)
+		short_ones += sizes[k];
+	cr_assert_leq(short_ones, 3);
+	cr_assert_eq(st.forks, g_hash_table_size(per));
+	cr_assert_eq(st.recycled, st.forks - 3);
+	cr_assert_leq(st.max_alive, 3);
+	cr_assert_leq(s->max_children, 3);
+	assert_no_children();
+	g_hash_table_unref(per);
 	stub_free(s);
 }

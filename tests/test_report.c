@@ -55,7 +55,9 @@ Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 
 	snprintf(r.warnings, sizeof(r.warnings), "Premature end");
 	report_file(rp, &job, &r);
-	report_summary(rp, 2.0, 2);
+	report_set_workers(rp, &(struct report_workers){.mode = MODE_POOL,
+	    .workers = 2, .started = 5, .recycled = 3, .max_alive = 2});
+	report_summary(rp, 2.0);
 	fflush(stdout);
 	f = cr_get_redirected_stdout();
 	cr_assert_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
@@ -69,7 +71,9 @@ Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 	    "{\"type\": \"summary\", \"files\": 1, \"done\": 1, \"ok\": 0, "
 	    "\"warning\": 1, \"failed\": 0, \"error\": 0, \"timeout\": 0, "
 	    "\"skipped\": 0, \"seconds\": 2.000, \"images_per_second\": 0.5, "
-	    "\"workers\": 2, \"first_done_seconds\": "), "%s", buf);
+	    "\"mode\": \"pool\", \"workers\": 2, \"workers_started\": 5, "
+	    "\"workers_recycled\": 3, \"max_workers_alive\": 2, "
+	    "\"first_done_seconds\": "), "%s", buf);
 	/* Times and memory vary; their keys are there, and it ends. */
 	cr_assert_not_null(strstr(buf, ", \"scan_seconds\": 0.000, "
 	    "\"parent_max_rss_kb\": "), "%s", buf);
