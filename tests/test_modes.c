@@ -1,0 +1,362 @@
+/*
+ * --mode and --max-tasks-per-worker end to end: every mode writes the same
+ * bytes, spawn never has more than N children, recycling happens at the
+ * right count, threads report per file and stop cleanly.
+ */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+TestSuite(modes, .timeout = 120);
+
+/* The valid images of testdata/, relative to it. */
+static const char *const images[TESTDATA_IMAGES] = {
+	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
+	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
+	"wine-alpha.png",
+};
+
+/* The integer after "key": in line, or -1 if there is none. */
+static long
+field(const char *line, const char *key)
+{
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p = strstr(line, pat);
+	long v = -1;
+
+	if (p != NULL)
+		v = strtol(p + strlen(pat), NULL, 10);
+	g_free(pat);
+	return v;
+}
+
+/* The summary line of a --json run. */
+static const char *
+summary(const char *out)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+
+	cr_assert_not_null(s, "no summary in %s", out);
+	return s;
+}
+
+/* worker pid -> how many files it did, from the file lines of --json. */
+static GHashTable *
+files_per_worker(const char *out)
+{
+	GHashTable *per = g_hash_table_new(g_direct_hash, g_direct_equal);
+	char **lines = g_strsplit(out, "\n", -1);
+
+	for (char **l = lines; *l != NULL; l++) {
+		gpointer key;
+
+		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
+			continue;
+		key = GINT_TO_POINTER((int)field(*l, "worker"));
+		cr_assert_gt(GPOINTER_TO_INT(key), 0, "no worker in %s", *l);
+		g_hash_table_insert(per, key, GINT_TO_POINTER(
+		    GPOINTER_TO_INT(g_hash_table_lookup(per, key)) + 1));
+	}
+	g_strfreev(lines);
+	return per;
+}
+
+static void
+assert_same_bytes(const char *a, const char *b)
+{
+	gchar *x, *y;
+	gsize nx, ny;
+
+	cr_assert(g_file_get_contents(a, &x, &nx, NULL), "cannot read %s", a);
+	cr_assert(g_file_get_contents(b, &y, &ny, NULL), "cannot read %s", b);
+	cr_assert(nx == ny && memcmp(x, y, nx) == 0, "%s and %s differ", a,
+	    b);
+	g_free(x);
+	g_free(y);
+}
+
+Test(modes, every_mode_writes_the_same_bytes)
+{
+	static const char *const modes[][5] = {
+		{"--mode", "sequential", NULL},
+		{"--mode", "pool", "-j", "2", NULL},
+		{"--mode", "spawn", "-j", "2", NULL},
+		{"--mode", "threads", "-j", "2", NULL},
+		{"--mode", "threads", "-j", "1", NULL},
+		{"--max-tasks-per-worker", "1", "-j", "2", NULL},
+	};
+	const int n = G_N_ELEMENTS(modes);
+	char *dir = helper_tmpdir();
+	char *outs[G_N_ELEMENTS(modes)];
+
+	for (int m = 0; m < n; m++) {
+		const char *args[10] = {"-q", "-o"};
+		int k = 2;
+		struct run r;
+
+		outs[m] = g_strdup_printf("%s/out%d", dir, m);
+		args[k++] = outs[m];
+		for (int i = 0; modes[m][i] != NULL; i++)
+			args[k++] = modes[m][i];
+		args[k++] = TESTDATA;
+		helper_run(&r, args);
+		cr_assert_eq(r.status, 0, "%s %s: %s", modes[m][0],
+		    modes[m][1], r.err);
+		cr_assert_str_eq(r.err, "");
+		helper_run_free(&r);
+		cr_assert_eq(helper_count_files(outs[m]), TESTDATA_IMAGES);
+	}
+	for (int i = 0; i < TESTDATA_IMAGES; i++) {
+		char *a = g_build_filename(outs[0], images[i], NULL);
+
+		for (int m = 1; m < n; m++) {
+			char *b = g_build_filename(outs[m], images[i], NULL);
+
+			assert_same_bytes(a, b);
+			g_free(b);
+		}
+		g_free(a);
+	}
+	for (int m = 0; m < n; m++)
+		g_free(outs[m]);
+	helper_rmtree(dir);
+	g_free(dir);
+}
+
+Test(modes, spawn_never_has_more_than_n_children)
+{
+	static const char *const small[] = {"picture.gif", "umang.webp",
+	    "wine-alpha.png", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	const char *const args[] = {"--mode", "spawn", "-j", "2", "--json",
+	    "-o", out, in, NULL};
+	guint most = 0, samples = 0;
+	gchar *text = NULL;
+	int status = -1;
+	pid_t pid;
+
+	helper_fill(in, small, 60);
+	pid = helper_start(args, log_out, log_err);
+	/* Until it is gone: its children, zombies included, as /proc
+	   lists them. */
+	for (;;) {
+		GArray *children = helper_children(pid);
+		pid_t rc;
+
+		most = MAX(most, children->len);
+		samples++;
+		g_array_unref(children);
+		rc = waitpid(pid, &status, WNOHANG);
+		cr_assert_neq(rc, -1);
+		if (rc == pid)
+			break;
+		usleep(500);
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "status %d", status);
+	cr_assert_geq(most, 1, "no child seen in %u samples", samples);
+	cr_assert_leq(most, 2, "/proc showed %u children", most);
+	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+	cr_assert_eq(field(summary(text), "done"), 60);
+	cr_assert_eq(field(summary(text), "workers_started"), 60,
+	    "a process per file");
+	cr_assert_eq(field(summary(text), "max_workers_alive"), 2);
+	cr_assert_not_null(strstr(summary(text), "\"mode\": \"spawn\""),
+	    "%s", text);
+	cr_log_info("spawn: at most %u children in %u samples", most,
+	    samples);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
+
+static void
+count_sizes(gpointer key, gpointer value, gpointer data)
+{
+	int *sizes = data;
+
+	(void)key;
+	if (GPOINTER_TO_INT(value) < 16)
+		sizes[GPOINTER_TO_INT(value)]++;
+	else
+		sizes[15]++;
+}
+
+Test(modes, workers_are_recycled_after_k_files)
+{
+	char *out = helper_tmpdir();
+	const char *const one[] = {"--json", "-j", "1",
+	    "--max-tasks-per-worker", "3", "-o", out, TESTDATA, NULL};
+	const char *const two[] = {"--json", "-j", "2", "--force",
+	    "--max-tasks-per-worker", "2", "-o", out, TESTDATA, NULL};
+	int sizes[16] = {0};
+	GHashTable *per;
+	struct run r;
+
+	/* One worker, 8 files, 3 each: workers of 3, 3 and 2 files. */
+	helper_run(&r, one);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	per = files_per_worker(r.out);
+	g_hash_table_foreach(per, count_sizes, sizes);
+	cr_assert(g_hash_table_size(per) == 3 && sizes[3] == 2 &&
+	    sizes[2] == 1, "%s", r.out);
+	cr_assert_eq(field(summary(r.out), "workers_started"), 3);
+	cr_assert_eq(field(summary(r.out), "workers_recycled"), 2);
+	g_hash_table_unref(per);
+	helper_run_free(&r);
+
+	/* Two workers, 2 each: no worker did more; only the two alive at
+	   the end may have done fewer. */
+	memset(sizes, 0, sizeof(sizes));
+	helper_run(&r, two);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	per = files_per_worker(r.out);
+	g_hash_table_foreach(per, count_sizes, sizes);
+	for (int k = 3; k < 16; k++)
+		cr_assert_eq(sizes[k], 0, "a worker did %d files: %s", k,
+		    r.out);
+	cr_assert_leq(sizes[1], 2, "%s", r.out);
+	cr_assert_eq(field(summary(r.out), "workers_started"),
+	    g_hash_table_size(per));
+	cr_assert_eq(field(summary(r.out), "workers_recycled"),
+	    g_hash_table_size(per) - 2);
+	cr_assert_eq(field(summary(r.out), "max_workers_alive"), 2);
+	g_hash_table_unref(per);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+}
+
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The status of each file line, as "input status\n" sorted. */
+static char *
+statuses(const char *out)
+{
+	char **lines = g_strsplit(out, "\n", -1);
+	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
+	char *joined;
+
+	for (char **l = lines; *l != NULL; l++) {
+		const char *in = strstr(*l, "\"input\": \"");
+		const char *st = strstr(*l, "\"status\": \"");
+
+		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
+			continue;
+		cr_assert(in != NULL && st != NULL, "%s", *l);
+		in += 10;
+		st += 11;
+		g_ptr_array_add(v, g_strdup_printf("%.*s %.*s",
+		    (int)strcspn(in, "\""), in, (int)strcspn(st, "\""), st));
+	}
+	g_ptr_array_sort(v, by_string);
+	g_ptr_array_add(v, NULL);
+	joined = g_strjoinv("\n", (char **)v->pdata);
+	g_ptr_array_unref(v);
+	g_strfreev(lines);
+	return joined;
+}
+
+Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
+{
+	char *dir = helper_tmpdir();
+	char *out_pool = g_build_filename(dir, "pool", NULL);
+	char *out_threads = g_build_filename(dir, "threads", NULL);
+	const char *const pool[] = {"--json", "-j", "2", "-o", out_pool,
+	    TOP_DIR "/tests/data/bad", TESTDATA, NULL};
+	const char *const threads[] = {"--json", "--mode", "threads", "-j",
+	    "2", "-o", out_threads, TOP_DIR "/tests/data/bad", TESTDATA,
+	    NULL};
+	char *a, *b;
+	struct run rp, rt;
+	int runwide;
+
+	helper_run(&rp, pool);
+	helper_run(&rt, threads);
+	cr_assert_eq(rp.status, 1, "%s", rp.err);
+	cr_assert_eq(rt.status, 1, "%s", rt.err);
+	a = statuses(rp.out);
+	b = statuses(rt.out);
+	cr_assert_str_eq(a, b);
+	cr_assert_gt(helper_count_lines(b, " error"), 0, "%s", b);
+	cr_assert_geq(helper_count_lines(b, " ok"), TESTDATA_IMAGES, "%s", b);
+	/* stderr says the same, plus at most one line for what libvips
+	   logged on its threads, which is in the summary too. */
+	runwide = helper_count_lines(rt.err, "libvips' messages during the "
+	    "run");
+	cr_assert_leq(runwide, 1);
+	cr_assert_eq(helper_count_lines(rt.err, "pthumb: "),
+	    helper_count_lines(rp.err, "pthumb: ") + runwide,
+	    "pool:\n%s\nthreads:\n%s", rp.err, rt.err);
+	cr_assert_eq(strstr(summary(rt.out), "\"run_warnings\": ") != NULL,
+	    runwide == 1, "%s", summary(rt.out));
+	cr_assert_not_null(strstr(summary(rt.out), "\"mode\": \"threads\""));
+	cr_assert_eq(field(summary(rt.out), "workers_started"), 0);
+	cr_assert_eq(helper_count_tmp(dir), 0);
+	g_free(a);
+	g_free(b);
+	helper_run_free(&rp);
+	helper_run_free(&rt);
+	helper_rmtree(dir);
+	g_free(out_pool);
+	g_free(out_threads);
+	g_free(dir);
+}
+
+Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
+{
+	static const char *const seeding[] = {"seeding.jpg", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	const char *const args[] = {"--mode", "threads", "-j", "2", "--json",
+	    "--exact", "-b", "30", "-s", "400", "-o", out, in, NULL};
+	gchar *text = NULL;
+	long done;
+	pid_t pid;
+	int status;
+
+	helper_fill(in, seeding, 16);
+	pid = helper_start(args, log_out, log_err);
+	/* Wait for the first thumbnail, so the run is under way. */
+	for (int i = 0; i < 6000 && helper_count_files(out) == 0; i++)
+		usleep(5000);
+	cr_assert_eq(kill(pid, SIGINT), 0);
+	status = helper_wait(pid);
+	cr_assert_eq(status, 128 + SIGINT, "exit %d", status);
+	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+	done = field(summary(text), "done");
+	/* Every file handed out was finished and reported; no more. */
+	cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""), done);
+	cr_assert_eq(helper_count_files(out), done);
+	cr_assert_lt(done, 16, "the run was not stopped");
+	cr_assert_eq(helper_count_tmp(out), 0);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
