@@ -13,6 +13,7 @@
 #include <unistd.h>       /* fork, pipe, _exit */
 
 #include <glib.h> /* g_strdup_printf, g_mkdtemp, GString */
+#include <vips/vips.h> /* vips_black, only in a child */
 
 #include "report.h"  /* report_new_silent, report_totals */
 #include "run.h"     /* run_batch */
@@ -21,20 +22,41 @@
 
 #define MAX_PHASES 17
 
+/* --compare-modes' dispatch measurement: this many tiny images, each mode
+   with one worker, the median of this many runs. */
+#define TINY_IMAGES 200
+#define TINY_SIDE 16
+#define TINY_RUNS 3
+
 struct phase {
 	enum run_mode mode;
 	int workers;        /* 0 for sequential */
 	char *dir;          /* its output folder */
+	char **paths;       /* its inputs; NULL = the command line's */
 	bool ran;           /* the child reported back */
 	double wall, cpu;   /* seconds */
 	struct report_totals totals;
+	struct report_workers used;
 	double calibration; /* spinning speedup at this many processes */
 };
 
 /* What a phase's child sends back. */
 struct phase_report {
 	struct report_totals totals;
+	struct report_workers used;
 	int outcome;
+};
+
+/* The modes --compare-modes times, in the order it runs them. */
+static const enum run_mode all_modes[] = {
+	MODE_SEQUENTIAL, MODE_SPAWN, MODE_POOL, MODE_THREADS,
+};
+#define NMODES G_N_ELEMENTS(all_modes)
+
+/* Per-file cost of each mode of all_modes on tiny images, ms. */
+struct dispatch {
+	bool ran;
+	double ms[NMODES];
 };
 
 /* Burn CPU: the same arithmetic in every process. */
@@ -139,6 +161,11 @@ run_phase(const struct opts *o, struct phase *ph)
 	po.outdir = ph->dir;
 	po.jobs = ph->workers;
 	po.force = true;
+	if (ph->paths != NULL) {
+		po.paths = ph->paths;
+		po.npaths = (int)g_strv_length(ph->paths);
+		po.files_from = NULL;
+	}
 	if (mkdir(ph->dir, 0777) != 0 || pipe(fd) != 0) {
 		fprintf(stderr, "pthumb: %s: %s\n", ph->dir, strerror(errno));
 		return -1;
@@ -160,6 +187,7 @@ run_phase(const struct opts *o, struct phase *ph)
 		memset(&rep, 0, sizeof(rep));
 		rep.outcome = run_batch(&po, ph->mode, rp);
 		rep.totals = *report_totals(rp);
+		rep.used = *report_workers(rp);
 		_exit(write_full(fd[1], &rep, sizeof(rep)) == 0 ? 0 : 1);
 	}
 	close(fd[1]);
@@ -175,6 +203,7 @@ run_phase(const struct opts *o, struct phase *ph)
 	    WEXITSTATUS(status) != 0 || rep.outcome != POOL_DONE)
 		return -1;
 	ph->totals = rep.totals;
+	ph->used = rep.used;
 	ph->ran = true;
 	return 0;
 }
@@ -199,49 +228,81 @@ per_image(const struct phase *ph, long long usec)
 	return done(ph) ? usec / 1000.0 / done(ph) : 0;
 }
 
+/* Did an earlier phase than i have as many workers (same calibration)? */
+static bool
+seen_workers(const struct phase *ph, int i)
+{
+	for (int k = 0; k < i; k++)
+		if (ph[k].workers == ph[i].workers)
+			return true;
+	return false;
+}
+
+static void
+print_dispatch(const struct dispatch *d)
+{
+	printf("\nper-file cost on %d tiny images (%dx%d JPEG), one worker, "
+	    "median of %d runs:\n%-10s %8s %12s\n", TINY_IMAGES, TINY_SIDE,
+	    TINY_SIDE, TINY_RUNS, "mode", "ms/file", "dispatch ms");
+	for (size_t m = 0; m < NMODES; m++) {
+		printf("%-10s %8.3f ", options_mode_name(all_modes[m]),
+		    d->ms[m]);
+		if (all_modes[m] == MODE_SEQUENTIAL)
+			printf("%12s\n", "-");
+		else
+			printf("%+12.3f\n", d->ms[m] - d->ms[0]);
+	}
+	printf("dispatch: what handing one file to a worker costs over doing "
+	    "it in place\n(spawn: fork and libvips start-up per file; pool: "
+	    "a message each way;\nthreads: a queue hand-over).\n");
+}
+
 static void
 print_table(const struct opts *o, struct phase *ph, int n, int cpus,
-    double quota)
+    double quota, const struct dispatch *d)
 {
 	const struct phase *seq = &ph[0];
 
-	printf("pthumb --compare: %u images, box %dx%d, blur %g\n", done(seq),
-	    o->thumb.width, o->thumb.height, o->thumb.blur);
+	printf("pthumb %s: %u images, box %dx%d, blur %g\n", o->compare_modes
+	    ? "--compare-modes" : "--compare", done(seq), o->thumb.width,
+	    o->thumb.height, o->thumb.blur);
 	printf("machine: %d online CPUs, ", cpus);
 	if (quota > 0)
 		printf("cgroup CPU quota %.2f CPUs", quota);
 	else
 		printf("no cgroup CPU quota");
 	for (int i = 1; i < n; i++)
-		if (ph[i].workers > 1)
+		if (ph[i].workers > 1 && !seen_workers(ph, i))
 			printf("; %d spinning processes run %.2fx faster than "
 			    "one", ph[i].workers, ph[i].calibration);
-	printf("\n\n%-10s %7s %8s %8s %8s %8s %10s %10s  %s\n", "mode",
-	    "workers", "wall s", "CPU s", "img/s", "speedup", "efficiency",
-	    "vs machine", "ms/image: open pixels write");
+	printf("\n\n%-10s %7s %5s %8s %8s %8s %8s %10s %10s  %s\n", "mode",
+	    "workers", "forks", "wall s", "CPU s", "img/s", "speedup",
+	    "efficiency", "vs machine", "ms/image: open pixels write");
 	for (int i = 0; i < n; i++) {
 		const struct phase *p = &ph[i];
 		double speedup = seq->wall / p->wall;
 		int w = p->workers ? p->workers : 1;
 
-		printf("%-10s %7d %8.3f %8.3f %8.1f %7.2fx %9.0f%% %9.0f%%  "
-		    "%6.1f %6.1f %5.1f", options_mode_name(p->mode), w, p->wall, p->cpu,
-		    done(p) / p->wall, speedup, 100 * speedup / w,
-		    100 * speedup / p->calibration, per_image(p,
-		    p->totals.usec_open), per_image(p, p->totals.usec_pixels),
-		    per_image(p, p->totals.usec_write));
+		printf("%-10s %7d %5u %8.3f %8.3f %8.1f %7.2fx %9.0f%% "
+		    "%9.0f%%  %6.1f %6.1f %5.1f", options_mode_name(p->mode),
+		    w, p->used.started, p->wall, p->cpu, done(p) / p->wall,
+		    speedup, 100 * speedup / w, 100 * speedup / p->calibration,
+		    per_image(p, p->totals.usec_open), per_image(p,
+		    p->totals.usec_pixels), per_image(p, p->totals.usec_write));
 		if (failed(p))
 			printf("  (%u failed)", failed(p));
 		printf("\n");
 	}
-	printf("\nspeedup: sequential wall / this wall; efficiency: speedup / "
-	    "workers;\nvs machine: speedup / the spinning processes' "
-	    "speedup at as many workers.\n");
+	printf("\nforks: worker processes started; speedup: sequential wall / "
+	    "this wall;\nefficiency: speedup / workers; vs machine: speedup / "
+	    "the spinning\nprocesses' speedup at as many workers.\n");
+	if (d != NULL && d->ran)
+		print_dispatch(d);
 }
 
 static void
 print_json(const struct opts *o, struct phase *ph, int n, int cpus,
-    double quota)
+    double quota, const struct dispatch *d)
 {
 	const struct phase *seq = &ph[0];
 
@@ -259,20 +320,116 @@ print_json(const struct opts *o, struct phase *ph, int n, int cpus,
 		double speedup = seq->wall / p->wall;
 		int w = p->workers ? p->workers : 1;
 
-		printf("%s{\"mode\": \"%s\", \"workers\": %d, \"wall_s\": %.6f, "
-		    "\"cpu_s\": %.6f, \"images\": %u, \"failed\": %u, "
-		    "\"images_per_second\": %.6f, \"speedup\": %.6f, "
-		    "\"efficiency\": %.6f, \"calibration_speedup\": %.6f, "
+		printf("%s{\"mode\": \"%s\", \"workers\": %d, \"forks\": %u, "
+		    "\"wall_s\": %.6f, \"cpu_s\": %.6f, \"images\": %u, "
+		    "\"failed\": %u, \"images_per_second\": %.6f, "
+		    "\"speedup\": %.6f, \"efficiency\": %.6f, "
+		    "\"calibration_speedup\": %.6f, "
 		    "\"efficiency_vs_calibration\": %.6f, \"ms_per_image\": "
 		    "{\"open\": %.3f, \"pixels\": %.3f, \"write\": %.3f}}",
-		    i ? ", " : "", options_mode_name(p->mode), w, p->wall, p->cpu, done(p),
-		    failed(p), done(p) / p->wall, speedup, speedup / w,
-		    p->calibration, speedup / p->calibration,
+		    i ? ", " : "", options_mode_name(p->mode), w,
+		    p->used.started, p->wall, p->cpu, done(p), failed(p),
+		    done(p) / p->wall, speedup, speedup / w, p->calibration,
+		    speedup / p->calibration,
 		    per_image(p, p->totals.usec_open),
 		    per_image(p, p->totals.usec_pixels),
 		    per_image(p, p->totals.usec_write));
 	}
-	printf("]}\n");
+	printf("]");
+	if (d != NULL && d->ran) {
+		printf(", \"dispatch\": {\"images\": %d, \"side\": %d, "
+		    "\"runs\": %d, \"ms_per_file\": {", TINY_IMAGES,
+		    TINY_SIDE, TINY_RUNS);
+		for (size_t m = 0; m < NMODES; m++)
+			printf("%s\"%s\": %.4f", m ? ", " : "",
+			    options_mode_name(all_modes[m]), d->ms[m]);
+		printf("}, \"overhead_ms\": {");
+		for (size_t m = 1; m < NMODES; m++)
+			printf("%s\"%s\": %.4f", m > 1 ? ", " : "",
+			    options_mode_name(all_modes[m]), d->ms[m] - d->ms[0]);
+		printf("}}");
+	}
+	printf("}\n");
+}
+
+/*
+ * Write n tiny JPEGs into dir, in a child: the parent must not run
+ * libvips. 0, or -1 with a message on stderr.
+ */
+static int
+make_tiny_images(const char *dir, int n)
+{
+	int status;
+	pid_t pid;
+
+	if (mkdir(dir, 0777) != 0) {
+		fprintf(stderr, "pthumb: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pthumb: fork() failed: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		VipsImage *im = NULL;
+		int rc = vips_gaussnoise(&im, TINY_SIDE, TINY_SIDE, NULL);
+
+		for (int i = 0; i < n && rc == 0; i++) {
+			char *path = g_strdup_printf("%s/%03d.jpg", dir, i);
+
+			rc = vips_image_write_to_file(im, path, NULL);
+			g_free(path);
+		}
+		if (rc != 0)
+			fprintf(stderr, "pthumb: cannot make tiny images in "
+			    "%s: %s", dir, vips_error_buffer());
+		_exit(rc == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The per-file cost of each mode with one worker on tiny images. */
+static int
+measure_dispatch(const struct opts *o, const char *base, struct dispatch *d)
+{
+	char *in = g_strdup_printf("%s/tiny", base);
+	char *paths[] = {in, NULL};
+	int rc = make_tiny_images(in, TINY_IMAGES);
+
+	for (size_t m = 0; m < NMODES && rc == 0; m++) {
+		double ms[TINY_RUNS];
+
+		for (int k = 0; k < TINY_RUNS && rc == 0; k++) {
+			struct phase p = {
+				.mode = all_modes[m],
+				.workers = all_modes[m] == MODE_SEQUENTIAL ? 0
+				    : 1,
+				.paths = paths,
+			};
+
+			p.dir = g_strdup_printf("%s/tiny-%s-%d", base,
+			    options_mode_name(p.mode), k);
+			rc = run_phase(o, &p);
+			if (rc == 0 && done(&p) != TINY_IMAGES)
+				rc = -1;
+			ms[k] = p.wall * 1000 / TINY_IMAGES;
+			g_free(p.dir);
+			if (signals_caught())
+				rc = -1;
+		}
+		if (rc != 0)
+			break;
+		qsort(ms, TINY_RUNS, sizeof(double), compare_doubles);
+		d->ms[m] = ms[TINY_RUNS / 2];
+	}
+	d->ran = rc == 0;
+	g_free(in);
+	return rc;
 }
 
 static int
@@ -302,6 +459,7 @@ int
 compare_run(const struct opts *o)
 {
 	struct phase ph[MAX_PHASES] = {{0}};
+	struct dispatch d = {0};
 	char *base = g_build_filename(g_get_tmp_dir(), "pthumb-compare-XXXXXX",
 	    NULL);
 	int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN), n = 0, status = 0;
@@ -313,15 +471,29 @@ compare_run(const struct opts *o)
 		g_free(base);
 		return 2;
 	}
-	ph[n++] = (struct phase){.mode = MODE_SEQUENTIAL, .workers = 0};
-	if (o->compare_jobs[0] == 0)
-		ph[n++] = (struct phase){.mode = MODE_POOL, .workers = o->jobs};
-	for (int i = 0; o->compare_jobs[i] != 0 && n < MAX_PHASES; i++)
-		ph[n++] = (struct phase){.mode = MODE_POOL,
-		    .workers = o->compare_jobs[i]};
-	/* The machine first, while nothing else of ours runs. */
+	if (o->compare_modes) {
+		for (size_t m = 0; m < NMODES; m++)
+			ph[n++] = (struct phase){.mode = all_modes[m],
+			    .workers = all_modes[m] == MODE_SEQUENTIAL ? 0
+			    : o->jobs};
+	} else {
+		ph[n++] = (struct phase){.mode = MODE_SEQUENTIAL};
+		if (o->compare_jobs[0] == 0)
+			ph[n++] = (struct phase){.mode = MODE_POOL,
+			    .workers = o->jobs};
+		for (int i = 0; o->compare_jobs[i] != 0 && n < MAX_PHASES;
+		    i++)
+			ph[n++] = (struct phase){.mode = MODE_POOL,
+			    .workers = o->compare_jobs[i]};
+	}
+	/* The machine first, while nothing else of ours runs; once per
+	   worker count. */
 	for (int i = 0; i < n; i++) {
-		ph[i].calibration = compare_calibrate(ph[i].workers);
+		for (int k = 0; k < i; k++)
+			if (ph[k].workers == ph[i].workers)
+				ph[i].calibration = ph[k].calibration;
+		if (!seen_workers(ph, i))
+			ph[i].calibration = compare_calibrate(ph[i].workers);
 		ph[i].dir = g_strdup_printf("%s/%s-%d", base,
 		    options_mode_name(ph[i].mode), ph[i].workers);
 	}
@@ -335,11 +507,17 @@ compare_run(const struct opts *o)
 		if (signals_caught())
 			status = 128 + signals_caught();
 	}
+	if (status == 0 && o->compare_modes &&
+	    measure_dispatch(o, base, &d) != 0) {
+		fprintf(stderr, "pthumb: the dispatch measurement on tiny "
+		    "images did not complete\n");
+		status = signals_caught() ? 128 + signals_caught() : 1;
+	}
 	if (status == 0) {
 		if (o->json)
-			print_json(o, ph, n, cpus, quota);
+			print_json(o, ph, n, cpus, quota, &d);
 		else
-			print_table(o, ph, n, cpus, quota);
+			print_table(o, ph, n, cpus, quota, &d);
 		for (int i = 0; i < n; i++)
 			if (failed(&ph[i]))
 				status = 1;

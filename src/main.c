@@ -85,7 +85,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (o.compare) {
+	if (o.compare || o.compare_modes) {
 		status = compare_run(&o);
 		options_free(&o);
 		vips_shutdown();

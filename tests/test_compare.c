@@ -122,10 +122,10 @@ Test(compare, human_table_and_kept_folders)
 	    "50x50, blur 2"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "online CPUs"));
 	cr_assert_not_null(strstr(r.out, "spinning processes run"));
-	cr_assert_not_null(strstr(r.out, "mode       workers   wall s    CPU s"
-	    "    img/s  speedup efficiency vs machine"), "%s", r.out);
-	cr_assert_eq(helper_count_lines(r.out, "sequential       1 "), 1);
-	cr_assert_eq(helper_count_lines(r.out, "pool             2 "), 1);
+	cr_assert_not_null(strstr(r.out, "mode       workers forks   wall s    "
+	    "CPU s    img/s  speedup efficiency vs machine"), "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.out, "sequential       1     0 "), 1);
+	cr_assert_eq(helper_count_lines(r.out, "pool             2     2 "), 1);
 	cr_assert_not_null(strstr(r.err, "kept in "), "%s", r.err);
 	/* Both runs wrote the same thumbnails. */
 	d = g_dir_open(tmp, 0, NULL);
@@ -157,6 +157,83 @@ Test(compare, human_table_and_kept_folders)
 	g_free(tmp);
 }
 
+Test(compare, modes_table_adds_up)
+{
+	static const char *const modes[] = {"sequential", "spawn", "pool",
+	    "threads"};
+	const char *const args[] = {"--compare-modes", "--json", "-j", "2",
+	    TESTDATA, NULL};
+	double seq_wall, per_file[4];
+	const char *disp;
+	struct run r;
+	char *tmp;
+
+	run_compare(&r, &tmp, args);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_eq(count(r.out, "\n"), 1, "one JSON object, one line");
+	cr_assert_eq(count(r.out, "\"mode\": "), 4);
+	seq_wall = number(r.out, "wall_s", 0);
+	for (int k = 0; k < 4; k++) {
+		char *mode = g_strdup_printf("{\"mode\": \"%s\", \"workers\": "
+		    "%d, \"forks\": ", modes[k], k == 0 ? 1 : 2);
+		const char *phase = strstr(r.out, mode);
+		double wall = number(r.out, "wall_s", k);
+		double speedup = number(r.out, "speedup", k);
+		double forks = number(r.out, "forks", k);
+
+		cr_assert_not_null(phase, "no %s in %s", mode, r.out);
+		/* The phases come in this order. */
+		cr_assert_eq(count(r.out, "\"mode\": ") - count(phase,
+		    "\"mode\": "), k);
+		cr_assert_eq(number(r.out, "images", k + 1), TESTDATA_IMAGES);
+		cr_assert_float_eq(speedup, seq_wall / wall, 1e-4 * speedup);
+		cr_assert_float_eq(number(r.out, "efficiency", k),
+		    speedup / (k == 0 ? 1 : 2), 1e-4);
+		/* Processes: none of its own for sequential and threads, one
+		   per image for spawn, one per worker for the pool. */
+		cr_assert_eq(forks, k == 1 ? TESTDATA_IMAGES : k == 2 ? 2 : 0,
+		    "%s forks %g", modes[k], forks);
+		g_free(mode);
+	}
+	/* Dispatch: per-file cost of each mode on tiny images, and the
+	   overhead is the difference to sequential. */
+	disp = strstr(r.out, "\"dispatch\": {");
+	cr_assert_not_null(disp, "%s", r.out);
+	cr_assert_eq(number(disp, "images", 0), 200);
+	for (int k = 0; k < 4; k++) {
+		per_file[k] = number(disp, modes[k], 0);
+		cr_assert_gt(per_file[k], 0);
+	}
+	for (int k = 1; k < 4; k++)
+		cr_assert_float_eq(number(disp, modes[k], 1), per_file[k] -
+		    per_file[0], 2e-4, "%s", disp);
+	cr_assert_eq(helper_count_files(tmp), 0, "left files in %s", tmp);
+	helper_run_free(&r);
+	helper_rmtree(tmp);
+	g_free(tmp);
+}
+
+Test(compare, modes_human_table)
+{
+	const char *const args[] = {"--compare-modes", "-j", "2", TESTDATA,
+	    NULL};
+	struct run r;
+	char *tmp;
+
+	run_compare(&r, &tmp, args);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.out, "pthumb --compare-modes: 8 images"),
+	    "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.out, "spawn            2     8 "), 1,
+	    "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.out, "threads          2     0 "), 1);
+	cr_assert_not_null(strstr(r.out, "per-file cost on 200 tiny images"));
+	cr_assert_eq(helper_count_lines(r.out, "spawn    "), 2, "%s", r.out);
+	helper_run_free(&r);
+	helper_rmtree(tmp);
+	g_free(tmp);
+}
+
 Test(compare, bad_lists_are_usage_errors)
 {
 	static const char *const cases[][4] = {
@@ -164,6 +241,8 @@ Test(compare, bad_lists_are_usage_errors)
 		{"--compare", "--compare-jobs=0", "x", NULL},
 		{"--compare-jobs=2", "x", NULL},
 		{"--compare", "--sequential", "x", NULL},
+		{"--compare-modes", "--mode=threads", "x", NULL},
+		{"--compare-modes", "--compare", "x", NULL},
 	};
 	struct run r;
 
