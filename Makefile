@@ -109,8 +109,9 @@ sanitize: deps
 # valgrind's memcheck, through tests/valgrind-pthumb. Tests that time
 # themselves against the binary (kills, timeouts, signals) are left out:
 # valgrind is too slow for their clocks; so is the --worker-memory test,
-# since valgrind keeps its client's RLIMIT_DATA to itself.
-VALGRIND_TESTS = @(cli|hostile)/!(a_worker*|pngsuite*|the_whole*|worker_memory*)
+# since valgrind keeps its client's RLIMIT_DATA to itself; and so are the
+# spawn test (a valgrind start-up per file) and the threads Ctrl-C test.
+VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|pngsuite*|the_whole*|worker_memory*|spawn_never*|threads_stop*)
 
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
