@@ -380,6 +380,14 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    r.max_tasks);
 		goto out;
 	}
+	if ((o->mode == MODE_THREADS || o->mode == MODE_SEQUENTIAL) &&
+	    (r.timeout || r.memory)) {
+		*msg = g_strdup_printf("%s needs worker processes: images "
+		    "run in pthumb's own process cannot be stopped or limited "
+		    "one by one (--mode %s)", r.timeout ? "--timeout" :
+		    "--worker-memory", options_mode_name(o->mode));
+		goto out;
+	}
 	if ((compare || compare_modes) && (sequential || r.mode)) {
 		*msg = g_strdup("--compare and --compare-modes choose the "
 		    "modes they time; leave out --mode and --sequential");

@@ -189,6 +189,11 @@ Test(options, bad_command_lines_say_why)
 		{{"--mode", "threads", "--max-tasks-per-worker", "5", "a",
 		  NULL}, "--max-tasks-per-worker"},
 		{{"--compare-modes", "--mode", "pool", "a", NULL}, "--mode"},
+		{{"--mode", "threads", "--timeout", "5", "a", NULL},
+		 "--timeout"},
+		{{"--mode=threads", "--worker-memory=1G", "a", NULL},
+		 "--worker-memory"},
+		{{"--sequential", "--timeout=1", "a", NULL}, "--timeout"},
 		{{"--compare", "--sequential", "a", NULL}, "--sequential"},
 		{{"--compare", "--compare-modes", "a", NULL}, "not both"},
 	};
