@@ -77,6 +77,34 @@ make_dir(struct jobq *q, const char *out)
 	return 0;
 }
 
+unsigned
+jobq_shard(const char *rel, unsigned n)
+{
+	guint64 h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return (unsigned)(h % n) + 1;
+}
+
+/* The next entry of the scan that belongs to this shard. */
+static bool
+next_entry(struct jobq *q, struct scan_entry *e)
+{
+	const struct jobq_config *c = q->cfg;
+
+	while (scan_next(c->scan, e)) {
+		/* A walk error belongs to every shard: each one missed it. */
+		if (c->shards <= 1 || e->err != 0 || e->rel == NULL ||
+		    jobq_shard(e->rel, c->shards) == c->shard)
+			return true;
+		scan_entry_clear(e);
+	}
+	return false;
+}
+
 enum jobq_next
 jobq_next(struct jobq *q, struct job **job, struct result *r)
 {
@@ -86,7 +114,7 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	*job = g_queue_pop_head(&q->retry);
 	if (*job != NULL)
 		return JOBQ_JOB;
-	if (!scan_next(q->cfg->scan, &e))
+	if (!next_entry(q, &e))
 		return JOBQ_END;
 	if (e.err != 0 || e.rel == NULL) {
 		*job = job_new(q, e.path, NULL);
@@ -94,7 +122,8 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	out = output_path(q->cfg->outdir, e.rel, q->cfg->format, q->savable);
+	out = output_path(q->cfg->outdir, e.rel, q->cfg->output_template,
+	    q->cfg->format, q->savable);
 	g_free(e.rel);
 	*job = job_new(q, e.path, out);
 	if (g_hash_table_contains(q->claimed, out))
@@ -110,12 +139,15 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	case OUTPUT_FRESH:
 		if (!q->cfg->force)
 			return settle(r, STATUS_SKIPPED, "%s", "");
+		(*job)->redo = true;
+		break;
+	case OUTPUT_STALE:
+		(*job)->redo = true;
 		break;
 	case OUTPUT_ABSENT:
-	case OUTPUT_STALE:
 		break;
 	}
-	if (make_dir(q, out) != 0)
+	if (!q->cfg->dry_run && make_dir(q, out) != 0)
 		return settle(r, STATUS_ERROR, "cannot create folder for %s: "
 		    "%s", out, strerror(errno));
 	return JOBQ_JOB;

@@ -21,13 +21,17 @@ struct job {
 	char *in;     /* the file to open */
 	char *out;    /* its thumbnail, or NULL for a scan error */
 	int attempts; /* workers that died holding it */
+	bool redo;    /* an older (or, with --force, any) thumbnail is there */
 };
 
 struct jobq_config {
 	struct scan *scan;  /* borrowed */
 	const char *outdir;
 	const char *format; /* output suffix, or NULL */
+	const char *output_template; /* or NULL */
 	bool force;         /* redo up-to-date thumbnails */
+	bool dry_run;       /* create no folder */
+	unsigned shard, shards; /* only files of shard K (1-based) of N */
 };
 
 enum jobq_next {
@@ -37,6 +41,13 @@ enum jobq_next {
 };
 
 struct jobq *jobq_new(const struct jobq_config *cfg);
+
+/*
+ * The shard (1..n) of a file: FNV-1a (64 bits) of its path relative to its
+ * PATH argument, modulo n. No seed, no machine-dependent input: every
+ * machine puts a file in the same shard.
+ */
+unsigned jobq_shard(const char *rel, unsigned n);
 enum jobq_next jobq_next(struct jobq *q, struct job **job, struct result *r);
 void jobq_retry(struct jobq *q, struct job *job);
 void jobq_done(struct jobq *q, struct job *job);

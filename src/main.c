@@ -72,7 +72,7 @@ main(int argc, char **argv)
 			return status;
 		}
 	}
-	if (g_mkdir_with_parents(o.outdir, 0777) != 0) {
+	if (!o.dry_run && g_mkdir_with_parents(o.outdir, 0777) != 0) {
 		fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",
 		    o.outdir, strerror(errno));
 		options_free(&o);

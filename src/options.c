@@ -127,6 +127,62 @@ options_parse_jobs_list(const char *s, int *out, int max)
 	return rc;
 }
 
+int
+options_parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+	const char *slash = s != NULL ? strchr(s, '/') : NULL;
+	char *first;
+	int a, b, rc;
+
+	if (slash == NULL)
+		return -1;
+	first = g_strndup(s, (gsize)(slash - s));
+	rc = options_parse_int(first, 1, 1000000, &a);
+	g_free(first);
+	if (rc != 0 || options_parse_int(slash + 1, 1, 1000000, &b) != 0 ||
+	    a > b)
+		return -1;
+	*k = (unsigned)a;
+	*n = (unsigned)b;
+	return 0;
+}
+
+int
+options_check_template(const char *t, const char **why)
+{
+	char **parts;
+	bool stem = false;
+
+	if (*t == '\0' || *t == '/') {
+		*why = "it must be a relative path";
+		return -1;
+	}
+	for (const char *p = t; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == 's')
+			stem = true;
+		else if (*p != 'e' && *p != 'd' && *p != '%') {
+			*why = "the escapes are %s, %e, %d and %%";
+			return -1;
+		}
+	}
+	if (!stem) {
+		*why = "it needs %s, or every file gets the same name";
+		return -1;
+	}
+	parts = g_strsplit(t, "/", -1);
+	for (char **c = parts; *c != NULL; c++)
+		if (strcmp(*c, "..") == 0) {
+			*why = "no '..' component";
+			g_strfreev(parts);
+			return -1;
+		}
+	g_strfreev(parts);
+	return 0;
+}
+
 static int
 online_cpus(void)
 {
@@ -167,7 +223,7 @@ split_short_values(int argc, char **argv, int *out_argc)
 /* Values GOption hands back as strings; checked and converted below. */
 struct raw {
 	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
-	char *memory, *compare_jobs, *mode, *max_tasks;
+	char *memory, *compare_jobs, *mode, *max_tasks, *shard;
 };
 
 static const char *const mode_names[] = {
@@ -210,10 +266,11 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 {
 	struct raw r = {0};
 	char *outdir = NULL, *format = NULL, *files_from = NULL;
+	char *output_template = NULL;
 	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
 	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
-	gboolean keep = FALSE, compare_modes = FALSE;
+	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -229,6 +286,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "the input's)", "FMT"},
 		{"quality", 'Q', 0, G_OPTION_ARG_STRING, &r.quality,
 		 "quality of lossy formats, 1-100", "N"},
+		{"output-template", 0, 0, G_OPTION_ARG_FILENAME,
+		 &output_template, "name outputs: %s stem, %e extension, %d "
+		 "folder, e.g. '%d/%s_thumb.webp'", "T"},
 		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
 		 "blur at full resolution, then resize (slow, literal)", NULL},
 		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
@@ -246,6 +306,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "/ jobs)", "BYTES"},
 		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
 		 "redo thumbnails that are up to date", NULL},
+		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		 "list input, output and action; write nothing", NULL},
+		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
+		 "do only shard K of N (by a hash of each file's path)", "K/N"},
 		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
 		 "print one JSON object per file and a summary on stdout", NULL},
 		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -421,6 +485,26 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "suffix such as jpg or webp)", format);
 		goto out;
 	}
+	if (r.shard && options_parse_shard(r.shard, &o->shard, &o->shards)
+	    != 0) {
+		*msg = g_strdup_printf("invalid --shard '%s' (expected K/N with "
+		    "1 <= K <= N)", r.shard);
+		goto out;
+	}
+	if (output_template != NULL) {
+		const char *why;
+
+		if (options_check_template(output_template, &why) != 0) {
+			*msg = g_strdup_printf("invalid --output-template '%s' "
+			    "(%s)", output_template, why);
+			goto out;
+		}
+	}
+	if (dry_run && (compare || compare_modes)) {
+		*msg = g_strdup("--dry-run writes nothing; it cannot time "
+		    "anything (--compare, --compare-modes)");
+		goto out;
+	}
 	if (outdir != NULL && *outdir == '\0') {
 		*msg = g_strdup("invalid --output '' (expected a folder)");
 		goto out;
@@ -433,6 +517,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	outdir = NULL;
 	o->format = format;
 	format = NULL;
+	o->output_template = output_template;
+	output_template = NULL;
+	o->dry_run = dry_run;
 	o->files_from = files_from;
 	files_from = NULL;
 	o->null_sep = null_sep;
@@ -469,6 +556,8 @@ out:
 	g_free(r.compare_jobs);
 	g_free(r.mode);
 	g_free(r.max_tasks);
+	g_free(r.shard);
+	g_free(output_template);
 	g_free(outdir);
 	g_free(format);
 	g_free(files_from);
@@ -483,6 +572,7 @@ options_free(struct opts *o)
 {
 	g_free((char *)o->outdir);
 	g_free((char *)o->format);
+	g_free((char *)o->output_template);
 	g_free((char *)o->files_from);
 	g_strfreev(o->paths);
 	memset(o, 0, sizeof(*o));

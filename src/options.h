@@ -55,6 +55,9 @@ struct opts {
 	long long worker_memory; /* bytes of data segment per worker */
 	const char *outdir;     /* output folder */
 	const char *format;     /* output suffix without dot, or NULL = input's */
+	const char *output_template; /* --output-template, or NULL */
+	unsigned shard, shards; /* --shard K/N: do shard K of N; 0 = all */
+	bool dry_run;           /* list what would be done, write nothing */
 	const char *files_from; /* list of paths, "-" = stdin, or NULL */
 	bool null_sep;          /* list is NUL-separated */
 	bool force;             /* redo up-to-date thumbnails */
@@ -99,6 +102,15 @@ int options_parse_int(const char *s, int lo, int hi, int *out);
  * 0). Returns 0, or -1 on a bad or empty list.
  */
 int options_parse_jobs_list(const char *s, int *out, int max);
+
+/* "K/N" with 1 <= K <= N <= 1000000. 0, or -1 leaving k and n alone. */
+int options_parse_shard(const char *s, unsigned *k, unsigned *n);
+
+/*
+ * Is this a usable --output-template: relative, no ".." component, with
+ * %s, and only the escapes %s %e %d %%? 0, or -1 with a reason in *why.
+ */
+int options_check_template(const char *t, const char **why);
 
 /* A byte count: a number with an optional K, M, G or T (powers of 1024). */
 int options_parse_bytes(const char *s, long long *out);

@@ -63,11 +63,65 @@ can_save_memo(const char *suffix, GHashTable *memo)
 }
 
 char *
-output_path(const char *outdir, const char *rel, const char *format,
-    GHashTable *memo)
+output_apply_template(const char *tmpl, const char *rel)
 {
-	const char *suffix = output_suffix(rel);
+	char *dir = g_path_get_dirname(rel);
+	char *base = g_path_get_basename(rel);
+	const char *dot = output_suffix(base);
+	GString *name = g_string_new(NULL);
+	char **parts;
+	GString *clean = g_string_new(NULL);
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		if (*p != '%' || p[1] == '\0') {
+			g_string_append_c(name, *p);
+			continue;
+		}
+		switch (*++p) {
+		case 's':
+			g_string_append_len(name, base, dot - base);
+			break;
+		case 'e':
+			g_string_append(name, *dot ? dot + 1 : "");
+			break;
+		case 'd':
+			if (strcmp(dir, ".") != 0)
+				g_string_append(name, dir);
+			break;
+		default:
+			g_string_append_c(name, *p);
+			break;
+		}
+	}
+	/* "%d/%s.jpg" at the top is "/a.jpg": keep only real components. */
+	parts = g_strsplit(name->str, "/", -1);
+	for (char **c = parts; *c != NULL; c++) {
+		/* ".." too: a stem can be ".." ("...jpg"). */
+		if (**c == '\0' || strcmp(*c, ".") == 0 ||
+		    strcmp(*c, "..") == 0)
+			continue;
+		if (clean->len > 0)
+			g_string_append_c(clean, '/');
+		g_string_append(clean, *c);
+	}
+	g_strfreev(parts);
+	g_string_free(name, TRUE);
+	g_free(dir);
+	g_free(base);
+	return g_string_free(clean, FALSE);
+}
+
+char *
+output_path(const char *outdir, const char *rel, const char *tmpl,
+    const char *format, GHashTable *memo)
+{
+	char *renamed = tmpl != NULL ? output_apply_template(tmpl, rel) : NULL;
+	const char *suffix;
 	char *name, *path;
+
+	if (renamed != NULL)
+		rel = renamed;
+	suffix = output_suffix(rel);
 
 	if (format != NULL)
 		name = g_strdup_printf("%.*s.%s", (int)(suffix - rel), rel,
@@ -78,6 +132,7 @@ output_path(const char *outdir, const char *rel, const char *format,
 		name = g_strdup(rel);
 	path = g_build_filename(outdir, name, NULL);
 	g_free(name);
+	g_free(renamed);
 	return path;
 }
 

@@ -30,12 +30,21 @@ bool output_can_save(const char *suffix);
 GHashTable *output_memo_new(void);
 
 /*
- * The final path for rel under outdir, converted to `format` (a suffix
- * without the dot) when not NULL. memo (from output_memo_new(), or NULL)
- * remembers which suffixes can be saved. Returns a new string.
+ * rel renamed by an --output-template (options_check_template() has
+ * accepted it): %s the stem of rel's base name, %e its extension without
+ * the dot, %d its folder ("" at the top), %% a '%'; empty and "."
+ * components dropped. Returns a new string.
  */
-char *output_path(const char *outdir, const char *rel, const char *format,
-    GHashTable *memo);
+char *output_apply_template(const char *tmpl, const char *rel);
+
+/*
+ * The final path for rel under outdir: renamed by tmpl when not NULL,
+ * converted to `format` (a suffix without the dot) when not NULL. memo
+ * (from output_memo_new(), or NULL) remembers which suffixes can be saved.
+ * Returns a new string.
+ */
+char *output_path(const char *outdir, const char *rel, const char *tmpl,
+    const char *format, GHashTable *memo);
 
 /* The suffix of a path's base name including the dot, or "" if none. */
 const char *output_suffix(const char *path);

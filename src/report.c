@@ -15,6 +15,8 @@ struct report {
 	struct report_totals totals;
 	struct report_workers workers;
 	char *run_warnings;   /* report_run_warnings(), or NULL */
+	unsigned plans[PLAN_LAST]; /* --dry-run: files by action */
+	bool dry_run;
 	long long start;      /* report_new(), ns */
 	long long first_done; /* the first file done, ns since start; 0 */
 	long long scan_done;  /* the scanner's end, ns since start; 0 */
@@ -206,6 +208,60 @@ report_file(struct report *rp, const struct job *job, const struct result *r)
 }
 
 void
+report_set_dry_run(struct report *rp)
+{
+	rp->dry_run = true;
+}
+
+static const char *const plan_names[] = {
+	[PLAN_MAKE] = "make", [PLAN_REDO] = "redo", [PLAN_SKIP] = "skip",
+	[PLAN_ERROR] = "error",
+};
+
+void
+report_plan(struct report *rp, const struct job *job, enum plan plan,
+    const struct result *r)
+{
+	GString *l = rp->line;
+
+	rp->plans[plan]++;
+	if (plan == PLAN_ERROR)
+		rp->totals.count[STATUS_ERROR]++;
+	if (rp->silent)
+		return;
+	if (rp->json) {
+		g_string_assign(l, "{\"type\": \"plan\", \"input\": ");
+		report_json_string(l, job->in);
+		g_string_append(l, ", \"output\": ");
+		if (job->out != NULL)
+			report_json_string(l, job->out);
+		else
+			g_string_append(l, "null");
+		g_string_append_printf(l, ", \"action\": \"%s\", \"error\": ",
+		    plan_names[plan]);
+		json_text_or_null(l, plan == PLAN_ERROR ? r->error : "");
+		g_string_append(l, "}\n");
+		fputs(l->str, stdout);
+		return;
+	}
+	g_string_truncate(l, 0);
+	if (plan == PLAN_ERROR) {
+		g_string_append(l, "pthumb: ");
+		append_name(l, job->in);
+		g_string_append_printf(l, ": %s\n", r->error);
+		fputs(l->str, stderr);
+		return;
+	}
+	if (rp->quiet)
+		return;
+	append_name(l, job->in);
+	g_string_append(l, " -> ");
+	append_name(l, job->out);
+	g_string_append_printf(l, "  %s\n", plan_names[plan]);
+	fputs(l->str, stdout);
+}
+
+void
 report_note(struct report *rp, const char *path, const char *fmt, ...)
 {
 	GString *l = rp->line;
@@ -250,6 +306,25 @@ report_scan_done(struct report *rp)
 		rp->scan_done = now_ns() - rp->start;
 }
 
+/* --dry-run's summary: what a run would do. */
+static void
+summary_plan(struct report *rp)
+{
+	const unsigned *n = rp->plans;
+
+	if (rp->json)
+		printf("{\"type\": \"summary\", \"dry_run\": true, "
+		    "\"files\": %u, \"make\": %u, \"redo\": %u, "
+		    "\"skip\": %u, \"error\": %u}\n", n[PLAN_MAKE] +
+		    n[PLAN_REDO] + n[PLAN_SKIP] + n[PLAN_ERROR], n[PLAN_MAKE],
+		    n[PLAN_REDO], n[PLAN_SKIP], n[PLAN_ERROR]);
+	else
+		printf("pthumb: dry run: %u to make, %u to redo, %u up to "
+		    "date, %u failed; nothing written\n", n[PLAN_MAKE],
+		    n[PLAN_REDO], n[PLAN_SKIP], n[PLAN_ERROR]);
+	fflush(stdout);
+}
+
 void
 report_summary(struct report *rp, double seconds)
 {
@@ -260,6 +335,10 @@ report_summary(struct report *rp, double seconds)
 	double rate = seconds > 0 ? done / seconds : 0;
 	GString *l = rp->line;
 
+	if (rp->dry_run) {
+		summary_plan(rp);
+		return;
+	}
 	if (rp->json) {
 		g_string_printf(l, "{\"type\": \"summary\", \"files\": %u, "
 		    "\"done\": %u, \"ok\": %u, \"warning\": %u, "

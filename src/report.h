@@ -50,6 +50,20 @@ void report_run_warnings(struct report *rp, const char *text);
 void report_file(struct report *rp, const struct job *job,
     const struct result *r);
 
+/* This report is of a --dry-run: its summary counts plans. */
+void report_set_dry_run(struct report *rp);
+
+/* What --dry-run would do with a file. */
+enum plan { PLAN_MAKE, PLAN_REDO, PLAN_SKIP, PLAN_ERROR, PLAN_LAST };
+
+/*
+ * --dry-run: one line "IN -> OUT  ACTION" on stdout (errors on stderr as
+ * usual), or a JSON object of type "plan"; counted for the summary.
+ * r->error is the cause for PLAN_ERROR.
+ */
+void report_plan(struct report *rp, const struct job *job, enum plan plan,
+    const struct result *r);
+
 /* A notice about a file that is not its outcome (stderr, never in JSON). */
 void report_note(struct report *rp, const char *path, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

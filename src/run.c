@@ -199,6 +199,29 @@ run_threads(struct run *run, struct pool_ops *ops)
 	return outcome;
 }
 
+/* --dry-run: what each file would get; no worker, nothing written. */
+static void
+run_dry(struct run *run)
+{
+	struct job *job;
+	struct result r;
+
+	report_set_dry_run(run->rp);
+	while (!signals_caught()) {
+		enum jobq_next next = jobq_next(run->q, &job, &r);
+
+		if (next == JOBQ_END)
+			break;
+		if (next == JOBQ_JOB)
+			report_plan(run->rp, job, job->redo ? PLAN_REDO
+			    : PLAN_MAKE, &r);
+		else
+			report_plan(run->rp, job, r.status == STATUS_SKIPPED
+			    ? PLAN_SKIP : PLAN_ERROR, &r);
+		jobq_done(run->q, job);
+	}
+}
+
 /* --sequential: every file in this process, in order; never forks. */
 static void
 run_sequential(struct run *run)
@@ -233,7 +256,11 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	struct jobq_config qc = {
 		.outdir = o->outdir,
 		.format = o->format,
+		.output_template = o->output_template,
 		.force = o->force,
+		.dry_run = o->dry_run,
+		.shard = o->shard,
+		.shards = o->shards,
 	};
 	struct pool_ops ops = {
 		.workers = o->jobs,
@@ -256,7 +283,12 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 
 	qc.scan = scan;
 	run.q = jobq_new(&qc);
+	if (o->dry_run)
+		mode = MODE_LAST;
 	switch (mode) {
+	case MODE_LAST:
+		run_dry(&run);
+		break;
 	case MODE_SEQUENTIAL:
 		rw.workers = 1;
 		run_sequential(&run);

@@ -340,7 +340,8 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	helper_fill(in, seeding, 16);
 	pid = helper_start(args, log_out, log_err);
 	/* Wait for the first thumbnail, so the run is under way. */
-	for (int i = 0; i < 6000 && helper_count_files(out) == 0; i++)
+	for (int i = 0; i < 6000 && helper_count_files(out) -
+	    helper_count_tmp(out) == 0; i++)
 		usleep(5000);
 	cr_assert_eq(kill(pid, SIGINT), 0);
 	status = helper_wait(pid);

@@ -164,6 +164,24 @@ Test(options, modes)
 	options_free(&o);
 }
 
+Test(options, pipelines)
+{
+	const char *const args[] = {"--shard", "2/5", "-n",
+	    "--output-template", "%d/%s_t.webp", "a", NULL};
+	struct opts o;
+	char *msg;
+
+	cr_assert_eq(parse(&o, &msg, args), 0, "%s", msg);
+	cr_assert_eq(o.shard, 2);
+	cr_assert_eq(o.shards, 5);
+	cr_assert(o.dry_run);
+	cr_assert_str_eq(o.output_template, "%d/%s_t.webp");
+	options_free(&o);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"a", NULL}), 0);
+	cr_assert(o.shards == 0 && !o.dry_run && o.output_template == NULL);
+	options_free(&o);
+}
+
 Test(options, bad_command_lines_say_why)
 {
 	static const struct {
@@ -196,6 +214,15 @@ Test(options, bad_command_lines_say_why)
 		{{"--sequential", "--timeout=1", "a", NULL}, "--timeout"},
 		{{"--compare", "--sequential", "a", NULL}, "--sequential"},
 		{{"--compare", "--compare-modes", "a", NULL}, "not both"},
+		{{"--shard", "0/3", "a", NULL}, "--shard"},
+		{{"--shard", "4/3", "a", NULL}, "--shard"},
+		{{"--shard", "2", "a", NULL}, "--shard"},
+		{{"--shard=1/x", "a", NULL}, "--shard"},
+		{{"--output-template", "/abs/%s.jpg", "a", NULL}, "relative"},
+		{{"--output-template", "a/../%s.jpg", "a", NULL}, "'..'"},
+		{{"--output-template", "thumb.jpg", "a", NULL}, "%s"},
+		{{"--output-template", "%s.%x", "a", NULL}, "escapes"},
+		{{"--dry-run", "--compare", "a", NULL}, "--dry-run"},
 	};
 	struct opts o;
 	char *msg;

@@ -43,20 +43,72 @@ Test(output, names)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *p = output_path("out", cases[i].rel, cases[i].format,
+		char *p = output_path("out", cases[i].rel, NULL, cases[i].format,
 		    NULL);
 
 		cr_assert_str_eq(p, cases[i].want);
 		g_free(p);
 		/* The same answer through a memo, asked twice. */
 		for (int k = 0; k < 2; k++) {
-			p = output_path("out", cases[i].rel, cases[i].format,
+			p = output_path("out", cases[i].rel, NULL, cases[i].format,
 			    memo);
 			cr_assert_str_eq(p, cases[i].want);
 			g_free(p);
 		}
 	}
 	g_hash_table_unref(memo);
+}
+
+Test(output, templates)
+{
+	static const struct {
+		const char *tmpl, *rel, *format, *want;
+	} cases[] = {
+		{"%d/%s_thumb.webp", "sub/dir/b.PNG", NULL,
+		 "out/sub/dir/b_thumb.webp"},
+		/* At the top, %d is empty and its slash goes with it. */
+		{"%d/%s_thumb.webp", "a.jpg", NULL, "out/a_thumb.webp"},
+		{"%s.%e", "x/c.jpeg", NULL, "out/c.jpeg"},
+		{"thumbs-%e/%d/%s.jpg", "p/q.tif", NULL, "out/thumbs-tif/p/q.jpg"},
+		{"%s", "noext", NULL, "out/noext.png"},
+		{"100%%/%s.png", "a/b.gif", NULL, "out/100%/b.png"},
+		/* -f still converts what the template names. */
+		{"%d/%s-small.%e", "a/b.jpg", "webp", "out/a/b-small.webp"},
+		/* A name libvips cannot write gets PNG, as without one. */
+		{"%s.%e", "doc.pdf", NULL, "out/doc.pdf.png"},
+		/* A stem of ".." cannot climb out. */
+		{"%s/x.jpg", "...jpg", NULL, "out/x.jpg"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *p = output_path("out", cases[i].rel, cases[i].tmpl,
+		    cases[i].format, NULL);
+
+		cr_assert_str_eq(p, cases[i].want, "case %zu", i);
+		g_free(p);
+	}
+}
+
+Test(output, shards_are_stable_and_cover_everything)
+{
+	unsigned counts[4] = {0};
+
+	/* FNV-1a's published 64-bit value for "a" is 0xaf63dc4c8601ec8c:
+	   the hash is that one, not a seeded or machine-dependent one. */
+	cr_assert_eq(jobq_shard("a", 1000), 0xaf63dc4c8601ec8cULL % 1000 + 1);
+	cr_assert_eq(jobq_shard("anything", 1), 1);
+	for (int i = 0; i < 4000; i++) {
+		char *rel = g_strdup_printf("dir%d/img%04d.jpg", i % 7, i);
+		unsigned k = jobq_shard(rel, 4);
+
+		cr_assert(k >= 1 && k <= 4);
+		counts[k - 1]++;
+		g_free(rel);
+	}
+	/* Roughly even: each within 10% of a quarter. */
+	for (int k = 0; k < 4; k++)
+		cr_assert(counts[k] > 900 && counts[k] < 1100, "shard %d: %u",
+		    k + 1, counts[k]);
 }
 
 Test(output, suffix_and_tmp_name)

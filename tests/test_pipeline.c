@@ -1,0 +1,341 @@
+/*
+ * Pipelines end to end: shards that cover a tree exactly once, resuming,
+ * --dry-run, --output-template.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "helpers.h"
+
+static void
+init_vips(void)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+}
+
+TestSuite(pipeline, .init = init_vips, .timeout = 120);
+
+/* A tree of n small images in three folders; returns its root. */
+static char *
+make_tree(const char *dir, int n)
+{
+	static const char *const small[] = {"picture.gif", "umang.webp",
+	    "wine-alpha.png", "sunset.jpg", NULL};
+	char *root = g_build_filename(dir, "in", NULL);
+
+	for (int k = 0; k < 3; k++) {
+		char *sub = g_strdup_printf("%s/f%d", root, k);
+
+		helper_fill(sub, small, n / 3 + (k < n % 3));
+		g_free(sub);
+	}
+	return root;
+}
+
+/* Every regular file under dir, as paths relative to it, sorted. */
+static void
+list_files(const char *dir, const char *prefix, GPtrArray *out)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+		char *rel = *prefix ? g_build_filename(prefix, name, NULL)
+		    : g_strdup(name);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			list_files(path, rel, out);
+		else
+			g_ptr_array_add(out, g_strdup(rel));
+		g_free(path);
+		g_free(rel);
+	}
+	g_dir_close(d);
+}
+
+static gint
+by_string(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static GPtrArray *
+files_under(const char *dir)
+{
+	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
+
+	list_files(dir, "", v);
+	g_ptr_array_sort(v, by_string);
+	return v;
+}
+
+static bool
+same_bytes(const char *a, const char *b)
+{
+	gchar *x = NULL, *y = NULL;
+	gsize nx = 0, ny = 0;
+	bool same;
+
+	same = g_file_get_contents(a, &x, &nx, NULL) &&
+	    g_file_get_contents(b, &y, &ny, NULL) && nx == ny &&
+	    memcmp(x, y, nx) == 0;
+	g_free(x);
+	g_free(y);
+	return same;
+}
+
+/* The integer after "key": in the summary line of a --json run. */
+static long
+summary_field(const char *out, const char *key)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p;
+	long v;
+
+	cr_assert_not_null(s, "no summary: %s", out);
+	p = strstr(s, pat);
+	cr_assert_not_null(p, "no %s in %s", key, s);
+	v = strtol(p + strlen(pat), NULL, 10);
+	g_free(pat);
+	return v;
+}
+
+Test(pipeline, shards_cover_the_tree_exactly_once)
+{
+	enum { N = 3, FILES = 31 };
+	char *dir = helper_tmpdir();
+	char *in = make_tree(dir, FILES);
+	char *plain = g_build_filename(dir, "plain", NULL);
+	char *sharded = g_build_filename(dir, "sharded", NULL);
+	const char *const plain_args[] = {"-q", "-o", plain, in, NULL};
+	GPtrArray *want, *got;
+	pid_t pids[N];
+	char *logs[N];
+	long total = 0;
+
+	/* N separate processes at once, as N machines would run them. */
+	for (int k = 0; k < N; k++) {
+		char *shard = g_strdup_printf("%d/%d", k + 1, N);
+		const char *const args[] = {"--json", "-j", "1", "--shard",
+		    shard, "-o", sharded, in, NULL};
+
+		logs[k] = g_strdup_printf("%s/shard%d.out", dir, k + 1);
+		pids[k] = helper_start(args, logs[k], "/dev/null");
+		g_free(shard);
+	}
+	for (int k = 0; k < N; k++) {
+		gchar *text;
+		long done;
+
+		cr_assert_eq(helper_wait(pids[k]), 0, "shard %d failed", k + 1);
+		cr_assert(g_file_get_contents(logs[k], &text, NULL, NULL));
+		done = summary_field(text, "done");
+		cr_assert_eq(summary_field(text, "skipped"), 0);
+		cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""),
+		    done);
+		cr_assert_gt(done, 0, "shard %d got nothing of %d", k + 1,
+		    FILES);
+		total += done;
+		g_free(text);
+		g_free(logs[k]);
+	}
+	/* Exactly once: the shards' counts add up to the files, and the
+	   union is what a plain run writes, byte for byte. */
+	cr_assert_eq(total, FILES);
+	{
+		struct run r;
+
+		helper_run(&r, plain_args);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		helper_run_free(&r);
+	}
+	want = files_under(plain);
+	got = files_under(sharded);
+	cr_assert_eq(want->len, FILES);
+	cr_assert_eq(got->len, want->len);
+	for (guint i = 0; i < want->len; i++) {
+		char *a = g_build_filename(plain, want->pdata[i], NULL);
+		char *b = g_build_filename(sharded, want->pdata[i], NULL);
+
+		cr_assert_str_eq(got->pdata[i], want->pdata[i]);
+		cr_assert(same_bytes(a, b), "%s differs", b);
+		g_free(a);
+		g_free(b);
+	}
+	g_ptr_array_unref(want);
+	g_ptr_array_unref(got);
+	helper_rmtree(dir);
+	g_free(plain);
+	g_free(sharded);
+	g_free(in);
+	g_free(dir);
+}
+
+Test(pipeline, a_half_finished_shard_resumes)
+{
+	char *dir = helper_tmpdir();
+	char *in = make_tree(dir, 30);
+	char *out = g_build_filename(dir, "out", NULL);
+	const char *const args[] = {"--json", "--shard", "2/2", "-o", out, in,
+	    NULL};
+	GPtrArray *made;
+	struct run r;
+	long first;
+	int removed = 0;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	first = summary_field(r.out, "done");
+	helper_run_free(&r);
+	/* Half of its thumbnails lost, as by a run stopped half way. */
+	made = files_under(out);
+	cr_assert_eq(made->len, first);
+	for (guint i = 0; i < made->len; i += 2) {
+		char *p = g_build_filename(out, made->pdata[i], NULL);
+
+		cr_assert_eq(unlink(p), 0);
+		removed++;
+		g_free(p);
+	}
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "done"), removed);
+	cr_assert_eq(summary_field(r.out, "skipped"), first - removed);
+	cr_assert_eq(helper_count_files(out), first);
+	helper_run_free(&r);
+	g_ptr_array_unref(made);
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
+Test(pipeline, an_interrupted_run_resumes_where_it_stopped)
+{
+	static const char *const seeding[] = {"seeding.jpg", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log = g_build_filename(dir, "log", NULL);
+	const char *const args[] = {"--json", "-j", "2", "--exact", "-b", "20",
+	    "-s", "300", "-o", out, in, NULL};
+	struct run r;
+	int before;
+
+	helper_fill(in, seeding, 12);
+	{
+		pid_t pid = helper_start(args, log, "/dev/null");
+
+		/* Two thumbnails finished (not merely begun). */
+		for (int i = 0; i < 6000 && helper_count_files(out) -
+		    helper_count_tmp(out) < 2; i++)
+			usleep(5000);
+		cr_assert_eq(kill(pid, SIGINT), 0);
+		cr_assert_eq(helper_wait(pid), 128 + SIGINT);
+	}
+	before = helper_count_files(out);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	cr_assert(before >= 2 && before < 12, "%d made before Ctrl-C", before);
+	/* The same command again finishes only what is missing. */
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "skipped"), before);
+	cr_assert_eq(summary_field(r.out, "done"), 12 - before);
+	cr_assert_eq(helper_count_files(out), 12);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(log);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
+Test(pipeline, dry_run_lists_and_writes_nothing)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	char *stale = g_build_filename(out, "sunset.jpg", NULL);
+	const char *const dry[] = {"-n", "-o", out, TESTDATA,
+	    TOP_DIR "/tests/data/bad/empty.jpg", NULL};
+	const char *const dry_json[] = {"--dry-run", "--json", "-o", out,
+	    TESTDATA, NULL};
+	const char *const some[] = {"-q", "-o", out, TESTDATA "/seeding.jpg",
+	    TESTDATA "/picture.gif", NULL};
+	struct timespec old[2] = {{1000000, 0}, {1000000, 0}};
+	struct run r;
+
+	helper_run(&r, dry);
+	cr_assert_eq(r.status, 1, "the empty file is an error: %s", r.err);
+	cr_assert_eq(access(out, F_OK), -1, "the output folder was made");
+	cr_assert_eq(helper_count_lines(r.out, "  make"), TESTDATA_IMAGES,
+	    "%s", r.out);
+	cr_assert_not_null(strstr(r.out, TESTDATA "/sunset.jpg -> "));
+	cr_assert_eq(helper_count_lines(r.err, "empty.jpg: empty file"), 1,
+	    "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "pthumb: dry run: 8 to make, 0 to "
+	    "redo, 0 up to date, 1 failed; nothing written"), "%s", r.out);
+	helper_run_free(&r);
+
+	/* Two made, one of them then made stale; the rest absent. */
+	helper_run(&r, some);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", stale), 0);
+	cr_assert_eq(utimensat(AT_FDCWD, stale, old, 0), 0);
+	helper_run(&r, dry_json);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.out, "\"type\": \"plan\""),
+	    TESTDATA_IMAGES);
+	cr_assert_eq(helper_count_lines(r.out, "\"action\": \"skip\""), 2,
+	    "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.out, "\"action\": \"redo\""), 1);
+	cr_assert_eq(helper_count_lines(r.out, "\"action\": \"make\""), 5);
+	cr_assert_not_null(strstr(r.out, "{\"type\": \"summary\", \"dry_run\": "
+	    "true, \"files\": 8, \"make\": 5, \"redo\": 1, \"skip\": 2, "
+	    "\"error\": 0}"), "%s", r.out);
+	cr_assert_eq(helper_count_files(out), 3, "a dry run wrote");
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(stale);
+	g_free(out);
+	g_free(dir);
+}
+
+Test(pipeline, output_template_names_the_thumbnails)
+{
+	char *out = helper_tmpdir();
+	const char *const args[] = {"-q", "-o", out, "--output-template",
+	    "%d/%s_thumb.webp", TESTDATA, NULL};
+	char *want = g_build_filename(out, "people", "friends_thumb.webp",
+	    NULL);
+	char *top = g_build_filename(out, "sunset_thumb.webp", NULL);
+	VipsImage *im;
+	struct run r;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES);
+	cr_assert_eq(access(want, F_OK), 0);
+	/* Saved as what the name says. */
+	im = vips_image_new_from_file(top, NULL);
+	cr_assert_not_null(im);
+	cr_assert_str_eq(vips_foreign_find_load(top), "VipsForeignLoadWebpFile");
+	g_object_unref(im);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(want);
+	g_free(top);
+	g_free(out);
+}
