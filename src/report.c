@@ -7,6 +7,7 @@
 #include <stdio.h>        /* fputs, fflush, stdout, stderr */
 #include <stdlib.h>       /* strtol */
 #include <string.h>       /* strstr, strlen */
+#include <unistd.h>       /* isatty */
 
 #include "xio.h" /* now_ns */
 
@@ -17,6 +18,12 @@ struct report {
 	char *run_warnings;   /* report_run_warnings(), or NULL */
 	unsigned plans[PLAN_LAST]; /* --dry-run: files by action */
 	bool dry_run;
+	/* The progress line on a terminal's stderr. */
+	bool progress;        /* stderr is a terminal, not --json/--quiet */
+	bool progress_shown;  /* a progress line is on screen now */
+	bool stdout_tty;      /* stdout shares the terminal */
+	long long progress_at; /* when it was drawn, ns since start */
+	unsigned seen;        /* files met so far (the highest job id) */
 	long long start;      /* report_new(), ns */
 	long long first_done; /* the first file done, ns since start; 0 */
 	long long scan_done;  /* the scanner's end, ns since start; 0 */
@@ -31,6 +38,8 @@ report_new(bool json, bool quiet)
 	rp->json = json;
 	rp->quiet = quiet;
 	rp->workers.workers = 1;
+	rp->progress = !json && !quiet && isatty(STDERR_FILENO);
+	rp->stdout_tty = isatty(STDOUT_FILENO);
 	rp->line = g_string_sized_new(256);
 	rp->start = now_ns();
 	return rp;
@@ -147,6 +156,86 @@ write_json(struct report *rp, const struct job *job, const struct result *r)
 	fputs(l->str, stdout);
 }
 
+/* Take the progress line off the screen before anything else is printed. */
+static void
+progress_erase(struct report *rp)
+{
+	if (!rp->progress_shown)
+		return;
+	fflush(stdout);
+	fputs("\r\033[K", stderr);
+	rp->progress_shown = false;
+}
+
+/* Print a line to f, under which the progress line stays. */
+static void
+put_line(struct report *rp, const char *line, FILE *f)
+{
+	if (f == stderr || rp->stdout_tty)
+		progress_erase(rp);
+	fputs(line, f);
+}
+
+static void
+append_clock(GString *l, double seconds)
+{
+	long s = (long)(seconds + 0.5);
+
+	if (s >= 3600)
+		g_string_append_printf(l, "%ld:%02ld:%02ld", s / 3600,
+		    s / 60 % 60, s % 60);
+	else
+		g_string_append_printf(l, "%ld:%02ld", s / 60, s % 60);
+}
+
+/*
+ * "[ 12/40] 3.1 img/s, 0:04 elapsed, ~0:09 left, 1 failed": files settled
+ * of files met (a "+" while the scan goes on), at most ten times a second.
+ */
+static void
+progress_draw(struct report *rp)
+{
+	const struct report_totals *t = &rp->totals;
+	long long now = now_ns() - rp->start;
+	unsigned settled = 0, done, failed;
+	double elapsed = now / 1e9, rate;
+	GString *l = rp->line;
+
+	if (!rp->progress)
+		return;
+	for (int i = 0; i < STATUS_LAST; i++)
+		settled += t->count[i];
+	/* The last state is always shown. */
+	if (rp->progress_shown && now - rp->progress_at < 100 * 1000 * 1000LL
+	    && !(rp->scan_done && settled >= rp->seen))
+		return;
+	done = t->count[STATUS_OK] + t->count[STATUS_WARNING];
+	failed = t->count[STATUS_ERROR] + t->count[STATUS_TIMEOUT];
+	rate = elapsed > 0 ? done / elapsed : 0;
+	g_string_printf(l, "\r\033[K[%u/%u%s] %.1f img/s, ", settled,
+	    MAX(rp->seen, settled), rp->scan_done ? "" : "+", rate);
+	append_clock(l, elapsed);
+	g_string_append(l, " elapsed");
+	if (rate > 0 && rp->seen > settled) {
+		g_string_append(l, ", ~");
+		append_clock(l, (rp->seen - settled) / rate);
+		g_string_append(l, " left");
+	}
+	if (failed > 0)
+		g_string_append_printf(l, ", %u failed", failed);
+	fflush(stdout);
+	fputs(l->str, stderr);
+	rp->progress_shown = true;
+	rp->progress_at = now;
+}
+
+void
+report_seen(struct report *rp, unsigned id)
+{
+	if (id > rp->seen)
+		rp->seen = id;
+}
+
 static void
 write_human(struct report *rp, const struct job *job, const struct result *r)
 {
@@ -159,11 +248,11 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	case STATUS_TIMEOUT:
 		g_string_append_printf(l, ": %s%s\n",
 		    r->status == STATUS_TIMEOUT ? "timeout: " : "", r->error);
-		fputs(l->str, stderr);
+		put_line(rp, l->str, stderr);
 		return;
 	case STATUS_WARNING:
 		g_string_append_printf(l, ": damaged: %s\n", r->warnings);
-		fputs(l->str, stderr);
+		put_line(rp, l->str, stderr);
 		break;
 	case STATUS_OK:
 	case STATUS_SKIPPED:
@@ -182,7 +271,7 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 		g_string_append_printf(l, "  %dx%d -> %dx%d  %.1f ms\n",
 		    r->width, r->height, r->out_width, r->out_height,
 		    r->usec / 1000.0);
-	fputs(l->str, stdout);
+	put_line(rp, l->str, stdout);
 }
 
 void
@@ -201,10 +290,12 @@ report_file(struct report *rp, const struct job *job, const struct result *r)
 	}
 	if (rp->silent)
 		return;
-	if (rp->json)
+	if (rp->json) {
 		write_json(rp, job, r);
-	else
-		write_human(rp, job, r);
+		return;
+	}
+	write_human(rp, job, r);
+	progress_draw(rp);
 }
 
 void
@@ -269,6 +360,7 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 
 	if (rp->silent)
 		return;
+	progress_erase(rp);
 	g_string_assign(l, "pthumb: ");
 	append_name(l, path);
 	g_string_append(l, ": ");
@@ -302,8 +394,10 @@ peak_rss_kb(void)
 void
 report_scan_done(struct report *rp)
 {
-	if (rp->scan_done == 0)
+	if (rp->scan_done == 0) {
 		rp->scan_done = now_ns() - rp->start;
+		progress_draw(rp);
+	}
 }
 
 /* --dry-run's summary: what a run would do. */
@@ -335,6 +429,7 @@ report_summary(struct report *rp, double seconds)
 	double rate = seconds > 0 ? done / seconds : 0;
 	GString *l = rp->line;
 
+	progress_erase(rp);
 	if (rp->dry_run) {
 		summary_plan(rp);
 		return;
@@ -408,6 +503,7 @@ report_run_warnings(struct report *rp, const char *text)
 {
 	g_free(rp->run_warnings);
 	rp->run_warnings = g_strdup(text);
+	progress_erase(rp);
 	if (!rp->silent)
 		fprintf(stderr, "pthumb: libvips' messages during the run (its "
 		    "threads cannot tie them to a file): %s\n", text);

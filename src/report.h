@@ -64,6 +64,13 @@ enum plan { PLAN_MAKE, PLAN_REDO, PLAN_SKIP, PLAN_ERROR, PLAN_LAST };
 void report_plan(struct report *rp, const struct job *job, enum plan plan,
     const struct result *r);
 
+/*
+ * The queue has met the file with this id (ids count up from 1): the
+ * progress line's total. On a terminal's stderr, and without --json or
+ * --quiet, a progress line is kept under the per-file lines.
+ */
+void report_seen(struct report *rp, unsigned id);
+
 /* A notice about a file that is not its outcome (stderr, never in JSON). */
 void report_note(struct report *rp, const char *path, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

@@ -41,8 +41,10 @@ next_job(void *data)
 			report_scan_done(run->rp);
 			return NULL;
 		case JOBQ_JOB:
+			report_seen(run->rp, job->id);
 			return job;
 		case JOBQ_SETTLED:
+			report_seen(run->rp, job->id);
 			report_file(run->rp, job, &r);
 			jobq_done(run->q, job);
 			break;

@@ -3,8 +3,10 @@
  * --dry-run, --output-template.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,5 +339,87 @@ Test(pipeline, output_template_names_the_thumbnails)
 	helper_rmtree(out);
 	g_free(want);
 	g_free(top);
+	g_free(out);
+}
+
+/*
+ * Run the binary with stderr on a pseudo-terminal (stdout to /dev/null)
+ * and return what the terminal showed.
+ */
+static char *
+run_on_tty(const char *const *args, int *status)
+{
+	GString *seen = g_string_new(NULL);
+	int master, slave;
+	char buf[4096];
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		const char *argv[32] = {helper_bin()};
+		int k = 1, devnull = open("/dev/null", O_RDWR);
+
+		for (; *args != NULL && k < 31; args++)
+			argv[k++] = *args;
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(slave, 2);
+		close(master);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(slave);
+	/* EIO once the child has gone and the terminal has no writer. */
+	while ((n = read(master, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR))
+		if (n > 0)
+			g_string_append_len(seen, buf, n);
+	close(master);
+	*status = helper_wait(pid);
+	return g_string_free(seen, FALSE);
+}
+
+Test(pipeline, progress_only_on_a_terminal)
+{
+	char *out = helper_tmpdir();
+	const char *const plain[] = {"--force", "-j", "2", "-o", out, TESTDATA,
+	    NULL};
+	const char *const quiet[] = {"--force", "-q", "-o", out, TESTDATA,
+	    NULL};
+	const char *const json[] = {"--force", "--json", "-o", out, TESTDATA,
+	    NULL};
+	char *tty;
+	struct run r;
+	int status;
+
+	/* On a terminal: a line redrawn in place, counting to the total. */
+	tty = run_on_tty(plain, &status);
+	cr_assert_eq(status, 0, "%s", tty);
+	cr_assert_not_null(strstr(tty, "\r\033[K["), "%s", tty);
+	cr_assert_not_null(strstr(tty, "/8] "), "no final count: %s", tty);
+	cr_assert_not_null(strstr(tty, " img/s, "), "%s", tty);
+	cr_assert_not_null(strstr(tty, " elapsed"), "%s", tty);
+	/* ... and erased before the summary (on stdout here). */
+	cr_assert(g_str_has_suffix(tty, "\r\033[K"), "%s", tty);
+	g_free(tty);
+	/* Not with --quiet or --json, even on a terminal. */
+	tty = run_on_tty(quiet, &status);
+	cr_assert_eq(status, 0);
+	cr_assert_null(strchr(tty, '\r'), "%s", tty);
+	g_free(tty);
+	tty = run_on_tty(json, &status);
+	cr_assert_eq(status, 0);
+	cr_assert_str_eq(tty, "");
+	g_free(tty);
+	/* Never when stderr is not a terminal. */
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.err, "");
+	cr_assert_null(strchr(r.out, '\r'));
+	helper_run_free(&r);
+	helper_rmtree(out);
 	g_free(out);
 }
