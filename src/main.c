@@ -16,6 +16,7 @@
 #include "report.h"
 #include "run.h"
 #include "signals.h"
+#include "stream.h"
 #include "xio.h"     /* now_ns */
 
 enum exit_status {
@@ -71,6 +72,12 @@ main(int argc, char **argv)
 			options_free(&o);
 			return status;
 		}
+	}
+	if (o.to_stdout) {
+		status = stream_run(&o);
+		options_free(&o);
+		vips_shutdown();
+		return status;
 	}
 	if (!o.dry_run && g_mkdir_with_parents(o.outdir, 0777) != 0) {
 		fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",

@@ -271,6 +271,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
 	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
 	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
+	gboolean stdin_image = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -280,7 +281,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "Gaussian blur sigma in source pixels, 0 = none (default 2)",
 		 "SIGMA"},
 		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &outdir,
-		 "output folder (default thumbs)", "DIR"},
+		 "output folder (default thumbs); - = one thumbnail to "
+		 "standard output", "DIR"},
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
 		 "output format: jpg, png, webp, tif, gif, heic, ... (default: "
 		 "the input's)", "FMT"},
@@ -337,6 +339,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
 		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
 		 NULL},
+		{"stdin-image", 0, 0, G_OPTION_ARG_NONE, &stdin_image,
+		 "the image is standard input (with -o -)", NULL},
 		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
 		 "read paths from FILE, one per line (- = standard input)",
 		 "FILE"},
@@ -537,7 +541,28 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		}
 		o->paths[o->npaths++] = g_strdup(argv[i]);
 	}
-	if (o->npaths == 0 && o->files_from == NULL) {
+	o->to_stdout = strcmp(o->outdir, "-") == 0;
+	o->stdin_image = stdin_image;
+	if (stdin_image && (!o->to_stdout || o->npaths > 0 ||
+	    o->files_from != NULL)) {
+		*msg = g_strdup("--stdin-image reads the one image from standard "
+		    "input: give -o - and no PATH");
+		goto out;
+	}
+	if (o->to_stdout && !stdin_image && (o->npaths != 1 ||
+	    o->files_from != NULL || strcmp(o->paths[0], "-") == 0)) {
+		*msg = g_strdup("-o - writes one thumbnail: give exactly one "
+		    "file, or --stdin-image");
+		goto out;
+	}
+	if (o->to_stdout && (o->json || o->dry_run || o->compare ||
+	    o->compare_modes || o->shards || o->output_template)) {
+		*msg = g_strdup("-o - writes the image on standard output: not "
+		    "with --json, --dry-run, --compare, --shard or "
+		    "--output-template");
+		goto out;
+	}
+	if (o->npaths == 0 && o->files_from == NULL && !stdin_image) {
 		*msg = g_strdup("no PATH given");
 		goto out;
 	}

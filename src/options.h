@@ -58,6 +58,8 @@ struct opts {
 	const char *output_template; /* --output-template, or NULL */
 	unsigned shard, shards; /* --shard K/N: do shard K of N; 0 = all */
 	bool dry_run;           /* list what would be done, write nothing */
+	bool to_stdout;         /* -o -: one thumbnail to standard output */
+	bool stdin_image;       /* --stdin-image: the image is standard input */
 	const char *files_from; /* list of paths, "-" = stdin, or NULL */
 	bool null_sep;          /* list is NUL-separated */
 	bool force;             /* redo up-to-date thumbnails */

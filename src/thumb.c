@@ -271,21 +271,64 @@ sink_target_new(struct sink *k)
 	return VIPS_TARGET(t);
 }
 
+/* How the decoder may shrink while it decodes. */
+enum load_shrink { LOAD_WHOLE, LOAD_JPEG_SHRINK, LOAD_WEBP_SCALE };
+
+/* Open the source, a file or bytes in memory, for one sequential pass. */
+static VipsImage *
+open_source(const struct thumb_src *src, VipsFailOn fail_on,
+    enum load_shrink how, int shrink)
+{
+	const char *name = NULL;
+	double scale = 1.0 / shrink;
+
+	switch (how) {
+	case LOAD_JPEG_SHRINK:
+		name = "shrink";
+		break;
+	case LOAD_WEBP_SCALE:
+		name = "scale";
+		break;
+	case LOAD_WHOLE:
+		break;
+	}
+	if (src->path != NULL && name == NULL)
+		return vips_image_new_from_file(src->path, "access",
+		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
+	if (src->path != NULL && how == LOAD_JPEG_SHRINK)
+		return vips_image_new_from_file(src->path, "access",
+		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, shrink,
+		    NULL);
+	if (src->path != NULL)
+		return vips_image_new_from_file(src->path, "access",
+		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, scale,
+		    NULL);
+	if (name == NULL)
+		return vips_image_new_from_buffer(src->data, src->len, "",
+		    "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
+	if (how == LOAD_JPEG_SHRINK)
+		return vips_image_new_from_buffer(src->data, src->len, "",
+		    "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name,
+		    shrink, NULL);
+	return vips_image_new_from_buffer(src->data, src->len, "", "access",
+	    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, scale, NULL);
+}
+
 /*
- * Open, shrink, blur, resize, orient and save `in` into the sink. Fills the
- * dimensions in *r. All images belong to ctx. Returns 0, -1 with libvips'
- * error, or REFUSED with the reason in r->error.
+ * Open, shrink, blur, resize, orient and save the source into target.
+ * Fills the dimensions in *r; sink (or NULL) keeps the time spent writing.
+ * All images belong to ctx. Returns 0, -1 with libvips' error, or REFUSED
+ * with the reason in r->error.
  */
 #define REFUSED (-2)
 
 static int
-pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
-    VipsFailOn fail_on, struct sink *sink, const char *format,
-    struct result *r)
+pipeline(const struct thumb_opts *o, VipsObject *ctx,
+    const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
+    struct sink *sink, const char *format, struct result *r)
 {
 	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 11);
 	VipsImage *img;
-	VipsTarget *target;
 	const char *loader = NULL;
 	int orient, w, h, tw, th, sw, sh, shrink = 1, box_shrink, rc;
 	gboolean swap, alpha;
@@ -293,8 +336,7 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	double sigma;
 	long long start = now_ns(), opened;
 
-	x[0] = vips_image_new_from_file(in, "access", VIPS_ACCESS_SEQUENTIAL,
-	    "fail_on", fail_on, NULL);
+	x[0] = open_source(src, fail_on, LOAD_WHOLE, 1);
 	if (x[0] == NULL)
 		return -1;
 	img = x[0];
@@ -321,15 +363,11 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	/* JPEG and WebP decoders can shrink as they decode: open again
 	   asking them to. Other formats are decoded whole and box-shrunk
 	   below, which spares the blur and the resampler most pixels. */
-	if (shrink > 1 && strcmp(loader, "jpegload") == 0) {
-		x[1] = vips_image_new_from_file(in, "access",
-		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, "shrink",
-		    shrink, NULL);
+	if (shrink > 1 && g_str_has_prefix(loader, "jpegload")) {
+		x[1] = open_source(src, fail_on, LOAD_JPEG_SHRINK, shrink);
 		box_shrink = 1;
-	} else if (shrink > 1 && strcmp(loader, "webpload") == 0) {
-		x[1] = vips_image_new_from_file(in, "access",
-		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, "scale",
-		    1.0 / shrink, NULL);
+	} else if (shrink > 1 && g_str_has_prefix(loader, "webpload")) {
+		x[1] = open_source(src, fail_on, LOAD_WEBP_SCALE, shrink);
 		box_shrink = 1;
 	} else {
 		box_shrink = shrink;
@@ -389,14 +427,14 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx, const char *in,
 	r->out_width = img->Xsize;
 	r->out_height = img->Ysize;
 
-	target = sink_target_new(sink);
-	sink->ns = 0;
+	if (sink != NULL)
+		sink->ns = 0;
 	rc = vips_image_write_to_target(img, format, target, NULL);
 	if (rc == 0)
 		rc = vips_target_end(target);
-	g_object_unref(target);
-	r->usec_write += sink->ns / 1000;
-	r->usec_pixels += (now_ns() - opened - sink->ns) / 1000;
+	if (sink != NULL)
+		r->usec_write += sink->ns / 1000;
+	r->usec_pixels += (now_ns() - opened - (sink ? sink->ns : 0)) / 1000;
 	return rc;
 }
 
@@ -420,7 +458,8 @@ take_vips_error(char *buf, size_t size, const char *log)
 		return;
 	}
 	/* libvips names the file again; the report already does. */
-	if (strstr(text, "is not a known file format") != NULL) {
+	if (strstr(text, "is not a known file format") != NULL ||
+	    strstr(text, "is not in a known format") != NULL) {
 		snprintf(buf, size, "not a known image format");
 		g_free(text);
 		return;
@@ -450,14 +489,16 @@ take_vips_error(char *buf, size_t size, const char *log)
 	g_free(text);
 }
 
+/* One attempt at a file's thumbnail, through the temporary file. */
 static enum attempt
-attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
-    VipsFailOn fail_on, struct result *r)
+attempt(struct thumb *t, const struct thumb_src *src, const char *out,
+    const char *tmp, VipsFailOn fail_on, struct result *r)
 {
 	const char *format = save_format(t, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	enum attempt result = ATTEMPT_IMAGE;
 	struct sink sink = {.fd = -1};
+	VipsTarget *target = NULL;
 	long long commit;
 	int err, rc;
 
@@ -468,7 +509,8 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 		result = ATTEMPT_IO;
 		goto out;
 	}
-	rc = pipeline(t->o, ctx, in, fail_on, &sink, format, r);
+	target = sink_target_new(&sink);
+	rc = pipeline(t->o, ctx, src, fail_on, target, &sink, format, r);
 	if (rc != 0) {
 		if (rc == REFUSED) {
 			result = ATTEMPT_REFUSED;
@@ -498,12 +540,77 @@ attempt(struct thumb *t, const char *in, const char *out, const char *tmp,
 	}
 	result = ATTEMPT_OK;
 out:
+	if (target != NULL)
+		g_object_unref(target);
 	g_object_unref(ctx);
 	return result;
 }
 
-void
-thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
+/*
+ * One attempt into memory (a pipe cannot be trusted to the savers: TIFF's
+ * seeks back), then the bytes written to fd.
+ */
+static enum attempt
+attempt_stream(struct thumb *t, const struct thumb_src *src,
+    const char *suffix, int fd, VipsFailOn fail_on, struct result *r)
+{
+	const char *format = save_format(t, suffix);
+	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
+	VipsTarget *target = vips_target_new_to_memory();
+	enum attempt result = ATTEMPT_IMAGE;
+	VipsBlob *blob = NULL;
+	long long written;
+	size_t len;
+	const void *data;
+	int rc;
+
+	rc = pipeline(t->o, ctx, src, fail_on, target, NULL, format, r);
+	if (rc == REFUSED) {
+		result = ATTEMPT_REFUSED;
+		goto out;
+	}
+	if (rc != 0) {
+		take_vips_error(r->error, sizeof(r->error), t->log->str);
+		goto out;
+	}
+	g_object_get(target, "blob", &blob, NULL);
+	data = vips_blob_get(blob, &len);
+	written = now_ns();
+	if (write_full(fd, data, len) != 0) {
+		snprintf(r->error, sizeof(r->error), "cannot write to standard "
+		    "output: %s", strerror(errno));
+		result = ATTEMPT_IO;
+		goto out;
+	}
+	r->usec_write += (now_ns() - written) / 1000;
+	result = ATTEMPT_OK;
+out:
+	if (blob != NULL)
+		vips_area_unref(VIPS_AREA(blob));
+	g_object_unref(target);
+	g_object_unref(ctx);
+	return result;
+}
+
+/* Where one thumbnail goes: a file through tmp, or a stream. */
+struct dest {
+	const char *out, *tmp; /* a file */
+	const char *suffix;    /* a stream: its format */
+	int fd;
+};
+
+static enum attempt
+attempt_to(struct thumb *t, const struct thumb_src *src,
+    const struct dest *d, VipsFailOn fail_on, struct result *r)
+{
+	if (d->out != NULL)
+		return attempt(t, src, d->out, d->tmp, fail_on, r);
+	return attempt_stream(t, src, d->suffix, d->fd, fail_on, r);
+}
+
+/* One thumbnail under the damage policy (see thumb.h). */
+static void
+run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
     struct result *r)
 {
 	long long start = now_ns();
@@ -517,7 +624,7 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 	   error may be in it too: then leave it for that thread. */
 	if (t->home == THUMB_OWN_PROCESS)
 		vips_error_clear();
-	rc = attempt(t, in, out, tmp, fail_on_level[t->o->damage], r);
+	rc = attempt_to(t, src, d, fail_on_level[t->o->damage], r);
 	/* By default an image that fails only a strict decode is damaged but
 	   readable: decode it leniently, write it, and say so. */
 	if (rc == ATTEMPT_IMAGE && t->o->damage == DAMAGE_WARN) {
@@ -530,7 +637,7 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 		r->usec_pixels = first.usec_pixels;
 		r->usec_write = first.usec_write;
 		g_string_truncate(t->log, 0);
-		rc = attempt(t, in, out, tmp, VIPS_FAIL_ON_NONE, r);
+		rc = attempt_to(t, src, d, VIPS_FAIL_ON_NONE, r);
 		if (rc == ATTEMPT_OK) {
 			r->status = STATUS_WARNING;
 			if (strstr(t->log->str, damage) == NULL) {
@@ -546,4 +653,23 @@ thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
 	}
 	snprintf(r->warnings, sizeof(r->warnings), "%s", t->log->str);
 	r->usec = (now_ns() - start) / 1000;
+}
+
+void
+thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
+    struct result *r)
+{
+	const struct thumb_src src = {.path = in};
+	const struct dest d = {.out = out, .tmp = tmp};
+
+	run(t, &src, &d, r);
+}
+
+void
+thumb_stream(struct thumb *t, const struct thumb_src *src,
+    const char *suffix, int fd, struct result *r)
+{
+	const struct dest d = {.suffix = suffix, .fd = fd};
+
+	run(t, src, &d, r);
 }

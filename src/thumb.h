@@ -16,6 +16,8 @@
 #ifndef PTHUMB_THUMB_H
 #define PTHUMB_THUMB_H
 
+#include <stddef.h>
+
 #include "options.h"
 #include "result.h"
 
@@ -48,6 +50,21 @@ struct thumb *thumb_new(const struct thumb_opts *o, enum thumb_home home);
  */
 void thumb_run(struct thumb *t, const char *in, const char *out,
     const char *tmp, struct result *r);
+
+/* An image to thumbnail: a file, or encoded bytes in memory. */
+struct thumb_src {
+	const char *path;  /* or NULL: */
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Make the thumbnail of src in the format of `suffix` (".webp") and write
+ * its bytes to fd once complete (saved in memory first: some savers seek
+ * back in what they wrote, which a pipe cannot do). The outcome is in *r.
+ */
+void thumb_stream(struct thumb *t, const struct thumb_src *src,
+    const char *suffix, int fd, struct result *r);
 
 void thumb_free(struct thumb *t);
 
