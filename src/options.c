@@ -148,6 +148,58 @@ options_parse_shard(const char *s, unsigned *k, unsigned *n)
 }
 
 int
+options_parse_colour(const char *s, double rgb[3])
+{
+	unsigned v[3];
+	char **parts;
+	int n, ok = 0;
+
+	if (s == NULL)
+		return -1;
+	if (g_ascii_strcasecmp(s, "white") == 0 ||
+	    g_ascii_strcasecmp(s, "black") == 0) {
+		for (int i = 0; i < 3; i++)
+			rgb[i] = g_ascii_tolower(s[0]) == 'w' ? 255 : 0;
+		return 0;
+	}
+	if (s[0] == '#') {
+		size_t len = strlen(s + 1);
+		int step = len == 6 ? 2 : 1;
+
+		if ((len != 6 && len != 3) || strspn(s + 1,
+		    "0123456789abcdefABCDEF") != len)
+			return -1;
+		for (int i = 0; i < 3; i++) {
+			char hex[3] = {s[1 + i * step], s[1 + i * step +
+			    (step - 1)], '\0'};
+
+			rgb[i] = (double)strtol(hex, NULL, 16);
+		}
+		return 0;
+	}
+	parts = g_strsplit(s, ",", -1);
+	n = (int)g_strv_length(parts);
+	if (n == 3) {
+		ok = 1;
+		for (int i = 0; i < 3; i++) {
+			int c;
+
+			if (options_parse_int(g_strstrip(parts[i]), 0, 255, &c)
+			    != 0)
+				ok = 0;
+			else
+				v[i] = (unsigned)c;
+		}
+	}
+	g_strfreev(parts);
+	if (!ok)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		rgb[i] = v[i];
+	return 0;
+}
+
+int
 options_check_template(const char *t, const char **why)
 {
 	char **parts;
@@ -224,6 +276,7 @@ split_short_values(int argc, char **argv, int *out_argc)
 struct raw {
 	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
 	char *memory, *compare_jobs, *mode, *max_tasks, *shard;
+	char *background, *smartcrop;
 };
 
 static const char *const mode_names[] = {
@@ -271,7 +324,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
 	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
 	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
-	gboolean stdin_image = FALSE;
+	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
+	gboolean keep_metadata = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -291,6 +345,18 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"output-template", 0, 0, G_OPTION_ARG_FILENAME,
 		 &output_template, "name outputs: %s stem, %e extension, %d "
 		 "folder, e.g. '%d/%s_thumb.webp'", "T"},
+		{"crop", 0, 0, G_OPTION_ARG_NONE, &crop,
+		 "fill the box exactly, cutting the overhang evenly", NULL},
+		{"smartcrop", 0, 0, G_OPTION_ARG_STRING, &r.smartcrop,
+		 "fill the box, keeping the part that matters: attention or "
+		 "entropy", "HOW"},
+		{"background", 0, 0, G_OPTION_ARG_STRING, &r.background,
+		 "colour under transparency in JPEG: white (default), black, "
+		 "#rrggbb or R,G,B", "COLOUR"},
+		{"keep-profile", 0, 0, G_OPTION_ARG_NONE, &keep_profile,
+		 "keep the colour profile instead of converting to sRGB", NULL},
+		{"keep-metadata", 0, 0, G_OPTION_ARG_NONE, &keep_metadata,
+		 "keep EXIF, XMP, IPTC and the profile", NULL},
 		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
 		 "blur at full resolution, then resize (slow, literal)", NULL},
 		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
@@ -489,6 +555,28 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "suffix such as jpg or webp)", format);
 		goto out;
 	}
+	o->thumb.background[0] = o->thumb.background[1] =
+	    o->thumb.background[2] = 255;
+	if (r.background && options_parse_colour(r.background,
+	    o->thumb.background) != 0) {
+		*msg = g_strdup_printf("invalid --background '%s' (expected "
+		    "white, black, #rrggbb or R,G,B)", r.background);
+		goto out;
+	}
+	o->thumb.crop = crop ? CROP_CENTRE : CROP_NONE;
+	if (r.smartcrop) {
+		if (crop || (strcmp(r.smartcrop, "attention") != 0 &&
+		    strcmp(r.smartcrop, "entropy") != 0)) {
+			*msg = g_strdup_printf("invalid --smartcrop '%s' "
+			    "(expected attention or entropy, without --crop)",
+			    r.smartcrop);
+			goto out;
+		}
+		o->thumb.crop = r.smartcrop[0] == 'a' ? CROP_ATTENTION
+		    : CROP_ENTROPY;
+	}
+	o->thumb.keep_profile = keep_profile;
+	o->thumb.keep_metadata = keep_metadata;
 	if (r.shard && options_parse_shard(r.shard, &o->shard, &o->shards)
 	    != 0) {
 		*msg = g_strdup_printf("invalid --shard '%s' (expected K/N with "
@@ -582,6 +670,8 @@ out:
 	g_free(r.mode);
 	g_free(r.max_tasks);
 	g_free(r.shard);
+	g_free(r.background);
+	g_free(r.smartcrop);
 	g_free(output_template);
 	g_free(outdir);
 	g_free(format);

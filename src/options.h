@@ -20,6 +20,14 @@ enum damage_policy {
 	DAMAGE_FAIL_WARNING,  /* --fail-on warning, --strict: any damage */
 };
 
+/* How a thumbnail meets its box. */
+enum crop {
+	CROP_NONE,      /* fit inside the box, keep the whole picture */
+	CROP_CENTRE,    /* --crop: fill the box, cut the overhang evenly */
+	CROP_ATTENTION, /* --smartcrop attention: keep what draws the eye */
+	CROP_ENTROPY,   /* --smartcrop entropy: keep the busiest part */
+};
+
 /* What the thumbnail pipeline needs to know; inherited by workers at fork. */
 struct thumb_opts {
 	int width;        /* box, pixels */
@@ -29,6 +37,10 @@ struct thumb_opts {
 	int quality;      /* lossy savers' Q; 0 = the saver's default */
 	enum damage_policy damage;
 	long long max_pixels; /* refuse larger images before decoding */
+	enum crop crop;
+	bool keep_profile;  /* no conversion to sRGB; the profile is kept */
+	bool keep_metadata; /* EXIF, XMP, IPTC and the profile are kept */
+	double background[3]; /* RGB 0-255 under transparency, for JPEG */
 };
 
 /* How the files are spread over processes or threads (--mode). */
@@ -113,6 +125,9 @@ int options_parse_shard(const char *s, unsigned *k, unsigned *n);
  * %s, and only the escapes %s %e %d %%? 0, or -1 with a reason in *why.
  */
 int options_check_template(const char *t, const char **why);
+
+/* A colour: white, black, #rrggbb, #rgb or R,G,B (0-255). 0 or -1. */
+int options_parse_colour(const char *s, double rgb[3]);
 
 /* A byte count: a number with an optional K, M, G or T (powers of 1024). */
 int options_parse_bytes(const char *s, long long *out);

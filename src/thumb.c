@@ -122,6 +122,25 @@ thumb_free(struct thumb *t)
 }
 
 void
+thumb_cover(int w, int h, int bw, int bh, int *tw, int *th)
+{
+	double scale = MAX((double)bw / w, (double)bh / h);
+
+	if (scale >= 1) {
+		*tw = w;
+		*th = h;
+		return;
+	}
+	*tw = MAX(1, (int)lround(w * scale));
+	*th = MAX(1, (int)lround(h * scale));
+	/* Rounding must not leave the box uncovered. */
+	if (*tw < bw && w >= bw)
+		*tw = bw;
+	if (*th < bh && h >= bh)
+		*th = bh;
+}
+
+void
 thumb_fit(int w, int h, int bw, int bh, int *tw, int *th)
 {
 	if (w <= bw && h <= bh) {
@@ -170,7 +189,10 @@ make_save_format(const struct thumb_opts *o, const char *suffix)
 		g_type_class_unref(class);
 	}
 	spec = g_string_new(base);
-	g_string_append(spec, "[strip");
+	/* --keep-profile alone: the pipeline drops the other metadata,
+	   since libvips' strip takes the profile too. */
+	g_string_append(spec, o->keep_metadata || o->keep_profile ?
+	    "[strip=false" : "[strip");
 	if (has_q)
 		g_string_append_printf(spec, ",Q=%d", o->quality);
 	if (avif)
@@ -315,6 +337,87 @@ open_source(const struct thumb_src *src, VipsFailOn fail_on,
 }
 
 /*
+ * Into 8-bit sRGB, or 8-bit grey: an embedded ICC profile is honoured, and
+ * CMYK without one gets libvips' CMYK profile (unless --keep-profile);
+ * 16-bit and float pixels are scaled to 8 bits. Alpha stays.
+ */
+static int
+to_srgb(const struct thumb_opts *o, VipsImage *in, VipsImage **out)
+{
+	VipsInterpretation it = vips_image_guess_interpretation(in);
+	bool profile = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+
+	if (!o->keep_profile && (profile || it == VIPS_INTERPRETATION_CMYK))
+		return vips_icc_transform(in, out, "srgb", "embedded", TRUE,
+		    "input_profile", it == VIPS_INTERPRETATION_CMYK ? "cmyk"
+		    : "srgb", NULL);
+	if (in->BandFmt != VIPS_FORMAT_UCHAR)
+		return vips_colourspace(in, out, it == VIPS_INTERPRETATION_B_W
+		    || it == VIPS_INTERPRETATION_GREY16 ?
+		    VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB, NULL);
+	*out = in;
+	g_object_ref(in);
+	return 0;
+}
+
+/* The crop box for a wbox x hbox box on an image already resized to
+   cover it: no larger than the image (thumbnails never enlarge). */
+static int
+crop(const struct thumb_opts *o, VipsImage *in, int bw, int bh,
+    VipsImage **x)
+{
+	int cw = MIN(bw, in->Xsize), ch = MIN(bh, in->Ysize);
+
+	if (cw == in->Xsize && ch == in->Ysize) {
+		x[0] = in;
+		g_object_ref(in);
+		return 0;
+	}
+	if (o->crop == CROP_CENTRE)
+		return vips_extract_area(in, &x[0], (in->Xsize - cw) / 2,
+		    (in->Ysize - ch) / 2, cw, ch, NULL);
+	/* smartcrop looks at the whole (small) image first. */
+	if ((x[1] = vips_image_copy_memory(in)) == NULL)
+		return -1;
+	return vips_smartcrop(x[1], &x[0], cw, ch, "interesting",
+	    o->crop == CROP_ATTENTION ? VIPS_INTERESTING_ATTENTION
+	    : VIPS_INTERESTING_ENTROPY, NULL);
+}
+
+/* --keep-profile without --keep-metadata: all but the profile goes. */
+static int
+drop_metadata(VipsImage *in, VipsImage **out)
+{
+	gchar **fields;
+
+	if (vips_copy(in, out, NULL))
+		return -1;
+	fields = vips_image_get_fields(*out);
+	for (gchar **f = fields; *f != NULL; f++)
+		if (g_str_has_prefix(*f, "exif-") ||
+		    g_str_has_prefix(*f, "xmp-") ||
+		    g_str_has_prefix(*f, "iptc-") ||
+		    g_str_has_prefix(*f, "png-comment-") ||
+		    strcmp(*f, "gif-comment") == 0)
+			vips_image_remove(*out, *f);
+	g_strfreev(fields);
+	return 0;
+}
+
+/* Does this saver option string name a format without alpha? */
+static bool
+lacks_alpha(const char *format)
+{
+	static const char *const flat[] = {".jpg", ".jpeg", ".jpe", ".jfif"};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(flat); i++)
+		if (g_ascii_strncasecmp(format, flat[i], strlen(flat[i])) == 0
+		    && format[strlen(flat[i])] == '[')
+			return true;
+	return false;
+}
+
+/*
  * Open, shrink, blur, resize, orient and save the source into target.
  * Fills the dimensions in *r; sink (or NULL) keeps the time spent writing.
  * All images belong to ctx. Returns 0, -1 with libvips' error, or REFUSED
@@ -327,7 +430,7 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
     const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
     struct sink *sink, const char *format, struct result *r)
 {
-	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 11);
+	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 20);
 	VipsImage *img;
 	const char *loader = NULL;
 	int orient, w, h, tw, th, sw, sh, shrink = 1, box_shrink, rc;
@@ -352,7 +455,10 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
 		    "--max-pixels %lld", w, h, o->max_pixels);
 		return REFUSED;
 	}
-	thumb_fit(w, h, o->width, o->height, &tw, &th);
+	if (o->crop == CROP_NONE)
+		thumb_fit(w, h, o->width, o->height, &tw, &th);
+	else
+		thumb_cover(w, h, o->width, o->height, &tw, &th);
 	sw = swap ? th : tw;
 	sh = swap ? tw : th;
 
@@ -380,6 +486,9 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
 	opened = now_ns();
 	r->usec_open += (opened - start) / 1000;
 
+	if (to_srgb(o, img, &x[11]))
+		return -1;
+	img = x[11];
 	/* Blur and resample colour with alpha premultiplied, so fully
 	   transparent pixels do not bleed their colour into the edges. */
 	alpha = vips_image_hasalpha(img);
@@ -415,6 +524,31 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
 		    vips_cast(x[5], &x[6], band_format, NULL))
 			return -1;
 		img = x[6];
+	}
+	if (o->crop != CROP_NONE) {
+		if (crop(o, img, swap ? o->height : o->width, swap ? o->width
+		    : o->height, &x[12]))
+			return -1;
+		img = x[12];
+	}
+	/* JPEG has no alpha: flatten onto --background, not black. */
+	if (alpha && lacks_alpha(format)) {
+		double grey = (o->background[0] + o->background[1] +
+		    o->background[2]) / 3;
+		VipsArrayDouble *bg = img->Bands > 2 ?
+		    vips_array_double_new(o->background, 3) :
+		    vips_array_double_new(&grey, 1);
+
+		rc = vips_flatten(img, &x[14], "background", bg, NULL);
+		vips_area_unref(VIPS_AREA(bg));
+		if (rc)
+			return -1;
+		img = x[14];
+	}
+	if (o->keep_profile && !o->keep_metadata) {
+		if (drop_metadata(img, &x[15]))
+			return -1;
+		img = x[15];
 	}
 	if (orient > 1) {
 		/* Rotation reads out of order: turn the small result into

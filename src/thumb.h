@@ -82,4 +82,11 @@ int thumb_load_shrink(int w, int h, double factor);
  */
 void thumb_fit(int w, int h, int bw, int bh, int *tw, int *th);
 
+/*
+ * The size to resize a w x h image to so that it covers a bw x bh box
+ * (--crop): the side that limits is exactly the box, the other at least
+ * the box; never enlarged.
+ */
+void thumb_cover(int w, int h, int bw, int bh, int *tw, int *th);
+
 #endif
