@@ -7,9 +7,11 @@
 #include <stdarg.h> /* va_list */
 #include <stdio.h>  /* vsnprintf */
 #include <string.h> /* strerror, strcmp */
+#include <unistd.h> /* access */
 
 #include <glib.h> /* GHashTable, GQueue */
 
+#include "freedesktop.h"
 #include "output.h" /* output_path, output_check, output_mkdirs */
 
 struct jobq {
@@ -89,6 +91,32 @@ jobq_shard(const char *rel, unsigned n)
 	return (unsigned)(h % n) + 1;
 }
 
+/*
+ * --freedesktop: the cache's own freshness test, the Thumb::MTime the
+ * thumbnail carries, and the failures it records.
+ */
+static enum jobq_next
+check_cache(struct jobq *q, struct job *job, const struct stat *st,
+    struct result *r)
+{
+	long long mtime = (long long)st->st_mtime;
+	char *fail;
+	bool failed;
+
+	if (q->cfg->force)
+		return JOBQ_JOB;
+	if (freedesktop_read_mtime(job->out) == mtime)
+		return settle(r, STATUS_SKIPPED, "%s", "");
+	fail = freedesktop_fail_path(job->out);
+	failed = freedesktop_read_mtime(fail) == mtime;
+	job->redo = access(job->out, F_OK) == 0;
+	if (failed)
+		settle(r, STATUS_ERROR, "failed before, as %s records (--force "
+		    "tries again)", fail);
+	g_free(fail);
+	return failed ? JOBQ_SETTLED : JOBQ_JOB;
+}
+
 /* The next entry of the scan that belongs to this shard. */
 static bool
 next_entry(struct jobq *q, struct scan_entry *e)
@@ -122,8 +150,12 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	out = output_path(q->cfg->outdir, e.rel, q->cfg->output_template,
-	    q->cfg->format, q->savable);
+	if (q->cfg->freedesktop_size != NULL)
+		out = freedesktop_path(q->cfg->outdir,
+		    q->cfg->freedesktop_size, e.path);
+	else
+		out = output_path(q->cfg->outdir, e.rel,
+		    q->cfg->output_template, q->cfg->format, q->savable);
 	g_free(e.rel);
 	*job = job_new(q, e.path, out);
 	if (g_hash_table_contains(q->claimed, out))
@@ -132,6 +164,15 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	g_hash_table_add(q->claimed, g_strdup(out));
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
+	if (q->cfg->freedesktop_size != NULL) {
+		enum jobq_next next = check_cache(q, *job, &e.st, r);
+
+		if (next == JOBQ_JOB && !q->cfg->dry_run &&
+		    freedesktop_mkdirs(out) != 0)
+			return settle(r, STATUS_ERROR, "cannot create folder "
+			    "for %s: %s", out, strerror(errno));
+		return next;
+	}
 	switch (output_check(out, &e.st)) {
 	case OUTPUT_IS_INPUT:
 		return settle(r, STATUS_ERROR, "%s: the output would "

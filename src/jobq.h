@@ -29,6 +29,7 @@ struct jobq_config {
 	const char *outdir;
 	const char *format; /* output suffix, or NULL */
 	const char *output_template; /* or NULL */
+	const char *freedesktop_size; /* the thumbnail cache's, or NULL */
 	bool force;         /* redo up-to-date thumbnails */
 	bool dry_run;       /* create no folder */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */

@@ -79,7 +79,9 @@ main(int argc, char **argv)
 		vips_shutdown();
 		return status;
 	}
-	if (!o.dry_run && g_mkdir_with_parents(o.outdir, 0777) != 0) {
+	/* The thumbnail cache is private: 0700, as the standard asks. */
+	if (!o.dry_run && g_mkdir_with_parents(o.outdir,
+	    o.freedesktop_size != NULL ? 0700 : 0777) != 0) {
 		fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",
 		    o.outdir, strerror(errno));
 		options_free(&o);

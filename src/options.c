@@ -276,8 +276,25 @@ split_short_values(int argc, char **argv, int *out_argc)
 struct raw {
 	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
 	char *memory, *compare_jobs, *mode, *max_tasks, *shard;
-	char *background, *smartcrop;
+	char *background, *smartcrop, *fd_size;
 };
+
+/* The thumbnail cache's sizes and their boxes (freedesktop.h). */
+static const struct {
+	const char *name;
+	int box;
+} freedesktop_sizes[] = {
+	{"normal", 128}, {"large", 256}, {"x-large", 512}, {"xx-large", 1024},
+};
+
+static int
+freedesktop_box(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(freedesktop_sizes); i++)
+		if (strcmp(name, freedesktop_sizes[i].name) == 0)
+			return freedesktop_sizes[i].box;
+	return 0;
+}
 
 static const char *const mode_names[] = {
 	[MODE_POOL] = "pool",
@@ -325,7 +342,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
 	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
-	gboolean keep_metadata = FALSE;
+	gboolean keep_metadata = FALSE, freedesktop = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -405,6 +422,12 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
 		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
 		 NULL},
+		{"freedesktop", 0, 0, G_OPTION_ARG_NONE, &freedesktop,
+		 "write into the desktop's thumbnail cache (~/.cache/"
+		 "thumbnails), unblurred unless -b", NULL},
+		{"freedesktop-size", 0, 0, G_OPTION_ARG_STRING, &r.fd_size,
+		 "normal (128, default), large, x-large or xx-large",
+		 "SIZE"},
 		{"stdin-image", 0, 0, G_OPTION_ARG_NONE, &stdin_image,
 		 "the image is standard input (with -o -)", NULL},
 		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
@@ -576,6 +599,32 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    : CROP_ENTROPY;
 	}
 	o->thumb.keep_profile = keep_profile;
+	if (r.fd_size && (!freedesktop || freedesktop_box(r.fd_size) == 0)) {
+		*msg = g_strdup_printf("invalid --freedesktop-size '%s' "
+		    "(expected normal, large, x-large or xx-large, with "
+		    "--freedesktop)", r.fd_size);
+		goto out;
+	}
+	if (freedesktop) {
+		if (outdir != NULL || format != NULL || output_template != NULL
+		    || r.size || o->thumb.crop != CROP_NONE) {
+			*msg = g_strdup("--freedesktop decides the folder, name, "
+			    "format and size: not with -o, -f, -s, "
+			    "--output-template or a crop");
+			goto out;
+		}
+		o->freedesktop_size = g_strdup(r.fd_size ? r.fd_size
+		    : "normal");
+		o->thumb.width = o->thumb.height = freedesktop_box(
+		    o->freedesktop_size);
+		/* A file manager shows the picture, not a blurred one. */
+		if (!r.blur)
+			o->thumb.blur = 0;
+		o->thumb.freedesktop = true;
+		/* $XDG_CACHE_HOME/thumbnails, ~/.cache/thumbnails. */
+		outdir = g_build_filename(g_get_user_cache_dir(), "thumbnails",
+		    NULL);
+	}
 	o->thumb.keep_metadata = keep_metadata;
 	if (r.shard && options_parse_shard(r.shard, &o->shard, &o->shards)
 	    != 0) {
@@ -672,6 +721,7 @@ out:
 	g_free(r.shard);
 	g_free(r.background);
 	g_free(r.smartcrop);
+	g_free(r.fd_size);
 	g_free(output_template);
 	g_free(outdir);
 	g_free(format);
@@ -688,6 +738,7 @@ options_free(struct opts *o)
 	g_free((char *)o->outdir);
 	g_free((char *)o->format);
 	g_free((char *)o->output_template);
+	g_free((char *)o->freedesktop_size);
 	g_free((char *)o->files_from);
 	g_strfreev(o->paths);
 	memset(o, 0, sizeof(*o));

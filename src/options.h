@@ -41,6 +41,8 @@ struct thumb_opts {
 	bool keep_profile;  /* no conversion to sRGB; the profile is kept */
 	bool keep_metadata; /* EXIF, XMP, IPTC and the profile are kept */
 	double background[3]; /* RGB 0-255 under transparency, for JPEG */
+	bool freedesktop;   /* PNG with the cache's keys, 0600 (see
+			       freedesktop.h) */
 };
 
 /* How the files are spread over processes or threads (--mode). */
@@ -72,6 +74,8 @@ struct opts {
 	bool dry_run;           /* list what would be done, write nothing */
 	bool to_stdout;         /* -o -: one thumbnail to standard output */
 	bool stdin_image;       /* --stdin-image: the image is standard input */
+	const char *freedesktop_size; /* --freedesktop: "normal", ...; or
+				   NULL */
 	const char *files_from; /* list of paths, "-" = stdin, or NULL */
 	bool null_sep;          /* list is NUL-separated */
 	bool force;             /* redo up-to-date thumbnails */

@@ -259,6 +259,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.outdir = o->outdir,
 		.format = o->format,
 		.output_template = o->output_template,
+		.freedesktop_size = o->freedesktop_size,
 		.force = o->force,
 		.dry_run = o->dry_run,
 		.shard = o->shard,

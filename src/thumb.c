@@ -16,6 +16,7 @@
 
 #include <vips/vips.h>
 
+#include "freedesktop.h"
 #include "output.h" /* output_create_tmp, output_commit, output_suffix */
 #include "xio.h"    /* now_ns, write_full */
 
@@ -680,15 +681,57 @@ out:
 	return result;
 }
 
+/* Where one thumbnail goes: a file through tmp, a stream, or the
+   thumbnail cache. */
+struct dest {
+	const char *out, *tmp; /* a file (and for the cache, its name) */
+	const char *suffix;    /* a stream: its format */
+	int fd;
+};
+
+/* The cache's keys spliced into the PNG, then an atomic 0600 write. */
+static int
+deliver_cache(const struct thumb_src *src, const struct dest *d,
+    const void *data, size_t len, const struct result *r)
+{
+	char *uri = freedesktop_uri(src->path);
+	char size[32], width[16], height[16];
+	GByteArray *png;
+	struct stat st;
+	int rc = -1;
+
+	if (uri == NULL || stat(src->path, &st) != 0) {
+		errno = uri == NULL ? EINVAL : errno;
+		g_free(uri);
+		return -1;
+	}
+	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
+	snprintf(width, sizeof(width), "%d", r->width);
+	snprintf(height, sizeof(height), "%d", r->height);
+	png = freedesktop_add_text(data, len, uri, (long long)st.st_mtime,
+	    "Thumb::Size", size, "Thumb::Image::Width", width,
+	    "Thumb::Image::Height", height, "Software", "pthumb", NULL);
+	if (png == NULL)
+		errno = EINVAL;
+	else
+		rc = freedesktop_write(d->out, png->data, png->len, getpid());
+	if (png != NULL)
+		g_byte_array_unref(png);
+	g_free(uri);
+	return rc;
+}
+
 /*
- * One attempt into memory (a pipe cannot be trusted to the savers: TIFF's
- * seeks back), then the bytes written to fd.
+ * One attempt into memory, then delivered: to a stream (a pipe cannot be
+ * trusted to the savers: TIFF's seeks back), or into the cache with its
+ * keys.
  */
 static enum attempt
-attempt_stream(struct thumb *t, const struct thumb_src *src,
-    const char *suffix, int fd, VipsFailOn fail_on, struct result *r)
+attempt_memory(struct thumb *t, const struct thumb_src *src,
+    const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	const char *format = save_format(t, suffix);
+	const char *format = save_format(t, d->out != NULL ? ".png"
+	    : d->suffix);
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	VipsTarget *target = vips_target_new_to_memory();
 	enum attempt result = ATTEMPT_IMAGE;
@@ -710,7 +753,13 @@ attempt_stream(struct thumb *t, const struct thumb_src *src,
 	g_object_get(target, "blob", &blob, NULL);
 	data = vips_blob_get(blob, &len);
 	written = now_ns();
-	if (write_full(fd, data, len) != 0) {
+	if (d->out != NULL && deliver_cache(src, d, data, len, r) != 0) {
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    d->out, strerror(errno));
+		result = ATTEMPT_IO;
+		goto out;
+	}
+	if (d->out == NULL && write_full(d->fd, data, len) != 0) {
 		snprintf(r->error, sizeof(r->error), "cannot write to standard "
 		    "output: %s", strerror(errno));
 		result = ATTEMPT_IO;
@@ -726,20 +775,46 @@ out:
 	return result;
 }
 
-/* Where one thumbnail goes: a file through tmp, or a stream. */
-struct dest {
-	const char *out, *tmp; /* a file */
-	const char *suffix;    /* a stream: its format */
-	int fd;
-};
-
 static enum attempt
 attempt_to(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	if (d->out != NULL)
+	if (d->out != NULL && !t->o->freedesktop)
 		return attempt(t, src, d->out, d->tmp, fail_on, r);
-	return attempt_stream(t, src, d->suffix, d->fd, fail_on, r);
+	return attempt_memory(t, src, d, fail_on, r);
+}
+
+/*
+ * The cache's record of a file that cannot be thumbnailed: a 1x1
+ * transparent PNG with the keys, under fail/pthumb/. Best effort: the
+ * file's error is reported either way.
+ */
+static void
+record_failure(const struct thumb_src *src, const struct dest *d)
+{
+	char *fail = freedesktop_fail_path(d->out);
+	char *uri = freedesktop_uri(src->path);
+	VipsImage *dot = NULL;
+	GByteArray *png = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	if (uri != NULL && stat(src->path, &st) == 0 &&
+	    vips_black(&dot, 1, 1, "bands", 4, NULL) == 0 &&
+	    vips_pngsave_buffer(dot, &buf, &len, "strip", TRUE, NULL) == 0 &&
+	    (png = freedesktop_add_text(buf, len, uri,
+	    (long long)st.st_mtime, NULL)) != NULL &&
+	    freedesktop_mkdirs(fail) == 0)
+		(void)freedesktop_write(fail, png->data, png->len, getpid());
+	vips_error_clear();
+	if (png != NULL)
+		g_byte_array_unref(png);
+	if (dot != NULL)
+		g_object_unref(dot);
+	g_free(buf);
+	g_free(uri);
+	g_free(fail);
 }
 
 /* One thumbnail under the damage policy (see thumb.h). */
@@ -785,6 +860,9 @@ run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
 		r->status = STATUS_ERROR;
 		r->out_width = r->out_height = 0;
 	}
+	if ((rc == ATTEMPT_IMAGE || rc == ATTEMPT_REFUSED) &&
+	    t->o->freedesktop && d->out != NULL)
+		record_failure(src, d);
 	snprintf(r->warnings, sizeof(r->warnings), "%s", t->log->str);
 	r->usec = (now_ns() - start) / 1000;
 }
@@ -803,7 +881,7 @@ void
 thumb_stream(struct thumb *t, const struct thumb_src *src,
     const char *suffix, int fd, struct result *r)
 {
-	const struct dest d = {.suffix = suffix, .fd = fd};
+	const struct dest d = {.suffix = suffix, .fd = fd, .out = NULL};
 
 	run(t, src, &d, r);
 }

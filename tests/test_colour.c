@@ -250,7 +250,7 @@ Test(colour, alpha_stays_alpha_and_jpeg_gets_the_background)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *o = g_strdup_printf("%s/%zu", out, i);
 		char *name = g_strdup_printf("clear.%s", cases[i].fmt);
-		const char *extra[6] = {"-b", "0", "-f", cases[i].fmt};
+		const char *extra[7] = {"-b", "0", "-f", cases[i].fmt};
 		VipsImage *im;
 
 		if (cases[i].bg != NULL) {
@@ -362,7 +362,7 @@ Test(colour, crop_fills_the_box)
 	save(all, in);
 	save(tiny, small);
 	for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
-		const char *extra[6] = {"-s", "100", "-b", "0", modes[i][0],
+		const char *extra[7] = {"-s", "100", "-b", "0", modes[i][0],
 		    modes[i][1]};
 		char *o = g_strdup_printf("%s/%zu", out, i);
 		char *t = thumb(o, in, "wide.png", extra);
