@@ -169,8 +169,9 @@ fuzz-deps:
 	fi
 
 install: $(PROG)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/pthumb
+	install -m 644 src/pthumb.1 $(DESTDIR)$(PREFIX)/share/man/man1/pthumb.1
 
 deps:
 	@if pkg-config --exists $(PKGS) criterion 2>/dev/null; then :; \

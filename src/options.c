@@ -331,6 +331,17 @@ default_worker_memory(int jobs)
 	return (long long)pages * size / jobs;
 }
 
+/* --help shows the main entries; each group has a --help-NAME. */
+static void
+add_group(GOptionContext *ctx, const char *name, const char *title,
+    const char *help, const GOptionEntry *entries)
+{
+	GOptionGroup *g = g_option_group_new(name, title, help, NULL, NULL);
+
+	g_option_group_add_entries(g, entries);
+	g_option_context_add_group(ctx, g);
+}
+
 int
 options_parse(int argc, char **argv, struct opts *o, char **msg)
 {
@@ -359,6 +370,24 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "the input's)", "FMT"},
 		{"quality", 'Q', 0, G_OPTION_ARG_STRING, &r.quality,
 		 "quality of lossy formats, 1-100", "N"},
+		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
+		 "redo thumbnails that are up to date", NULL},
+		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		 "list input, output and action; write nothing", NULL},
+		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
+		 "print one JSON object per file and a summary on stdout", NULL},
+		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+		 "print only errors and the summary", NULL},
+		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
+		 "read paths from FILE, one per line (- = standard input)",
+		 "FILE"},
+		{"null", '0', 0, G_OPTION_ARG_NONE, &null_sep,
+		 "paths in lists are NUL-separated (find -print0)", NULL},
+		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
+		 "follow symbolic links to folders", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	GOptionEntry picture_entries[] = {
 		{"output-template", 0, 0, G_OPTION_ARG_FILENAME,
 		 &output_template, "name outputs: %s stem, %e extension, %d "
 		 "folder, e.g. '%d/%s_thumb.webp'", "T"},
@@ -376,6 +405,40 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "keep EXIF, XMP, IPTC and the profile", NULL},
 		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
 		 "blur at full resolution, then resize (slow, literal)", NULL},
+		{"freedesktop", 0, 0, G_OPTION_ARG_NONE, &freedesktop,
+		 "write into the desktop's thumbnail cache (~/.cache/"
+		 "thumbnails), unblurred unless -b", NULL},
+		{"freedesktop-size", 0, 0, G_OPTION_ARG_STRING, &r.fd_size,
+		 "normal (128, default), large, x-large or xx-large",
+		 "SIZE"},
+		{"stdin-image", 0, 0, G_OPTION_ARG_NONE, &stdin_image,
+		 "the image is standard input (with -o -)", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	GOptionEntry timing_entries[] = {
+		{"mode", 0, 0, G_OPTION_ARG_STRING, &r.mode,
+		 "pool (default), spawn (a process per file), threads (no "
+		 "crash isolation, timeouts or limits) or sequential", "MODE"},
+		{"max-tasks-per-worker", 0, 0, G_OPTION_ARG_STRING,
+		 &r.max_tasks, "pool: replace a worker after N files", "N"},
+		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
+		 "one process, no workers: the timing baseline", NULL},
+		{"compare", 0, 0, G_OPTION_ARG_NONE, &compare,
+		 "time a sequential run against the pool on the same files",
+		 NULL},
+		{"compare-jobs", 0, 0, G_OPTION_ARG_STRING, &r.compare_jobs,
+		 "with --compare: the pool sizes to time, e.g. 1,2,4,8",
+		 "LIST"},
+		{"compare-modes", 0, 0, G_OPTION_ARG_NONE, &compare_modes,
+		 "time sequential, spawn, pool and threads on the same files",
+		 NULL},
+		{"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
+		 "with --compare(-modes): keep each run's output folder", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	GOptionEntry limits_entries[] = {
+		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
+		 "do only shard K of N (by a hash of each file's path)", "K/N"},
 		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
 		 "fail damaged images instead of writing them with a warning",
 		 NULL},
@@ -389,52 +452,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"worker-memory", 0, 0, G_OPTION_ARG_STRING, &r.memory,
 		 "data-segment limit of each worker, e.g. 2G (default: memory "
 		 "/ jobs)", "BYTES"},
-		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
-		 "redo thumbnails that are up to date", NULL},
-		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-		 "list input, output and action; write nothing", NULL},
-		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
-		 "do only shard K of N (by a hash of each file's path)", "K/N"},
-		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
-		 "print one JSON object per file and a summary on stdout", NULL},
-		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-		 "print only errors and the summary", NULL},
-		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
-		 "one process, no workers: the timing baseline", NULL},
-		{"mode", 0, 0, G_OPTION_ARG_STRING, &r.mode,
-		 "pool (default), spawn (a process per file), threads (no "
-		 "crash isolation, timeouts or limits) or sequential", "MODE"},
-		{"max-tasks-per-worker", 0, 0, G_OPTION_ARG_STRING,
-		 &r.max_tasks, "pool: replace a worker after N files", "N"},
-		{"compare", 0, 0, G_OPTION_ARG_NONE, &compare,
-		 "time a sequential run against the pool on the same files",
-		 NULL},
-		{"compare-jobs", 0, 0, G_OPTION_ARG_STRING, &r.compare_jobs,
-		 "with --compare: the pool sizes to time, e.g. 1,2,4,8",
-		 "LIST"},
-		{"compare-modes", 0, 0, G_OPTION_ARG_NONE, &compare_modes,
-		 "time sequential, spawn, pool and threads on the same files",
-		 NULL},
-		{"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
-		 "with --compare(-modes): keep each run's output folder", NULL},
-		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
-		 "follow symbolic links to folders", NULL},
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
 		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
 		 NULL},
-		{"freedesktop", 0, 0, G_OPTION_ARG_NONE, &freedesktop,
-		 "write into the desktop's thumbnail cache (~/.cache/"
-		 "thumbnails), unblurred unless -b", NULL},
-		{"freedesktop-size", 0, 0, G_OPTION_ARG_STRING, &r.fd_size,
-		 "normal (128, default), large, x-large or xx-large",
-		 "SIZE"},
-		{"stdin-image", 0, 0, G_OPTION_ARG_NONE, &stdin_image,
-		 "the image is standard input (with -o -)", NULL},
-		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
-		 "read paths from FILE, one per line (- = standard input)",
-		 "FILE"},
-		{"null", '0', 0, G_OPTION_ARG_NONE, &null_sep,
-		 "paths in lists are NUL-separated (find -print0)", NULL},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	GOptionContext *ctx;
@@ -451,8 +471,15 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	    "input) into the output folder, with a pool of worker processes.");
 	g_option_context_set_description(ctx,
 	    "Exit status: 0 all done or up to date, 1 some file failed,\n"
-	    "2 usage error or the run could not start.");
+	    "2 usage error or the run could not start, 3 workers keep dying,\n"
+	    "128+N stopped by signal N. More in pthumb(1).");
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	add_group(ctx, "picture", "Picture and output options:",
+	    "Show the picture and output options", picture_entries);
+	add_group(ctx, "timing", "Execution models and timing:",
+	    "Show the execution model and timing options", timing_entries);
+	add_group(ctx, "limits", "Limits, damage and sharding:",
+	    "Show the limit, damage and shard options", limits_entries);
 	args = split_short_values(argc, argv, &argc);
 	/* The _strv variant frees the arguments it consumes. */
 	if (!g_option_context_parse_strv(ctx, &args, &err)) {
