@@ -47,6 +47,12 @@ job_new(struct jobq *q, char *in, char *out)
 	return job;
 }
 
+static bool
+multi(const struct jobq *q)
+{
+	return q->cfg->thumb != NULL && q->cfg->thumb->nboxes > 1;
+}
+
 static enum jobq_next G_GNUC_PRINTF(3, 4)
 settle(struct result *r, enum status status, const char *fmt, ...)
 {
@@ -117,6 +123,47 @@ check_cache(struct jobq *q, struct job *job, const struct stat *st,
 	return failed ? JOBQ_SETTLED : JOBQ_JOB;
 }
 
+/*
+ * -s 64,256: one job makes a thumbnail per box. The job's output is the
+ * first box's; the rest follow its name (output_for_box). Up to date only
+ * if every one is; each box's folder is made.
+ */
+static enum jobq_next
+check_boxes(struct jobq *q, struct job *job, const struct stat *st,
+    struct result *r)
+{
+	const struct thumb_opts *t = q->cfg->thumb;
+	bool all_fresh = true, any = false;
+
+	for (int i = 0; i < t->nboxes; i++) {
+		char *out = output_for_box(job->out, q->cfg->outdir,
+		    t->boxes[0].label, t->boxes[i].label);
+		enum output_state state = out ? output_check(out, st)
+		    : OUTPUT_ABSENT;
+
+		if (i > 0 && out != NULL)
+			g_hash_table_add(q->claimed, g_strdup(out));
+		if (state == OUTPUT_IS_INPUT) {
+			g_free(out);
+			return settle(r, STATUS_ERROR, "the output would "
+			    "overwrite the input");
+		}
+		all_fresh = all_fresh && state == OUTPUT_FRESH;
+		any = any || state != OUTPUT_ABSENT;
+		if (!q->cfg->dry_run && out != NULL && make_dir(q, out) != 0) {
+			settle(r, STATUS_ERROR, "cannot create folder for %s: "
+			    "%s", out, strerror(errno));
+			g_free(out);
+			return JOBQ_SETTLED;
+		}
+		g_free(out);
+	}
+	if (all_fresh && !q->cfg->force)
+		return settle(r, STATUS_SKIPPED, "%s", "");
+	job->redo = any;
+	return JOBQ_JOB;
+}
+
 /* The next entry of the scan that belongs to this shard. */
 static bool
 next_entry(struct jobq *q, struct scan_entry *e)
@@ -150,12 +197,20 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	if (q->cfg->freedesktop_size != NULL)
+	if (q->cfg->freedesktop_size != NULL) {
 		out = freedesktop_path(q->cfg->outdir,
 		    q->cfg->freedesktop_size, e.path);
-	else
+	} else if (multi(q)) {
+		char *dir = g_build_filename(q->cfg->outdir,
+		    q->cfg->thumb->boxes[0].label, NULL);
+
+		out = output_path(dir, e.rel, q->cfg->output_template,
+		    q->cfg->format, q->savable);
+		g_free(dir);
+	} else {
 		out = output_path(q->cfg->outdir, e.rel,
 		    q->cfg->output_template, q->cfg->format, q->savable);
+	}
 	g_free(e.rel);
 	*job = job_new(q, e.path, out);
 	if (g_hash_table_contains(q->claimed, out))
@@ -164,6 +219,8 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	g_hash_table_add(q->claimed, g_strdup(out));
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
+	if (multi(q))
+		return check_boxes(q, *job, &e.st, r);
 	if (q->cfg->freedesktop_size != NULL) {
 		enum jobq_next next = check_cache(q, *job, &e.st, r);
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "options.h" /* struct thumb_opts */
 #include "result.h"
 #include "scan.h"
 
@@ -30,6 +31,8 @@ struct jobq_config {
 	const char *format; /* output suffix, or NULL */
 	const char *output_template; /* or NULL */
 	const char *freedesktop_size; /* the thumbnail cache's, or NULL */
+	const struct thumb_opts *thumb; /* its boxes: more than one means
+					   OUTDIR/<label>/... each */
 	bool force;         /* redo up-to-date thumbnails */
 	bool dry_run;       /* create no folder */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */

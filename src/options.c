@@ -78,6 +78,41 @@ options_parse_size(const char *s, int *w, int *h)
 }
 
 int
+options_parse_sizes(const char *s, struct thumb_opts *t)
+{
+	struct thumb_box boxes[MAX_SIZES];
+	char **parts;
+	int n = 0, rc = 0;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	parts = g_strsplit(s, ",", -1);
+	for (char **p = parts; *p != NULL && rc == 0; p++) {
+		struct thumb_box *b = &boxes[n];
+
+		if (n == MAX_SIZES || strlen(*p) >= sizeof(b->label) ||
+		    options_parse_size(*p, &b->width, &b->height) != 0) {
+			rc = -1;
+			break;
+		}
+		for (int k = 0; k < n; k++)
+			if (boxes[k].width == b->width &&
+			    boxes[k].height == b->height)
+				rc = -1;
+		g_strlcpy(b->label, *p, sizeof(b->label));
+		n++;
+	}
+	g_strfreev(parts);
+	if (rc != 0 || n == 0)
+		return -1;
+	memcpy(t->boxes, boxes, sizeof(boxes[0]) * (size_t)n);
+	t->nboxes = n;
+	t->width = boxes[0].width;
+	t->height = boxes[0].height;
+	return 0;
+}
+
+int
 options_parse_bytes(const char *s, long long *out)
 {
 	static const char units[] = "KMGT";
@@ -358,7 +393,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
 		{"size", 's', 0, G_OPTION_ARG_STRING, &r.size,
-		 "fit thumbnails in this box (default 50x50)", "WxH|N"},
+		 "fit thumbnails in this box (default 50x50); a list such as "
+		 "64,256 makes OUT/64/..., OUT/256/... from one decode",
+		 "WxH|N"},
 		{"blur", 'b', 0, G_OPTION_ARG_STRING, &r.blur,
 		 "Gaussian blur sigma in source pixels, 0 = none (default 2)",
 		 "SIGMA"},
@@ -495,10 +532,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    r.jobs, MAX_JOBS);
 		goto out;
 	}
-	if (r.size && options_parse_size(r.size, &o->thumb.width,
-	    &o->thumb.height) != 0) {
+	if (r.size && options_parse_sizes(r.size, &o->thumb) != 0) {
 		*msg = g_strdup_printf("invalid --size '%s' (expected WxH or N, "
-		    "1-%d)", r.size, MAX_BOX);
+		    "1-%d, or up to %d different ones separated by commas)",
+		    r.size, MAX_BOX, MAX_SIZES);
 		goto out;
 	}
 	if (r.blur && options_parse_double(r.blur, 0, 1000,
@@ -682,6 +719,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 
 	o->thumb.exact = exact;
 	o->outdir = outdir ? outdir : g_strdup("thumbs");
+	o->thumb.outdir = o->outdir;
 	outdir = NULL;
 	o->format = format;
 	format = NULL;
@@ -717,6 +755,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	    o->files_from != NULL || strcmp(o->paths[0], "-") == 0)) {
 		*msg = g_strdup("-o - writes one thumbnail: give exactly one "
 		    "file, or --stdin-image");
+		goto out;
+	}
+	if (o->to_stdout && o->thumb.nboxes > 1) {
+		*msg = g_strdup("-o - writes one thumbnail: give one size");
 		goto out;
 	}
 	if (o->to_stdout && (o->json || o->dry_run || o->compare ||

@@ -28,10 +28,22 @@ enum crop {
 	CROP_ENTROPY,   /* --smartcrop entropy: keep the busiest part */
 };
 
+/* Sizes one decode can make (-s 64,256,1024). */
+#define MAX_SIZES 8
+
+/* One box of a multi-size run, and the folder its thumbnails go in. */
+struct thumb_box {
+	int width, height;
+	char label[24]; /* as given: "256", "320x200" */
+};
+
 /* What the thumbnail pipeline needs to know; inherited by workers at fork. */
 struct thumb_opts {
-	int width;        /* box, pixels */
+	int width;        /* box, pixels (the first of boxes) */
 	int height;
+	int nboxes;       /* more than 1: OUT/<label>/... per box */
+	const char *outdir; /* the output folder (struct opts owns it) */
+	struct thumb_box boxes[MAX_SIZES];
 	double blur;      /* Gaussian sigma in source pixels; 0 = none */
 	bool exact;       /* literal pipeline: full decode, blur, resize */
 	int quality;      /* lossy savers' Q; 0 = the saver's default */
@@ -110,6 +122,10 @@ void options_free(struct opts *o);
  * Returns 0 and sets *w, *h, or -1 leaving them alone.
  */
 int options_parse_size(const char *s, int *w, int *h);
+
+/* A list of boxes "64,256,320x200" (at most MAX_SIZES, no repeats) into
+   t->boxes and t->nboxes. 0, or -1 leaving them alone. */
+int options_parse_sizes(const char *s, struct thumb_opts *t);
 
 /* Parse a decimal number in [lo, hi] (no locale, no trailing junk). */
 int options_parse_double(const char *s, double lo, double hi, double *out);

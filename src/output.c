@@ -137,6 +137,20 @@ output_path(const char *outdir, const char *rel, const char *tmpl,
 }
 
 char *
+output_for_box(const char *out0, const char *outdir, const char *label0,
+    const char *label)
+{
+	char *dir0 = g_build_filename(outdir, label0, NULL);
+	size_t n = strlen(dir0);
+	char *out = NULL;
+
+	if (strncmp(out0, dir0, n) == 0 && out0[n] == '/')
+		out = g_build_filename(outdir, label, out0 + n + 1, NULL);
+	g_free(dir0);
+	return out;
+}
+
+char *
 output_tmp_path(const char *final, pid_t pid)
 {
 	char *dir = g_path_get_dirname(final);

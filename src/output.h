@@ -46,6 +46,14 @@ char *output_apply_template(const char *tmpl, const char *rel);
 char *output_path(const char *outdir, const char *rel, const char *tmpl,
     const char *format, GHashTable *memo);
 
+/*
+ * Multi-size runs (-s 64,256): the thumbnail for the box labelled `label`
+ * of the one whose path is out0 = OUTDIR/<label0>/REST: OUTDIR/<label>/REST.
+ * New string, or NULL if out0 is not under OUTDIR/<label0>.
+ */
+char *output_for_box(const char *out0, const char *outdir,
+    const char *label0, const char *label);
+
 /* The suffix of a path's base name including the dot, or "" if none. */
 const char *output_suffix(const char *path);
 

@@ -259,12 +259,16 @@ wait_child(pid_t pid, int options)
 
 /* Forget a worker's file: remove its temporary file if it left one. */
 static void
-drop_tmp(const struct slot *s)
+drop_tmp(const struct pool *p, const struct slot *s)
 {
 	char *tmp;
 
 	if (s->job == NULL || s->job->out == NULL)
 		return;
+	if (p->ops->cleanup != NULL) {
+		p->ops->cleanup(p->ops->data, s->job, s->pid);
+		return;
+	}
 	tmp = output_tmp_path(s->job->out, s->pid);
 	unlink(tmp);
 	g_free(tmp);
@@ -292,7 +296,7 @@ reap(struct pool *p, int i, const char *why)
 	if (s->job != NULL && s->timed_out) {
 		struct result r = {.status = STATUS_TIMEOUT};
 
-		drop_tmp(s);
+		drop_tmp(p, s);
 		snprintf(r.error, sizeof(r.error), "no result after %.1f s; "
 		    "worker (pid %ld) killed", ops->timeout_ms / 1000.0,
 		    (long)s->pid);
@@ -303,7 +307,7 @@ reap(struct pool *p, int i, const char *why)
 	} else if (s->job != NULL) {
 		struct job *job = s->job;
 
-		drop_tmp(s);
+		drop_tmp(p, s);
 		if (++job->attempts < 2) {
 			if (ops->note != NULL) {
 				char msg[192];
@@ -513,7 +517,7 @@ stop_all(struct pool *p)
 			nanosleep(&tick, NULL);
 		}
 		close(s->fd);
-		drop_tmp(s);
+		drop_tmp(p, s);
 		if (s->job != NULL)
 			p->ops->retry(p->ops->data, s->job);
 		s->job = NULL;

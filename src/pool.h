@@ -39,6 +39,10 @@ struct pool_ops {
 	/* Hand job out again before new work: a worker died holding it,
 	   or the pool only looked whether there was more work. */
 	void (*retry)(void *data, struct job *job);
+	/* Remove what the worker with this pid may have left half-written
+	   for job (optional; by default the temporary file of job->out,
+	   output.h). */
+	void (*cleanup)(void *data, const struct job *job, pid_t pid);
 	/* Something to tell the user about a job that is not its outcome
 	   (optional). */
 	void (*note)(void *data, const struct job *job, const char *msg);

@@ -69,6 +69,25 @@ job_retry(void *data, struct job *job)
 	jobq_retry(run->q, job);
 }
 
+/* A dead worker's temporary files: one per box of a multi-size run. */
+static void
+job_cleanup(void *data, const struct job *job, pid_t pid)
+{
+	struct run *run = data;
+	const struct thumb_opts *t = &run->o->thumb;
+
+	for (int i = 0; i < MAX(t->nboxes, 1); i++) {
+		char *out = i == 0 ? g_strdup(job->out) : output_for_box(
+		    job->out, t->outdir, t->boxes[0].label, t->boxes[i].label);
+		char *tmp = out != NULL ? output_tmp_path(out, pid) : NULL;
+
+		if (tmp != NULL)
+			unlink(tmp);
+		g_free(tmp);
+		g_free(out);
+	}
+}
+
 static void
 job_note(void *data, const struct job *job, const char *msg)
 {
@@ -260,6 +279,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.format = o->format,
 		.output_template = o->output_template,
 		.freedesktop_size = o->freedesktop_size,
+		.thumb = &o->thumb,
 		.force = o->force,
 		.dry_run = o->dry_run,
 		.shard = o->shard,
@@ -274,6 +294,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.done = job_done,
 		.retry = job_retry,
 		.note = job_note,
+		.cleanup = job_cleanup,
 		.worker_init = worker_init,
 		.work = worker_work,
 		.worker_done = worker_done,

@@ -418,150 +418,191 @@ lacks_alpha(const char *format)
 	return false;
 }
 
+/* An image opened and shrunk on load, ready for finish(). */
+struct loaded {
+	VipsImage *img;  /* sRGB, premultiplied if alpha (owned by ctx) */
+	int w, h;        /* the source, upright */
+	int shrink;      /* by the decoder or a box filter: 1, 2, 4, 8 */
+	int orient;
+	gboolean swap, alpha;
+	VipsBandFormat band_format; /* to cast back to after unpremultiply */
+	long long opened; /* when opening ended (ns) */
+};
+
+/* The size a w x h image takes in a box, as --crop asks. */
+static void
+box_size(const struct thumb_opts *o, int w, int h, int bw, int bh, int *tw,
+    int *th)
+{
+	if (o->crop == CROP_NONE)
+		thumb_fit(w, h, bw, bh, tw, th);
+	else
+		thumb_cover(w, h, bw, bh, tw, th);
+}
+
 /*
- * Open, shrink, blur, resize, orient and save the source into target.
- * Fills the dimensions in *r; sink (or NULL) keeps the time spent writing.
- * All images belong to ctx. Returns 0, -1 with libvips' error, or REFUSED
- * with the reason in r->error.
+ * Open the source, shrinking on load as much as the largest of the boxes
+ * allows, into sRGB with alpha premultiplied. All images belong to ctx.
+ * Returns 0, -1 with libvips' error, or REFUSED with the reason in
+ * r->error.
  */
 #define REFUSED (-2)
 
 static int
-pipeline(const struct thumb_opts *o, VipsObject *ctx,
-    const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
-    struct sink *sink, const char *format, struct result *r)
+load(const struct thumb_opts *o, VipsObject *ctx, const struct thumb_src *src,
+    VipsFailOn fail_on, const struct thumb_box *boxes, int nboxes,
+    struct result *r, struct loaded *l)
 {
-	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 20);
+	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 6);
 	VipsImage *img;
 	const char *loader = NULL;
-	int orient, w, h, tw, th, sw, sh, shrink = 1, box_shrink, rc;
-	gboolean swap, alpha;
-	VipsBandFormat band_format;
-	double sigma;
-	long long start = now_ns(), opened;
+	int box_shrink;
+	long long start = now_ns();
 
 	x[0] = open_source(src, fail_on, LOAD_WHOLE, 1);
 	if (x[0] == NULL)
 		return -1;
 	img = x[0];
-	orient = vips_image_get_orientation(img);
-	swap = vips_image_get_orientation_swap(img);
-	w = swap ? img->Ysize : img->Xsize;
-	h = swap ? img->Xsize : img->Ysize;
-	r->width = w;
-	r->height = h;
+	l->orient = vips_image_get_orientation(img);
+	l->swap = vips_image_get_orientation_swap(img);
+	l->w = l->swap ? img->Ysize : img->Xsize;
+	l->h = l->swap ? img->Xsize : img->Ysize;
+	r->width = l->w;
+	r->height = l->h;
 	/* Before any pixel is decoded: a small file can claim a huge image. */
-	if ((long long)w * h > o->max_pixels) {
+	if ((long long)l->w * l->h > o->max_pixels) {
 		snprintf(r->error, sizeof(r->error), "image is %dx%d, over "
-		    "--max-pixels %lld", w, h, o->max_pixels);
+		    "--max-pixels %lld", l->w, l->h, o->max_pixels);
 		return REFUSED;
 	}
-	if (o->crop == CROP_NONE)
-		thumb_fit(w, h, o->width, o->height, &tw, &th);
-	else
-		thumb_cover(w, h, o->width, o->height, &tw, &th);
-	sw = swap ? th : tw;
-	sh = swap ? tw : th;
+	l->shrink = 8;
+	for (int i = 0; i < nboxes; i++) {
+		int tw, th;
 
-	if (!o->exact)
-		shrink = thumb_load_shrink(w, h, (double)w / tw);
+		box_size(o, l->w, l->h, boxes[i].width, boxes[i].height, &tw,
+		    &th);
+		l->shrink = MIN(l->shrink, o->exact ? 1 :
+		    thumb_load_shrink(l->w, l->h, (double)l->w / tw));
+	}
 	if (vips_image_get_string(img, VIPS_META_LOADER, &loader) != 0)
 		loader = "";
 	/* JPEG and WebP decoders can shrink as they decode: open again
 	   asking them to. Other formats are decoded whole and box-shrunk
 	   below, which spares the blur and the resampler most pixels. */
-	if (shrink > 1 && g_str_has_prefix(loader, "jpegload")) {
-		x[1] = open_source(src, fail_on, LOAD_JPEG_SHRINK, shrink);
+	box_shrink = l->shrink;
+	if (l->shrink > 1 && g_str_has_prefix(loader, "jpegload")) {
+		x[1] = open_source(src, fail_on, LOAD_JPEG_SHRINK, l->shrink);
 		box_shrink = 1;
-	} else if (shrink > 1 && g_str_has_prefix(loader, "webpload")) {
-		x[1] = open_source(src, fail_on, LOAD_WEBP_SCALE, shrink);
+	} else if (l->shrink > 1 && g_str_has_prefix(loader, "webpload")) {
+		x[1] = open_source(src, fail_on, LOAD_WEBP_SCALE, l->shrink);
 		box_shrink = 1;
-	} else {
-		box_shrink = shrink;
 	}
-	if (shrink > 1 && box_shrink == 1) {
+	if (l->shrink > 1 && box_shrink == 1) {
 		if (x[1] == NULL)
 			return -1;
 		img = x[1];
 	}
-	opened = now_ns();
-	r->usec_open += (opened - start) / 1000;
+	l->opened = now_ns();
+	r->usec_open += (l->opened - start) / 1000;
 
-	if (to_srgb(o, img, &x[11]))
+	if (to_srgb(o, img, &x[2]))
 		return -1;
-	img = x[11];
+	img = x[2];
 	/* Blur and resample colour with alpha premultiplied, so fully
 	   transparent pixels do not bleed their colour into the edges. */
-	alpha = vips_image_hasalpha(img);
-	band_format = img->BandFmt;
-	if (alpha) {
-		if (vips_premultiply(img, &x[2], NULL))
+	l->alpha = vips_image_hasalpha(img);
+	l->band_format = img->BandFmt;
+	if (l->alpha) {
+		if (vips_premultiply(img, &x[3], NULL))
 			return -1;
-		img = x[2];
+		img = x[3];
 	}
 	if (box_shrink > 1) {
-		if (vips_shrink(img, &x[10], box_shrink, box_shrink, NULL))
-			return -1;
-		img = x[10];
-	}
-	/* The blur is defined in source pixels; the image has been shrunk
-	   by `shrink` (by the decoder or by the box above). */
-	sigma = o->blur / shrink;
-	if (sigma > 0) {
-		if (vips_gaussblur(img, &x[3], sigma, NULL) ||
-		    vips_linecache(x[3], &x[9], "tile_height", BLUR_STRIP,
-		    "access", VIPS_ACCESS_SEQUENTIAL, NULL))
-			return -1;
-		img = x[9];
-	}
-	if (img->Xsize != sw || img->Ysize != sh) {
-		if (vips_resize(img, &x[4], (double)sw / img->Xsize, "vscale",
-		    (double)sh / img->Ysize, NULL))
+		if (vips_shrink(img, &x[4], box_shrink, box_shrink, NULL))
 			return -1;
 		img = x[4];
 	}
-	if (alpha) {
-		if (vips_unpremultiply(img, &x[5], NULL) ||
-		    vips_cast(x[5], &x[6], band_format, NULL))
+	l->img = img;
+	return 0;
+}
+
+/*
+ * Blur, resize into the bw x bh box, crop, flatten, orient and save the
+ * loaded image into target. Fills the output size in *r; sink (or NULL)
+ * keeps the time spent writing. Returns 0 or -1 with libvips' error.
+ */
+static int
+finish(const struct thumb_opts *o, VipsObject *ctx, const struct loaded *l,
+    int bw, int bh, VipsTarget *target, struct sink *sink,
+    const char *format, struct result *r)
+{
+	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 14);
+	VipsImage *img = l->img;
+	long long start = now_ns();
+	int tw, th, sw, sh, rc;
+	double sigma;
+
+	box_size(o, l->w, l->h, bw, bh, &tw, &th);
+	sw = l->swap ? th : tw;
+	sh = l->swap ? tw : th;
+	/* The blur is defined in source pixels; the image has been shrunk
+	   by `shrink` (by the decoder or by a box filter). */
+	sigma = o->blur / l->shrink;
+	if (sigma > 0) {
+		if (vips_gaussblur(img, &x[0], sigma, NULL) ||
+		    vips_linecache(x[0], &x[1], "tile_height", BLUR_STRIP,
+		    "access", VIPS_ACCESS_SEQUENTIAL, NULL))
 			return -1;
-		img = x[6];
+		img = x[1];
+	}
+	if (img->Xsize != sw || img->Ysize != sh) {
+		if (vips_resize(img, &x[2], (double)sw / img->Xsize, "vscale",
+		    (double)sh / img->Ysize, NULL))
+			return -1;
+		img = x[2];
+	}
+	if (l->alpha) {
+		if (vips_unpremultiply(img, &x[3], NULL) ||
+		    vips_cast(x[3], &x[4], l->band_format, NULL))
+			return -1;
+		img = x[4];
 	}
 	if (o->crop != CROP_NONE) {
-		if (crop(o, img, swap ? o->height : o->width, swap ? o->width
-		    : o->height, &x[12]))
+		if (crop(o, img, l->swap ? bh : bw, l->swap ? bw : bh, &x[5]))
 			return -1;
-		img = x[12];
+		img = x[5];
 	}
 	/* JPEG has no alpha: flatten onto --background, not black. */
-	if (alpha && lacks_alpha(format)) {
+	if (l->alpha && lacks_alpha(format)) {
 		double grey = (o->background[0] + o->background[1] +
 		    o->background[2]) / 3;
 		VipsArrayDouble *bg = img->Bands > 2 ?
 		    vips_array_double_new(o->background, 3) :
 		    vips_array_double_new(&grey, 1);
 
-		rc = vips_flatten(img, &x[14], "background", bg, NULL);
+		rc = vips_flatten(img, &x[7], "background", bg, NULL);
 		vips_area_unref(VIPS_AREA(bg));
 		if (rc)
 			return -1;
-		img = x[14];
+		img = x[7];
 	}
 	if (o->keep_profile && !o->keep_metadata) {
-		if (drop_metadata(img, &x[15]))
-			return -1;
-		img = x[15];
-	}
-	if (orient > 1) {
-		/* Rotation reads out of order: turn the small result into
-		   a memory image first, so the sequential decode is done. */
-		if (!(x[7] = vips_image_copy_memory(img)) ||
-		    vips_autorot(x[7], &x[8], NULL))
+		if (drop_metadata(img, &x[8]))
 			return -1;
 		img = x[8];
 	}
-	r->out_width = img->Xsize;
-	r->out_height = img->Ysize;
-
+	if (l->orient > 1) {
+		/* Rotation reads out of order: turn the small result into
+		   a memory image first, so the sequential decode is done. */
+		if (!(x[9] = vips_image_copy_memory(img)) ||
+		    vips_autorot(x[9], &x[10], NULL))
+			return -1;
+		img = x[10];
+	}
+	if (r->out_width == 0) {
+		r->out_width = img->Xsize;
+		r->out_height = img->Ysize;
+	}
 	if (sink != NULL)
 		sink->ns = 0;
 	rc = vips_image_write_to_target(img, format, target, NULL);
@@ -569,8 +610,26 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
 		rc = vips_target_end(target);
 	if (sink != NULL)
 		r->usec_write += sink->ns / 1000;
-	r->usec_pixels += (now_ns() - opened - (sink ? sink->ns : 0)) / 1000;
+	/* The decode runs lazily in here too, the first time. */
+	r->usec_pixels += (now_ns() - MAX(start, l->opened) -
+	    (sink ? sink->ns : 0)) / 1000;
 	return rc;
+}
+
+/* The one-box pipeline: load, then finish into target. */
+static int
+pipeline(const struct thumb_opts *o, VipsObject *ctx,
+    const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
+    struct sink *sink, const char *format, struct result *r)
+{
+	const struct thumb_box box = {.width = o->width, .height = o->height};
+	struct loaded l;
+	int rc = load(o, ctx, src, fail_on, &box, 1, r, &l);
+
+	if (rc != 0)
+		return rc;
+	return finish(o, ctx, &l, o->width, o->height, target, sink, format,
+	    r);
 }
 
 /*
@@ -624,10 +683,14 @@ take_vips_error(char *buf, size_t size, const char *log)
 	g_free(text);
 }
 
-/* One attempt at a file's thumbnail, through the temporary file. */
+/*
+ * One attempt at a thumbnail file, through the temporary file: of the
+ * source, or (l not NULL) of an image already loaded, into the bw x bh box.
+ */
 static enum attempt
-attempt(struct thumb *t, const struct thumb_src *src, const char *out,
-    const char *tmp, VipsFailOn fail_on, struct result *r)
+attempt(struct thumb *t, const struct thumb_src *src, const struct loaded *l,
+    int bw, int bh, const char *out, const char *tmp, VipsFailOn fail_on,
+    struct result *r)
 {
 	const char *format = save_format(t, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
@@ -645,7 +708,11 @@ attempt(struct thumb *t, const struct thumb_src *src, const char *out,
 		goto out;
 	}
 	target = sink_target_new(&sink);
-	rc = pipeline(t->o, ctx, src, fail_on, target, &sink, format, r);
+	if (l != NULL)
+		rc = finish(t->o, ctx, l, bw, bh, target, &sink, format, r);
+	else
+		rc = pipeline(t->o, ctx, src, fail_on, target, &sink, format,
+		    r);
 	if (rc != 0) {
 		if (rc == REFUSED) {
 			result = ATTEMPT_REFUSED;
@@ -775,12 +842,69 @@ out:
 	return result;
 }
 
+/*
+ * -s 64,256,1024: one decode, a thumbnail per box. The source is opened
+ * and shrunk for the largest box, decoded once into memory, and each box
+ * made from that; each file is written through its own temporary file.
+ */
+static enum attempt
+attempt_boxes(struct thumb *t, const struct thumb_src *src,
+    const struct dest *d, VipsFailOn fail_on, struct result *r)
+{
+	const struct thumb_opts *o = t->o;
+	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
+	enum attempt result = ATTEMPT_IMAGE;
+	struct loaded l;
+	VipsImage *mem = NULL;
+	long long start;
+	int rc = load(o, ctx, src, fail_on, o->boxes, o->nboxes, r, &l);
+
+	if (rc == REFUSED) {
+		result = ATTEMPT_REFUSED;
+		goto out;
+	}
+	start = now_ns();
+	if (rc != 0 || (mem = vips_image_copy_memory(l.img)) == NULL) {
+		take_vips_error(r->error, sizeof(r->error), t->log->str);
+		goto out;
+	}
+	vips_object_local(ctx, mem);
+	r->usec_pixels += (now_ns() - start) / 1000;
+	l.img = mem;
+	l.opened = 0;
+	for (int i = 0; i < o->nboxes; i++) {
+		char *out = i == 0 ? g_strdup(d->out) : output_for_box(d->out,
+		    o->outdir, o->boxes[0].label, o->boxes[i].label);
+		char *tmp = out != NULL ? output_tmp_path(out, getpid())
+		    : NULL;
+
+		if (out == NULL) {
+			snprintf(r->error, sizeof(r->error), "%s is not under "
+			    "%s/%s", d->out, o->outdir, o->boxes[0].label);
+			result = ATTEMPT_IO;
+		} else {
+			result = attempt(t, src, &l, o->boxes[i].width,
+			    o->boxes[i].height, out, tmp, fail_on, r);
+		}
+		g_free(tmp);
+		g_free(out);
+		if (result != ATTEMPT_OK)
+			break;
+	}
+out:
+	g_object_unref(ctx);
+	return result;
+}
+
 static enum attempt
 attempt_to(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
+	if (d->out != NULL && !t->o->freedesktop && t->o->nboxes > 1)
+		return attempt_boxes(t, src, d, fail_on, r);
 	if (d->out != NULL && !t->o->freedesktop)
-		return attempt(t, src, d->out, d->tmp, fail_on, r);
+		return attempt(t, src, NULL, 0, 0, d->out, d->tmp, fail_on,
+		    r);
 	return attempt_memory(t, src, d, fail_on, r);
 }
 

@@ -423,3 +423,123 @@ Test(pipeline, progress_only_on_a_terminal)
 	helper_rmtree(out);
 	g_free(out);
 }
+
+/* How many times strace saw path opened by the binary and its workers
+   with these arguments; -1 without strace. */
+static int
+opens_of(const char *path, const char *const *args)
+{
+	const char *argv[24] = {"strace", "-f", "-qq", "-e", "trace=openat",
+	    "-o", NULL, helper_bin()};
+	char *log = g_strdup_printf("%s/pthumb-strace-%ld", g_get_tmp_dir(),
+	    (long)getpid());
+	gchar *text = NULL;
+	int n = 7, count = -1, status;
+
+	if (!g_find_program_in_path("strace"))
+		return -1;
+	argv[6] = log;
+	n = 8;
+	for (; *args != NULL && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	if (g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+	    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+	    NULL, NULL, NULL, &status, NULL) && status == 0 &&
+	    g_file_get_contents(log, &text, NULL, NULL)) {
+		char *quoted = g_strdup_printf("\"%s\"", path);
+
+		count = helper_count_lines(text, quoted);
+		g_free(quoted);
+	}
+	unlink(log);
+	g_free(text);
+	g_free(log);
+	return count;
+}
+
+Test(pipeline, several_sizes_from_one_decode)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "multi", NULL);
+	char *single = g_build_filename(dir, "single", NULL);
+	const char *const multi_args[] = {"--json", "-s", "64,256,320x200",
+	    "-o", out, TESTDATA, NULL};
+	const char *const single_args[] = {"-q", "-s", "320x200", "-o", single,
+	    TESTDATA, NULL};
+	static const struct {
+		const char *label;
+		int w, h;
+	} boxes[] = {{"64", 64, 64}, {"256", 256, 256}, {"320x200", 320, 200}};
+	struct run r;
+	int one, three;
+
+	helper_run(&r, multi_args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* One line per source, not per size. */
+	cr_assert_eq(helper_count_lines(r.out, "\"type\": \"file\""),
+	    TESTDATA_IMAGES);
+	helper_run_free(&r);
+	cr_assert_eq(helper_count_files(out), 3 * TESTDATA_IMAGES);
+	for (size_t b = 0; b < G_N_ELEMENTS(boxes); b++) {
+		char *p = g_build_filename(out, boxes[b].label, "people",
+		    "friends.jpg", NULL);
+		VipsImage *im = vips_image_new_from_file(p, NULL);
+
+		cr_assert_not_null(im, "no %s", p);
+		cr_assert(im->Xsize <= boxes[b].w && im->Ysize <= boxes[b].h &&
+		    (im->Xsize == boxes[b].w || im->Ysize == boxes[b].h),
+		    "%s is %dx%d", p, im->Xsize, im->Ysize);
+		g_object_unref(im);
+		g_free(p);
+	}
+	/* The largest box is decoded as a run of its own would: the same
+	   bytes. */
+	helper_run(&r, single_args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	{
+		char *a = g_build_filename(out, "320x200", "seeding.jpg", NULL);
+		char *b = g_build_filename(single, "seeding.jpg", NULL);
+
+		cr_assert(same_bytes(a, b), "%s differs from %s", a, b);
+		g_free(a);
+		g_free(b);
+	}
+	/* Up to date only when every size is. */
+	helper_run(&r, multi_args);
+	cr_assert_eq(summary_field(r.out, "skipped"), TESTDATA_IMAGES);
+	helper_run_free(&r);
+	{
+		char *p = g_build_filename(out, "256", "sunset.jpg", NULL);
+
+		cr_assert_eq(unlink(p), 0);
+		g_free(p);
+	}
+	helper_run(&r, multi_args);
+	cr_assert_eq(summary_field(r.out, "done"), 1);
+	helper_run_free(&r);
+	cr_assert_eq(helper_count_files(out), 3 * TESTDATA_IMAGES);
+	cr_assert_eq(helper_count_tmp(out), 0);
+
+	/* One decode: the source is opened as often for three sizes as for
+	   one (JPEG twice: the header, then the shrinking decode). */
+	one = opens_of(TESTDATA "/seeding.jpg", (const char *[]){"--force",
+	    "-j", "1", "-q", "-s", "64", "-o", single, TESTDATA "/seeding.jpg",
+	    NULL});
+	three = opens_of(TESTDATA "/seeding.jpg", (const char *[]){"--force",
+	    "-j", "1", "-q", "-s", "64,256,320x200", "-o", out,
+	    TESTDATA "/seeding.jpg", NULL});
+	if (one < 0) {
+		cr_log_warn("strace is not installed: the count of opens is "
+		    "not checked");
+	} else {
+		cr_assert_gt(one, 0);
+		cr_assert_eq(three, one, "%d opens for three sizes, %d for one",
+		    three, one);
+	}
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(single);
+	g_free(dir);
+}
