@@ -543,3 +543,76 @@ Test(pipeline, several_sizes_from_one_decode)
 	g_free(single);
 	g_free(dir);
 }
+
+/*
+ * The README's examples for splitting a run across machines, run here on
+ * one: each as a shell command over a shared folder, with `pthumb` on
+ * PATH. The shards' counts must add up to the images, and cover them.
+ */
+Test(pipeline, readme_examples_split_the_work_exactly_once)
+{
+	static const struct {
+		const char *name, *script;
+	} examples[] = {
+		/* A Slurm job array of 3 tasks: each task runs this. */
+		{"slurm", "for id in 0 1 2; do SLURM_ARRAY_TASK_ID=$id "
+		 "SLURM_ARRAY_TASK_COUNT=3 bash -c 'pthumb -q --shard "
+		 "$((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT "
+		 "-o \"$OUT\" \"$IN\"' & done; wait"},
+		/* A Kubernetes Indexed Job, completions 3. */
+		{"kubernetes", "for i in 0 1 2; do JOB_COMPLETION_INDEX=$i bash "
+		 "-c 'pthumb -q --shard $((JOB_COMPLETION_INDEX+1))/3 -o "
+		 "\"$OUT\" \"$IN\"' & done; wait"},
+		/* GNU parallel over ssh logins (":" is this machine). */
+		{"parallel", "parallel --sshlogin :,: --jobs 1 pthumb -q "
+		 "--shard {}/3 -o \"$OUT\" \"$IN\" ::: 1 2 3"},
+	};
+	char *dir = helper_tmpdir();
+	char *in = make_tree(dir, 24);
+	char *bin = g_build_filename(dir, "bin", NULL);
+	char *link = g_build_filename(bin, "pthumb", NULL);
+	char *path = g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+
+	cr_assert_eq(g_mkdir_with_parents(bin, 0755), 0);
+	cr_assert_eq(symlink(helper_bin(), link), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(examples); i++) {
+		char *out = g_build_filename(dir, examples[i].name, NULL);
+		char *argv[] = {"bash", "-c", (char *)examples[i].script, NULL};
+		gchar **env = g_get_environ();
+		gchar *err = NULL, *said = NULL;
+		int status, done = 0;
+
+		if (i == 2 && g_find_program_in_path("parallel") == NULL) {
+			cr_log_warn("GNU parallel is not installed: its example "
+			    "is not run");
+			g_strfreev(env);
+			g_free(out);
+			continue;
+		}
+		env = g_environ_setenv(env, "PATH", path, TRUE);
+		env = g_environ_setenv(env, "IN", in, TRUE);
+		env = g_environ_setenv(env, "OUT", out, TRUE);
+		cr_assert(g_spawn_sync(NULL, argv, env, G_SPAWN_SEARCH_PATH,
+		    NULL, NULL, &said, &err, &status, NULL));
+		cr_assert(g_spawn_check_wait_status(status, NULL), "%s: %s",
+		    examples[i].name, err);
+		/* Each shard's summary: "pthumb: N done, ...". */
+		for (const char *p = said; (p = strstr(p, "pthumb: ")) != NULL;
+		    p++)
+			done += atoi(p + 8);
+		cr_assert_eq(done, 24, "%s: %d done in all:\n%s",
+		    examples[i].name, done, said);
+		cr_assert_eq(helper_count_files(out), 24, "%s: %d thumbnails",
+		    examples[i].name, helper_count_files(out));
+		g_free(said);
+		g_free(err);
+		g_strfreev(env);
+		g_free(out);
+	}
+	helper_rmtree(dir);
+	g_free(path);
+	g_free(link);
+	g_free(bin);
+	g_free(in);
+	g_free(dir);
+}
