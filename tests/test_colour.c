@@ -207,6 +207,26 @@ Test(colour, sixteen_bit_and_grey_become_eight_bit)
 	cr_assert_eq(middle(t, px), 1, "grey stays grey");
 	assert_near(px, (double[]){90}, 1, 2, "16-bit grey");
 	g_free(t);
+	/* Float, as float TIFFs hold it: linear light, 0-1 (scRGB). */
+	{
+		char *f32 = g_build_filename(dir, "float.tif", NULL);
+		VipsImage *fl;
+
+		cr_assert_eq(vips_colourspace(u8, &fl, VIPS_INTERPRETATION_scRGB,
+		    NULL), 0);
+		save(fl, f32);
+		im = vips_image_new_from_file(f32, NULL);
+		cr_assert_eq(im->BandFmt, VIPS_FORMAT_FLOAT, "not a float input");
+		cr_assert_eq(im->Type, VIPS_INTERPRETATION_scRGB);
+		g_object_unref(im);
+		t = thumb(out, f32, "float.jpg", (const char *[]){"-f", "jpg",
+		    NULL});
+		cr_assert_eq(middle(t, px), 3);
+		assert_near(px, (double[]){200, 100, 50}, 3, 3, "float");
+		g_free(t);
+		g_object_unref(fl);
+		g_free(f32);
+	}
 	g_object_unref(u8);
 	g_object_unref(wide);
 	g_object_unref(rgb);
@@ -330,6 +350,21 @@ Test(colour, palette_and_multi_page_inputs)
 	middle(t, px);
 	assert_near(px, (double[]){250, 0, 0}, 3, 3, "first page");
 	g_free(t);
+	/* An animated GIF: the first frame. */
+	{
+		char *gif = g_build_filename(dir, "anim.gif", NULL);
+
+		save(stack, gif);
+		im = vips_image_new_from_file(gif, "n", -1, NULL);
+		cr_assert_eq(im->Ysize, 128, "not two frames");
+		g_object_unref(im);
+		t = thumb(out, gif, "anim.gif", NULL);
+		middle(t, px);
+		cr_assert(px[0] > 200 && px[2] < 60, "not the first frame: "
+		    "%g %g %g", px[0], px[1], px[2]);
+		g_free(t);
+		g_free(gif);
+	}
 	g_object_unref(green);
 	g_object_unref(red);
 	g_object_unref(blue);
