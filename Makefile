@@ -72,7 +72,8 @@ $(BUILD)/tests/%.o: tests/%.c tests/helpers.h $(wildcard tests/fuzz/*.c) \
 
 $(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion \
+		$(shell pkg-config --libs lcms2 2>/dev/null)
 
 $(BUILD) $(BUILD)/tests $(BUILD)/faults:
 	mkdir -p $@

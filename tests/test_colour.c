@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <lcms2.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,6 +126,60 @@ Test(colour, a_display_p3_red_comes_out_as_srgb_red)
 	g_free(in);
 	g_free(out);
 	g_free(keep);
+	g_free(dir);
+}
+
+/*
+ * An Adobe RGB (1998) profile, built here with lcms2 from the published
+ * primaries, D65 white and gamma 563/256 (no such profile ships with the
+ * system), written to path.
+ */
+static void
+write_adobe_rgb(const char *path)
+{
+	const cmsCIExyY white = {0.3127, 0.3290, 1.0};
+	const cmsCIExyYTRIPLE primaries = {
+		{0.6400, 0.3300, 1.0}, {0.2100, 0.7100, 1.0},
+		{0.1500, 0.0600, 1.0},
+	};
+	cmsToneCurve *gamma = cmsBuildGamma(NULL, 563.0 / 256.0);
+	cmsToneCurve *curves[3] = {gamma, gamma, gamma};
+	cmsHPROFILE h = cmsCreateRGBProfile(&white, &primaries, curves);
+
+	cr_assert_not_null(h);
+	cr_assert(cmsSaveProfileToFile(h, path));
+	cmsCloseProfile(h);
+	cmsFreeToneCurve(gamma);
+}
+
+Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
+{
+	char *dir = helper_tmpdir();
+	char *icc = g_build_filename(dir, "AdobeRGB1998.icc", NULL);
+	char *in = g_build_filename(dir, "red-adobe.png", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	VipsImage *red = solid(64, 64, (double[]){255, 0, 0}, 3), *adobe;
+	double px[4], numbers[4];
+	char *t;
+
+	write_adobe_rgb(icc);
+	/* sRGB red in Adobe RGB numbers, with that profile attached. */
+	cr_assert_eq(vips_icc_transform(red, &adobe, icc, "input_profile",
+	    "srgb", NULL), 0, "%s", vips_error_buffer());
+	save(adobe, in);
+	middle(in, numbers);
+	cr_assert(numbers[0] < 235 && numbers[0] > 200, "not Adobe RGB "
+	    "numbers: %g %g %g", numbers[0], numbers[1], numbers[2]);
+	t = thumb(out, in, "red-adobe.png", NULL);
+	cr_assert_eq(middle(t, px), 3);
+	assert_near(px, (double[]){255, 0, 0}, 3, 4, "Adobe RGB red");
+	g_free(t);
+	g_object_unref(red);
+	g_object_unref(adobe);
+	helper_rmtree(dir);
+	g_free(icc);
+	g_free(in);
+	g_free(out);
 	g_free(dir);
 }
 
