@@ -344,7 +344,8 @@ Test(pipeline, output_template_names_the_thumbnails)
 
 /*
  * Run the binary with stderr on a pseudo-terminal (stdout to /dev/null)
- * and return what the terminal showed.
+ * and return what the terminal showed; NULL (errno set) if this system has
+ * no pseudo-terminal to give.
  */
 static char *
 run_on_tty(const char *const *args, int *status)
@@ -355,7 +356,11 @@ run_on_tty(const char *const *args, int *status)
 	ssize_t n;
 	pid_t pid;
 
-	cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+		*status = -1;
+		g_string_free(seen, TRUE);
+		return NULL;
+	}
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -395,8 +400,20 @@ Test(pipeline, progress_only_on_a_terminal)
 	struct run r;
 	int status;
 
+	/* Never when stderr is not a terminal. */
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.err, "");
+	cr_assert_null(strchr(r.out, '\r'));
+	helper_run_free(&r);
 	/* On a terminal: a line redrawn in place, counting to the total. */
 	tty = run_on_tty(plain, &status);
+	if (tty == NULL) {
+		helper_rmtree(out);
+		g_free(out);
+		cr_skip_test("no pseudo-terminal to be had here (%s): the "
+		    "progress line is not checked", strerror(errno));
+	}
 	cr_assert_eq(status, 0, "%s", tty);
 	cr_assert_not_null(strstr(tty, "\r\033[K["), "%s", tty);
 	cr_assert_not_null(strstr(tty, "/8] "), "no final count: %s", tty);
@@ -414,12 +431,6 @@ Test(pipeline, progress_only_on_a_terminal)
 	cr_assert_eq(status, 0);
 	cr_assert_str_eq(tty, "");
 	g_free(tty);
-	/* Never when stderr is not a terminal. */
-	helper_run(&r, plain);
-	cr_assert_eq(r.status, 0);
-	cr_assert_str_eq(r.err, "");
-	cr_assert_null(strchr(r.out, '\r'));
-	helper_run_free(&r);
 	helper_rmtree(out);
 	g_free(out);
 }
