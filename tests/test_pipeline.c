@@ -435,6 +435,16 @@ Test(pipeline, progress_only_on_a_terminal)
 	g_free(out);
 }
 
+static bool
+have_program(const char *name)
+{
+	char *path = g_find_program_in_path(name);
+	bool found = path != NULL;
+
+	g_free(path);
+	return found;
+}
+
 /* How many times strace saw path opened by the binary and its workers
    with these arguments; -1 without strace. */
 static int
@@ -442,13 +452,13 @@ opens_of(const char *path, const char *const *args)
 {
 	const char *argv[24] = {"strace", "-f", "-qq", "-e", "trace=openat",
 	    "-o", NULL, helper_bin()};
-	char *log = g_strdup_printf("%s/pthumb-strace-%ld", g_get_tmp_dir(),
-	    (long)getpid());
-	gchar *text = NULL;
-	int n = 7, count = -1, status;
+	gchar *text = NULL, *log;
+	int n, count = -1, status;
 
-	if (!g_find_program_in_path("strace"))
+	if (!have_program("strace"))
 		return -1;
+	log = g_strdup_printf("%s/pthumb-strace-%ld", g_get_tmp_dir(),
+	    (long)getpid());
 	argv[6] = log;
 	n = 8;
 	for (; *args != NULL && n < 23; args++)
@@ -594,7 +604,7 @@ Test(pipeline, readme_examples_split_the_work_exactly_once)
 		gchar *err = NULL, *said = NULL;
 		int status, done = 0;
 
-		if (i == 2 && g_find_program_in_path("parallel") == NULL) {
+		if (i == 2 && !have_program("parallel")) {
 			fprintf(stderr, "pipeline: GNU parallel is not "
 			    "installed: its README example is not run\n");
 			g_strfreev(env);
