@@ -126,18 +126,25 @@ json_text_or_null(GString *out, const char *s)
 		report_json_string(out, s);
 }
 
+/* A JSON line's start: {"type": TYPE, "input": ..., "output": ... */
 static void
-write_json(struct report *rp, const struct job *job, const struct result *r)
+json_start(GString *l, const char *type, const struct job *job)
 {
-	GString *l = rp->line;
-
-	g_string_assign(l, "{\"type\": \"file\", \"input\": ");
+	g_string_printf(l, "{\"type\": \"%s\", \"input\": ", type);
 	report_json_string(l, job->in);
 	g_string_append(l, ", \"output\": ");
 	if (job->out != NULL)
 		report_json_string(l, job->out);
 	else
 		g_string_append(l, "null");
+}
+
+static void
+write_json(struct report *rp, const struct job *job, const struct result *r)
+{
+	GString *l = rp->line;
+
+	json_start(l, "file", job);
 	g_string_append_printf(l, ", \"status\": \"%s\", \"error\": ",
 	    status_name(r->status));
 	json_text_or_null(l, r->error);
@@ -321,13 +328,7 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 	if (rp->silent)
 		return;
 	if (rp->json) {
-		g_string_assign(l, "{\"type\": \"plan\", \"input\": ");
-		report_json_string(l, job->in);
-		g_string_append(l, ", \"output\": ");
-		if (job->out != NULL)
-			report_json_string(l, job->out);
-		else
-			g_string_append(l, "null");
+		json_start(l, "plan", job);
 		g_string_append_printf(l, ", \"action\": \"%s\", \"error\": ",
 		    plan_names[plan]);
 		json_text_or_null(l, plan == PLAN_ERROR ? r->error : "");

@@ -289,3 +289,18 @@ helper_corpus_photos(void)
 		return NULL;
 	return path;
 }
+
+bool
+helper_same_bytes(const char *a, const char *b)
+{
+	gchar *x = NULL, *y = NULL;
+	gsize nx = 0, ny = 0;
+	bool same;
+
+	same = g_file_get_contents(a, &x, &nx, NULL) &&
+	    g_file_get_contents(b, &y, &ny, NULL) && nx == ny &&
+	    memcmp(x, y, nx) == 0;
+	g_free(x);
+	g_free(y);
+	return same;
+}

@@ -62,6 +62,9 @@ GArray *helper_children(pid_t pid);
 /* Lines in s that contain needle. */
 int helper_count_lines(const char *s, const char *needle);
 
+/* Do two files hold the same bytes? (false if either cannot be read) */
+bool helper_same_bytes(const char *a, const char *b);
+
 /* Copy a file; 0 or -1. */
 int helper_copy(const char *from, const char *to);
 

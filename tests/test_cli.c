@@ -190,19 +190,6 @@ Test(cli, second_run_skips_and_force_redoes)
 	g_free(out);
 }
 
-static void
-assert_same_bytes(const char *a, const char *b)
-{
-	gchar *x, *y;
-	gsize nx, ny;
-
-	cr_assert(g_file_get_contents(a, &x, &nx, NULL), "%s", a);
-	cr_assert(g_file_get_contents(b, &y, &ny, NULL), "%s", b);
-	cr_assert(nx == ny && memcmp(x, y, nx) == 0, "%s and %s differ", a, b);
-	g_free(x);
-	g_free(y);
-}
-
 Test(cli, sequential_and_any_pool_size_write_identical_bytes)
 {
 	char *dir = helper_tmpdir();
@@ -224,7 +211,7 @@ Test(cli, sequential_and_any_pool_size_write_identical_bytes)
 		for (int m = 1; m < 3; m++) {
 			char *b = g_build_filename(outs[m], images[i], NULL);
 
-			assert_same_bytes(a, b);
+			cr_assert(helper_same_bytes(a, b), "%s and %s differ", a, b);
 			g_free(b);
 		}
 		g_free(a);

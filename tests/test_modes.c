@@ -68,20 +68,6 @@ files_per_worker(const char *out)
 	return per;
 }
 
-static void
-assert_same_bytes(const char *a, const char *b)
-{
-	gchar *x, *y;
-	gsize nx, ny;
-
-	cr_assert(g_file_get_contents(a, &x, &nx, NULL), "cannot read %s", a);
-	cr_assert(g_file_get_contents(b, &y, &ny, NULL), "cannot read %s", b);
-	cr_assert(nx == ny && memcmp(x, y, nx) == 0, "%s and %s differ", a,
-	    b);
-	g_free(x);
-	g_free(y);
-}
-
 Test(modes, every_mode_writes_the_same_bytes)
 {
 	static const char *const modes[][5] = {
@@ -119,7 +105,7 @@ Test(modes, every_mode_writes_the_same_bytes)
 		for (int m = 1; m < n; m++) {
 			char *b = g_build_filename(outs[m], images[i], NULL);
 
-			assert_same_bytes(a, b);
+			cr_assert(helper_same_bytes(a, b), "%s and %s differ", a, b);
 			g_free(b);
 		}
 		g_free(a);

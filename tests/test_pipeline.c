@@ -82,21 +82,6 @@ files_under(const char *dir)
 	return v;
 }
 
-static bool
-same_bytes(const char *a, const char *b)
-{
-	gchar *x = NULL, *y = NULL;
-	gsize nx = 0, ny = 0;
-	bool same;
-
-	same = g_file_get_contents(a, &x, &nx, NULL) &&
-	    g_file_get_contents(b, &y, &ny, NULL) && nx == ny &&
-	    memcmp(x, y, nx) == 0;
-	g_free(x);
-	g_free(y);
-	return same;
-}
-
 /* The integer after "key": in the summary line of a --json run. */
 static long
 summary_field(const char *out, const char *key)
@@ -172,7 +157,7 @@ Test(pipeline, shards_cover_the_tree_exactly_once)
 		char *b = g_build_filename(sharded, want->pdata[i], NULL);
 
 		cr_assert_str_eq(got->pdata[i], want->pdata[i]);
-		cr_assert(same_bytes(a, b), "%s differs", b);
+		cr_assert(helper_same_bytes(a, b), "%s differs", b);
 		g_free(a);
 		g_free(b);
 	}
@@ -523,7 +508,7 @@ Test(pipeline, several_sizes_from_one_decode)
 		char *a = g_build_filename(out, "320x200", "seeding.jpg", NULL);
 		char *b = g_build_filename(single, "seeding.jpg", NULL);
 
-		cr_assert(same_bytes(a, b), "%s differs from %s", a, b);
+		cr_assert(helper_same_bytes(a, b), "%s differs from %s", a, b);
 		g_free(a);
 		g_free(b);
 	}
