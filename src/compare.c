@@ -346,7 +346,8 @@ print_json(const struct opts *o, struct phase *ph, int n, int cpus,
 		printf("}, \"overhead_ms\": {");
 		for (size_t m = 1; m < NMODES; m++)
 			printf("%s\"%s\": %.4f", m > 1 ? ", " : "",
-			    options_mode_name(all_modes[m]), d->ms[m] - d->ms[0]);
+			    options_mode_name(all_modes[m]),
+			    d->ms[m] - d->ms[0]);
 		printf("}}");
 	}
 	printf("}\n");

@@ -672,8 +672,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	if (freedesktop) {
 		if (outdir != NULL || format != NULL || output_template != NULL
 		    || r.size || o->thumb.crop != CROP_NONE) {
-			*msg = g_strdup("--freedesktop decides the folder, name, "
-			    "format and size: not with -o, -f, -s, "
+			*msg = g_strdup("--freedesktop decides the folder, "
+			    "name, format and size: not with -o, -f, -s, "
 			    "--output-template or a crop");
 			goto out;
 		}
@@ -692,8 +692,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	o->thumb.keep_metadata = keep_metadata;
 	if (r.shard && options_parse_shard(r.shard, &o->shard, &o->shards)
 	    != 0) {
-		*msg = g_strdup_printf("invalid --shard '%s' (expected K/N with "
-		    "1 <= K <= N)", r.shard);
+		*msg = g_strdup_printf("invalid --shard '%s' (expected K/N "
+		    "with 1 <= K <= N)", r.shard);
 		goto out;
 	}
 	if (output_template != NULL) {
@@ -747,8 +747,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	o->stdin_image = stdin_image;
 	if (stdin_image && (!o->to_stdout || o->npaths > 0 ||
 	    o->files_from != NULL)) {
-		*msg = g_strdup("--stdin-image reads the one image from standard "
-		    "input: give -o - and no PATH");
+		*msg = g_strdup("--stdin-image reads the one image from "
+		    "standard input: give -o - and no PATH");
 		goto out;
 	}
 	if (o->to_stdout && !stdin_image && (o->npaths != 1 ||

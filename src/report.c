@@ -471,7 +471,8 @@ report_summary(struct report *rp, double seconds)
 		printf("sequential)\n");
 		break;
 	case MODE_THREADS:
-		printf("%d thread%s)\n", w->workers, w->workers == 1 ? "" : "s");
+		printf("%d thread%s)\n", w->workers,
+		    w->workers == 1 ? "" : "s");
 		break;
 	case MODE_SPAWN:
 		printf("%u process%s, at most %d at once)\n", w->started,

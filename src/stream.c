@@ -111,8 +111,8 @@ stream_run(const struct opts *o)
 			goto out;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			fprintf(stderr, "pthumb: %s: -o - writes one thumbnail; "
-			    "this is not a file\n", name);
+			fprintf(stderr, "pthumb: %s: -o - writes one "
+			    "thumbnail; this is not a file\n", name);
 			goto out;
 		}
 		src.path = name;

@@ -211,7 +211,8 @@ Test(cli, sequential_and_any_pool_size_write_identical_bytes)
 		for (int m = 1; m < 3; m++) {
 			char *b = g_build_filename(outs[m], images[i], NULL);
 
-			cr_assert(helper_same_bytes(a, b), "%s and %s differ", a, b);
+			cr_assert(helper_same_bytes(a, b), "%s and %s differ",
+			    a, b);
 			g_free(b);
 		}
 		g_free(a);

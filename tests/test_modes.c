@@ -105,7 +105,8 @@ Test(modes, every_mode_writes_the_same_bytes)
 		for (int m = 1; m < n; m++) {
 			char *b = g_build_filename(outs[m], images[i], NULL);
 
-			cr_assert(helper_same_bytes(a, b), "%s and %s differ", a, b);
+			cr_assert(helper_same_bytes(a, b), "%s and %s differ",
+			    a, b);
 			g_free(b);
 		}
 		g_free(a);
