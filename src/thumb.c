@@ -165,10 +165,13 @@ thumb_load_shrink(int w, int h, double factor)
 {
 	if ((long long)w * h <= SMALL_IMAGE_PIXELS)
 		return 1;
-	/* Leave at least a factor of two to the resampler, which filters
-	   far better than the DCT's scaling. */
+	/* Leave at least a factor of 1.5 to the resampler, which filters
+	   better than the DCT's scaling. 2 was measured too: the same
+	   fidelity against --exact at box 256 on the corpus photos (46.2 dB
+	   mean either way; worst 33.1 dB with 2, 33.5 with 1.5), and 5%
+	   slower, since 1.5 lets more photos decode at 1/8. */
 	for (int s = 8; s > 1; s /= 2)
-		if (factor / s >= 2.0)
+		if (factor / s >= 1.5)
 			return s;
 	return 1;
 }
