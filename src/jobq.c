@@ -20,7 +20,7 @@ struct jobq {
 	GQueue retry;       /* of struct job *, handed out first */
 	GHashTable *claimed; /* output paths already taken this run */
 	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
-	char *made_dir;     /* the folder output_mkdirs made last */
+	GHashTable *made;    /* folders made (or found) this run */
 };
 
 struct jobq *
@@ -33,6 +33,7 @@ jobq_new(const struct jobq_config *cfg)
 	q->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
 	q->savable = output_memo_new();
+	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return q;
 }
 
@@ -66,23 +67,28 @@ settle(struct result *r, enum status status, const char *fmt, ...)
 	return JOBQ_SETTLED;
 }
 
-/* Create the output's folder unless the last job already did. */
+/*
+ * Create the output's folder unless this run already did: once per
+ * folder, not per file (a multi-size run alternates between folders; the
+ * thumbnail cache puts every file in one). The cache's folders are 0700.
+ */
 static int
 make_dir(struct jobq *q, const char *out)
 {
 	char *dir = g_path_get_dirname(out);
+	int rc;
 
-	if (q->made_dir != NULL && strcmp(dir, q->made_dir) == 0) {
+	if (g_hash_table_contains(q->made, dir)) {
 		g_free(dir);
 		return 0;
 	}
-	if (output_mkdirs(out) != 0) {
+	rc = q->cfg->freedesktop_size != NULL ? freedesktop_mkdirs(out)
+	    : output_mkdirs(out);
+	if (rc == 0)
+		g_hash_table_add(q->made, dir);
+	else
 		g_free(dir);
-		return -1;
-	}
-	g_free(q->made_dir);
-	q->made_dir = dir;
-	return 0;
+	return rc;
 }
 
 unsigned
@@ -225,7 +231,7 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		enum jobq_next next = check_cache(q, *job, &e.st, r);
 
 		if (next == JOBQ_JOB && !q->cfg->dry_run &&
-		    freedesktop_mkdirs(out) != 0)
+		    make_dir(q, out) != 0)
 			return settle(r, STATUS_ERROR, "cannot create folder "
 			    "for %s: %s", out, strerror(errno));
 		return next;
@@ -277,6 +283,6 @@ jobq_free(struct jobq *q)
 		jobq_done(q, g_queue_pop_head(&q->retry));
 	g_hash_table_unref(q->claimed);
 	g_hash_table_unref(q->savable);
-	g_free(q->made_dir);
+	g_hash_table_unref(q->made);
 	g_free(q);
 }
