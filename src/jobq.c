@@ -150,9 +150,10 @@ check_boxes(struct jobq *q, struct job *job, const struct stat *st,
 		if (i > 0 && out != NULL)
 			g_hash_table_add(q->claimed, g_strdup(out));
 		if (state == OUTPUT_IS_INPUT) {
+			settle(r, STATUS_ERROR, "%s: the output would "
+			    "overwrite the input", out);
 			g_free(out);
-			return settle(r, STATUS_ERROR, "the output would "
-			    "overwrite the input");
+			return JOBQ_SETTLED;
 		}
 		all_fresh = all_fresh && state == OUTPUT_FRESH;
 		any = any || state != OUTPUT_ABSENT;

@@ -759,21 +759,27 @@ struct dest {
 	int fd;
 };
 
-/* The cache's keys spliced into the PNG, then an atomic 0600 write. */
+/* The cache's keys spliced into the PNG, then an atomic 0600 write.
+   -1 with the cause in r->error. */
 static int
 deliver_cache(const struct thumb_src *src, const struct dest *d,
-    const void *data, size_t len, const struct result *r)
+    const void *data, size_t len, struct result *r)
 {
 	char *uri = freedesktop_uri(src->path);
 	char size[32], width[16], height[16];
-	GByteArray *png;
+	GByteArray *png = NULL;
 	struct stat st;
 	int rc = -1;
 
-	if (uri == NULL || stat(src->path, &st) != 0) {
-		errno = uri == NULL ? EINVAL : errno;
-		g_free(uri);
-		return -1;
+	/* The keys describe the source: its name and its time now. */
+	if (uri == NULL) {
+		snprintf(r->error, sizeof(r->error), "no file URI for its name");
+		goto out;
+	}
+	if (stat(src->path, &st) != 0) {
+		snprintf(r->error, sizeof(r->error), "cannot stat it: %s",
+		    strerror(errno));
+		goto out;
 	}
 	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
 	snprintf(width, sizeof(width), "%d", r->width);
@@ -781,10 +787,16 @@ deliver_cache(const struct thumb_src *src, const struct dest *d,
 	png = freedesktop_add_text(data, len, uri, (long long)st.st_mtime,
 	    "Thumb::Size", size, "Thumb::Image::Width", width,
 	    "Thumb::Image::Height", height, "Software", "pthumb", NULL);
-	if (png == NULL)
-		errno = EINVAL;
-	else
-		rc = freedesktop_write(d->out, png->data, png->len, getpid());
+	if (png == NULL) {
+		snprintf(r->error, sizeof(r->error), "libvips' PNG for %s has "
+		    "no IHDR to follow", d->out);
+		goto out;
+	}
+	rc = freedesktop_write(d->out, png->data, png->len, getpid());
+	if (rc != 0)
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    d->out, strerror(errno));
+out:
 	if (png != NULL)
 		g_byte_array_unref(png);
 	g_free(uri);
@@ -823,9 +835,8 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	g_object_get(target, "blob", &blob, NULL);
 	data = vips_blob_get(blob, &len);
 	written = now_ns();
+	/* deliver_cache() says why it failed. */
 	if (d->out != NULL && deliver_cache(src, d, data, len, r) != 0) {
-		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
-		    d->out, strerror(errno));
 		result = ATTEMPT_IO;
 		goto out;
 	}
