@@ -36,9 +36,21 @@
  */
 #define BLUR_STRIP 128
 
+/*
+ * --mode threads: libvips' vector code (Orc) is compiled as operations are
+ * built and freed as they are unreffed, and two threads doing that at once
+ * were seen to crash in orc_code_free() (under AddressSanitizer, once in a
+ * few runs). So a thread holds this lock for all its libvips work except
+ * computing the pixels, which runs in parallel. It also keeps libvips'
+ * error buffer to one thread at a time, except for errors raised while
+ * the pixels are computed.
+ */
+static GMutex shared_lock;
+
 struct thumb {
 	const struct thumb_opts *o;
 	enum thumb_home home;
+	GMutex *lock;       /* &shared_lock in a shared process, or NULL */
 	GString *log;       /* messages libvips logged for this image */
 	guint log_handler;
 	GHashTable *formats; /* output suffix -> saver option string */
@@ -88,6 +100,7 @@ thumb_new(const struct thumb_opts *o, enum thumb_home home)
 
 	t->o = o;
 	t->home = home;
+	t->lock = home == THUMB_SHARED_PROCESS ? &shared_lock : NULL;
 	t->log = g_string_new(NULL);
 	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
@@ -535,9 +548,9 @@ load(const struct thumb_opts *o, VipsObject *ctx, const struct thumb_src *src,
  * keeps the time spent writing. Returns 0 or -1 with libvips' error.
  */
 static int
-finish(const struct thumb_opts *o, VipsObject *ctx, const struct loaded *l,
-    int bw, int bh, VipsTarget *target, struct sink *sink,
-    const char *format, struct result *r)
+finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
+    const struct loaded *l, int bw, int bh, VipsTarget *target,
+    struct sink *sink, const char *format, struct result *r)
 {
 	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 14);
 	VipsImage *img = l->img;
@@ -608,7 +621,12 @@ finish(const struct thumb_opts *o, VipsObject *ctx, const struct loaded *l,
 	}
 	if (sink != NULL)
 		sink->ns = 0;
+	/* The pixels are computed here: in parallel (see shared_lock). */
+	if (lock != NULL)
+		g_mutex_unlock(lock);
 	rc = vips_image_write_to_target(img, format, target, NULL);
+	if (lock != NULL)
+		g_mutex_lock(lock);
 	if (rc == 0)
 		rc = vips_target_end(target);
 	if (sink != NULL)
@@ -621,7 +639,7 @@ finish(const struct thumb_opts *o, VipsObject *ctx, const struct loaded *l,
 
 /* The one-box pipeline: load, then finish into target. */
 static int
-pipeline(const struct thumb_opts *o, VipsObject *ctx,
+pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
     const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
     struct sink *sink, const char *format, struct result *r)
 {
@@ -631,8 +649,8 @@ pipeline(const struct thumb_opts *o, VipsObject *ctx,
 
 	if (rc != 0)
 		return rc;
-	return finish(o, ctx, &l, o->width, o->height, target, sink, format,
-	    r);
+	return finish(o, lock, ctx, &l, o->width, o->height, target, sink,
+	    format, r);
 }
 
 /*
@@ -712,10 +730,11 @@ attempt(struct thumb *t, const struct thumb_src *src, const struct loaded *l,
 	}
 	target = sink_target_new(&sink);
 	if (l != NULL)
-		rc = finish(t->o, ctx, l, bw, bh, target, &sink, format, r);
+		rc = finish(t->o, t->lock, ctx, l, bw, bh, target, &sink,
+		    format, r);
 	else
-		rc = pipeline(t->o, ctx, src, fail_on, target, &sink, format,
-		    r);
+		rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, &sink,
+		    format, r);
 	if (rc != 0) {
 		if (rc == REFUSED) {
 			result = ATTEMPT_REFUSED;
@@ -823,7 +842,8 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	const void *data;
 	int rc;
 
-	rc = pipeline(t->o, ctx, src, fail_on, target, NULL, format, r);
+	rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, NULL, format,
+	    r);
 	if (rc == REFUSED) {
 		result = ATTEMPT_REFUSED;
 		goto out;
@@ -964,6 +984,8 @@ run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
 	char damage[RESULT_ERROR_MAX];
 	enum attempt rc;
 
+	if (t->lock != NULL)
+		g_mutex_lock(t->lock);
 	memset(r, 0, sizeof(*r));
 	g_string_truncate(t->log, 0);
 	/* A successful decode can leave text in libvips' error buffer; it
@@ -1002,6 +1024,8 @@ run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
 	    t->o->freedesktop && d->out != NULL)
 		record_failure(src, d);
 	snprintf(r->warnings, sizeof(r->warnings), "%s", t->log->str);
+	if (t->lock != NULL)
+		g_mutex_unlock(t->lock);
 	r->usec = (now_ns() - start) / 1000;
 }
 
