@@ -189,6 +189,14 @@ thumb_load_shrink(int w, int h, double factor)
 	return 1;
 }
 
+double
+thumb_blur_sigma(double blur, int shrink)
+{
+	double sigma = blur / shrink;
+
+	return sigma < THUMB_BLUR_MIN ? 0 : sigma;
+}
+
 /* The saver's option string for a suffix: strip metadata, quality. */
 static char *
 make_save_format(const struct thumb_opts *o, const char *suffix)
@@ -318,39 +326,32 @@ static VipsImage *
 open_source(const struct thumb_src *src, VipsFailOn fail_on,
     enum load_shrink how, int shrink)
 {
-	const char *name = NULL;
-	double scale = 1.0 / shrink;
+	const VipsAccess seq = VIPS_ACCESS_SEQUENTIAL;
+	void *data = (void *)src->data;
+	VipsImage *img = NULL;
+	int rc;
 
-	switch (how) {
-	case LOAD_JPEG_SHRINK:
-		name = "shrink";
-		break;
-	case LOAD_WEBP_SCALE:
-		name = "scale";
-		break;
-	case LOAD_WHOLE:
-		break;
-	}
-	if (src->path != NULL && name == NULL)
-		return vips_image_new_from_file(src->path, "access",
-		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
-	if (src->path != NULL && how == LOAD_JPEG_SHRINK)
-		return vips_image_new_from_file(src->path, "access",
-		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, shrink,
-		    NULL);
-	if (src->path != NULL)
-		return vips_image_new_from_file(src->path, "access",
-		    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, scale,
-		    NULL);
-	if (name == NULL)
-		return vips_image_new_from_buffer(src->data, src->len, "",
-		    "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
-	if (how == LOAD_JPEG_SHRINK)
-		return vips_image_new_from_buffer(src->data, src->len, "",
-		    "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name,
-		    shrink, NULL);
-	return vips_image_new_from_buffer(src->data, src->len, "", "access",
-	    VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, name, scale, NULL);
+	/* The first open finds the loader by sniffing the bytes (libvips
+	   asks each loader in turn); opening again to shrink names it. */
+	if (how == LOAD_WHOLE && src->path != NULL)
+		return vips_image_new_from_file(src->path, "access", seq,
+		    "fail_on", fail_on, NULL);
+	if (how == LOAD_WHOLE)
+		return vips_image_new_from_buffer(data, src->len, "",
+		    "access", seq, "fail_on", fail_on, NULL);
+	if (how == LOAD_JPEG_SHRINK && src->path != NULL)
+		rc = vips_jpegload(src->path, &img, "access", seq, "fail_on",
+		    fail_on, "shrink", shrink, NULL);
+	else if (how == LOAD_JPEG_SHRINK)
+		rc = vips_jpegload_buffer(data, src->len, &img, "access", seq,
+		    "fail_on", fail_on, "shrink", shrink, NULL);
+	else if (src->path != NULL)
+		rc = vips_webpload(src->path, &img, "access", seq, "fail_on",
+		    fail_on, "scale", 1.0 / shrink, NULL);
+	else
+		rc = vips_webpload_buffer(data, src->len, &img, "access", seq,
+		    "fail_on", fail_on, "scale", 1.0 / shrink, NULL);
+	return rc == 0 ? img : NULL;
 }
 
 /*
@@ -563,7 +564,7 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 	sh = l->swap ? tw : th;
 	/* The blur is defined in source pixels; the image has been shrunk
 	   by `shrink` (by the decoder or by a box filter). */
-	sigma = o->blur / l->shrink;
+	sigma = thumb_blur_sigma(o->blur, l->shrink);
 	if (sigma > 0) {
 		if (vips_gaussblur(img, &x[0], sigma, NULL) ||
 		    vips_linecache(x[0], &x[1], "tile_height", BLUR_STRIP,

@@ -1,7 +1,9 @@
 /*
- * thumb: the sizes and the shrink-on-load policy, without libvips.
+ * thumb: the sizes and the shrink-on-load and blur policies, without
+ * libvips; and the one fact about libvips the blur policy rests on.
  */
 #include <criterion/criterion.h>
+#include <vips/vips.h>
 
 #include "thumb.h"
 
@@ -63,4 +65,45 @@ Test(thumb, shrink_on_load_leaves_the_resampler_a_factor_of_1_5)
 	cr_assert_eq(thumb_load_shrink(4000, 3000, 3), 2);
 	cr_assert_eq(thumb_load_shrink(4000, 3000, 2.9), 1);
 	cr_assert_eq(thumb_load_shrink(4000, 3000, 1), 1);
+}
+
+Test(thumb, a_blur_is_skipped_only_below_the_smallest_mask)
+{
+	/* 2 source pixels on a photo decoded at 1/8 is 0.25: nothing. */
+	cr_assert_eq(thumb_blur_sigma(2, 8), 0);
+	cr_assert_eq(thumb_blur_sigma(2, 4), 0);
+	cr_assert_float_eq(thumb_blur_sigma(2, 2), 1.0, 1e-9);
+	cr_assert_float_eq(thumb_blur_sigma(2, 1), 2.0, 1e-9);
+	cr_assert_float_eq(thumb_blur_sigma(5, 8), 0.625, 1e-9);
+	cr_assert_eq(thumb_blur_sigma(0, 1), 0);
+}
+
+/* The largest difference between noise and its blur at sigma. */
+static double
+blur_changes(double sigma)
+{
+	VipsImage *t[5] = {NULL};
+	double most = -1;
+
+	if (vips_gaussnoise(&t[0], 64, 64, "mean", 128.0, "sigma", 60.0,
+	    NULL) ||
+	    vips_cast(t[0], &t[1], VIPS_FORMAT_UCHAR, NULL) ||
+	    vips_gaussblur(t[1], &t[2], sigma, NULL) ||
+	    vips_subtract(t[1], t[2], &t[3], NULL) ||
+	    vips_abs(t[3], &t[4], NULL) ||
+	    vips_max(t[4], &most, NULL))
+		cr_assert_fail("libvips: %s", vips_error_buffer());
+	for (int i = 0; i < 5; i++)
+		if (t[i] != NULL)
+			g_object_unref(t[i]);
+	return most;
+}
+
+Test(thumb, libvips_blur_below_the_smallest_mask_is_a_copy)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+	cr_assert_eq(blur_changes(THUMB_BLUR_MIN - 0.001), 0,
+	    "libvips blurs at sigma %.3f: THUMB_BLUR_MIN is too high",
+	    THUMB_BLUR_MIN - 0.001);
+	cr_assert_gt(blur_changes(0.6), 0, "libvips does not blur at 0.6");
 }
