@@ -50,9 +50,12 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends "${need[@]}" >/dev/null
 fi
-if [ ! -d "$B/node/node_modules/sharp" ]; then
-	say "installing sharp into $B/node"
-	npm install --silent --prefix "$B/node" sharp >/dev/null
+# Pinned: the same sharp on every machine, and the newest that still runs
+# on Debian bookworm's Node.js 18 (0.35 needs Node.js 20).
+SHARP=0.34.5
+if ! grep -qs "\"version\": \"$SHARP\"" "$B/node/node_modules/sharp/package.json"; then
+	say "installing sharp $SHARP into $B/node"
+	npm install --silent --prefix "$B/node" "sharp@$SHARP" >/dev/null
 fi
 SHARP_VERSION=$(NODE_PATH=$B/node/node_modules node -e \
 	'const s=require("sharp"); console.log(s.versions.sharp + " (libvips " + s.versions.vips + ")")')
