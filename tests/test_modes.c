@@ -191,7 +191,7 @@ Test(modes, workers_are_recycled_after_k_files)
 	    "--max-tasks-per-worker", "3", "-o", out, TESTDATA, NULL};
 	const char *const two[] = {"--json", "-j", "2", "--force",
 	    "--max-tasks-per-worker", "2", "-o", out, TESTDATA, NULL};
-	int sizes[16] = {0};
+	int sizes[16] = {0}, started;
 	GHashTable *per;
 	struct run r;
 
@@ -218,10 +218,13 @@ Test(modes, workers_are_recycled_after_k_files)
 		cr_assert_eq(sizes[k], 0, "a worker did %d files: %s", k,
 		    r.out);
 	cr_assert_leq(sizes[1], 2, "%s", r.out);
-	cr_assert_eq(field(summary(r.out), "workers_started"),
-	    g_hash_table_size(per));
-	cr_assert_eq(field(summary(r.out), "workers_recycled"),
-	    g_hash_table_size(per) - 2);
+	/* A worker replaced while a file was queued may find that another
+	   took it first (seen once in 200 runs): it was started and did
+	   nothing. Every worker that did a file was started. */
+	started = field(summary(r.out), "workers_started");
+	cr_assert(started >= (int)g_hash_table_size(per) &&
+	    started <= (int)g_hash_table_size(per) + 2, "%s", r.out);
+	cr_assert_eq(field(summary(r.out), "workers_recycled"), started - 2);
 	cr_assert_eq(field(summary(r.out), "max_workers_alive"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
