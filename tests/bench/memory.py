@@ -2,10 +2,12 @@
 
 1. A worker's memory over a long run: 520 photos (the corpus photos under
    distinct names) through one worker; its resident set around the 50th
-   and the 500th image, and its peak. The resident set is read as each
-   image is reported, when the worker may already be decoding the next:
-   one reading swings by 20% with that race, so each figure is the median
-   of the readings after images 40-60 and 490-510.
+   and the 500th image (medians of the readings after images 40-60 and
+   490-510), its peak, and the image by which it settled. The resident set
+   rises in steps as glibc's heap grows and then stays put; where the last
+   step falls varies from run to run (images 37, 76 and 232 in three runs
+   of the same command), so a run can read higher at 500 than at 50
+   without growing after that.
 2. A tree of 100,000 small files (100 folders of 1,000 hard links to a
    small JPEG): the parent's peak memory, when the first thumbnail was done
    against when the scan ended, and then a re-run over the same, now up to
@@ -46,25 +48,29 @@ def worker_flatness(pthumb, photos, scratch):
     proc = subprocess.Popen([pthumb, "--json", "-j", "1", "-s", "256",
                              "-o", out, many], stdout=subprocess.PIPE,
                             text=True)
-    seen, rss, peak = 0, {50: [], 500: []}, None
+    readings, peak = [], None
     worker = None
     for line in proc.stdout:
         rec = json.loads(line)
         if rec.get("type") != "file":
             continue
-        seen += 1
         worker = rec.get("worker") or worker
-        for mark, readings in rss.items():
-            if abs(seen - mark) <= 10 and worker:
-                readings.append(status_kb(worker, "VmRSS"))
-        if seen == 510 and worker:
+        readings.append(status_kb(worker, "VmRSS") if worker else None)
+        if len(readings) == 510 and worker:
             peak = status_kb(worker, "VmHWM")
     proc.wait()
     shutil.rmtree(many, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    if None in rss[50] + rss[500] or not rss[500] or peak is None:
+    if peak is None or None in readings[:510]:
         return None
-    return statistics.median(rss[50]), statistics.median(rss[500]), peak
+    rss50 = statistics.median(readings[39:60])
+    rss500 = statistics.median(readings[489:510])
+    # The first image from which every reading up to 510 stays within 2%
+    # of the level around image 500.
+    settled = 510
+    while settled > 1 and abs(readings[settled - 2] - rss500) <= 0.02 * rss500:
+        settled -= 1
+    return rss50, rss500, peak, settled
 
 
 def tree_scale(pthumb, scratch):
@@ -110,11 +116,12 @@ def main():
     print("## Memory and scale\n")
     flat = worker_flatness(pthumb, photos, scratch)
     if flat is not None:
-        rss50, rss500, peak = flat
+        rss50, rss500, peak, settled = flat
         print(f"One worker over 520 photos (box 256): resident "
               f"{rss50 / 1024:.0f} MiB around image 50, {rss500 / 1024:.0f} "
               f"MiB around image 500 ({100 * (rss500 - rss50) / rss50:+.0f}%; "
-              f"medians of 21 readings); peak {peak / 1024:.0f} MiB.\n")
+              f"medians of 21 readings), within 2% of that level from image "
+              f"{settled} on; peak {peak / 1024:.0f} MiB.\n")
     runs = tree_scale(pthumb, scratch)
     first = runs["first run"][0]
     for label, (wall, s) in runs.items():
