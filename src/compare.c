@@ -277,18 +277,22 @@ print_table(const struct opts *o, struct phase *ph, int n, int cpus,
 			    "one", ph[i].workers, ph[i].calibration);
 	printf("\n\n%-10s %7s %5s %8s %8s %8s %8s %10s %10s  %s\n", "mode",
 	    "workers", "forks", "wall s", "CPU s", "img/s", "speedup",
-	    "efficiency", "vs machine", "ms/image: open pixels write");
+	    "efficiency", "vs machine",
+	    "ms/image: open pixels resample write");
 	for (int i = 0; i < n; i++) {
 		const struct phase *p = &ph[i];
 		double speedup = seq->wall / p->wall;
 		int w = p->workers ? p->workers : 1;
 
 		printf("%-10s %7d %5u %8.3f %8.3f %8.1f %7.2fx %9.0f%% "
-		    "%9.0f%%  %6.1f %6.1f %5.1f", options_mode_name(p->mode),
+		    "%9.0f%%  %6.1f %6.1f %8.1f %5.1f",
+		    options_mode_name(p->mode),
 		    w, p->used.started, p->wall, p->cpu, done(p) / p->wall,
 		    speedup, 100 * speedup / w, 100 * speedup / p->calibration,
-		    per_image(p, p->totals.usec_open), per_image(p,
-		    p->totals.usec_pixels), per_image(p, p->totals.usec_write));
+		    per_image(p, p->totals.usec_open),
+		    per_image(p, p->totals.usec_pixels),
+		    per_image(p, p->totals.usec_resample),
+		    per_image(p, p->totals.usec_write));
 		if (failed(p))
 			printf("  (%u failed)", failed(p));
 		printf("\n");
@@ -326,13 +330,15 @@ print_json(const struct opts *o, struct phase *ph, int n, int cpus,
 		    "\"speedup\": %.6f, \"efficiency\": %.6f, "
 		    "\"calibration_speedup\": %.6f, "
 		    "\"efficiency_vs_calibration\": %.6f, \"ms_per_image\": "
-		    "{\"open\": %.3f, \"pixels\": %.3f, \"write\": %.3f}}",
+		    "{\"open\": %.3f, \"pixels\": %.3f, \"resample\": %.3f, "
+		    "\"write\": %.3f}}",
 		    i ? ", " : "", options_mode_name(p->mode), w,
 		    p->used.started, p->wall, p->cpu, done(p), failed(p),
 		    done(p) / p->wall, speedup, speedup / w, p->calibration,
 		    speedup / p->calibration,
 		    per_image(p, p->totals.usec_open),
 		    per_image(p, p->totals.usec_pixels),
+		    per_image(p, p->totals.usec_resample),
 		    per_image(p, p->totals.usec_write));
 	}
 	printf("]");

@@ -13,7 +13,7 @@
 struct wire_result {
 	uint32_t status;
 	int32_t width, height, out_width, out_height;
-	int64_t usec, usec_open, usec_pixels, usec_write;
+	int64_t usec, usec_open, usec_pixels, usec_resample, usec_write;
 	uint16_t error_len, warnings_len;
 };
 
@@ -78,6 +78,7 @@ proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
 	w.usec = r->usec;
 	w.usec_open = r->usec_open;
 	w.usec_pixels = r->usec_pixels;
+	w.usec_resample = r->usec_resample;
 	w.usec_write = r->usec_write;
 	w.error_len = (uint16_t)text_len(r->error, sizeof(r->error));
 	w.warnings_len = (uint16_t)text_len(r->warnings, sizeof(r->warnings));
@@ -125,7 +126,7 @@ decode_result(const char *p, uint32_t len, struct msg *m, const char **why)
 	    len != sizeof(w) + w.error_len + w.warnings_len ||
 	    w.width < 0 || w.height < 0 || w.out_width < 0 ||
 	    w.out_height < 0 || w.usec < 0 || w.usec_open < 0 ||
-	    w.usec_pixels < 0 || w.usec_write < 0) {
+	    w.usec_pixels < 0 || w.usec_resample < 0 || w.usec_write < 0) {
 		*why = "malformed result";
 		return -1;
 	}
@@ -138,6 +139,7 @@ decode_result(const char *p, uint32_t len, struct msg *m, const char **why)
 	r->usec = w.usec;
 	r->usec_open = w.usec_open;
 	r->usec_pixels = w.usec_pixels;
+	r->usec_resample = w.usec_resample;
 	r->usec_write = w.usec_write;
 	r->worker = m->hdr.pid;
 	memcpy(r->error, p + sizeof(w), w.error_len);

@@ -23,7 +23,7 @@
 #include "result.h"
 
 #define PROTO_MAGIC 0x42485450u /* "PTHB" */
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 #define PROTO_PATH_MAX 4096
 /* Largest payload: two paths and their terminators. */
 #define PROTO_PAYLOAD_MAX (2 * (PROTO_PATH_MAX + 1))

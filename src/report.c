@@ -152,10 +152,11 @@ write_json(struct report *rp, const struct job *job, const struct result *r)
 	json_text_or_null(l, r->warnings);
 	g_string_append_printf(l, ", \"width\": %d, \"height\": %d, "
 	    "\"out_width\": %d, \"out_height\": %d, \"ms\": %.3f, "
-	    "\"ms_open\": %.3f, \"ms_pixels\": %.3f, \"ms_write\": %.3f, "
-	    "\"worker\": ", r->width, r->height, r->out_width, r->out_height,
-	    r->usec / 1000.0, r->usec_open / 1000.0, r->usec_pixels / 1000.0,
-	    r->usec_write / 1000.0);
+	    "\"ms_open\": %.3f, \"ms_pixels\": %.3f, \"ms_resample\": %.3f, "
+	    "\"ms_write\": %.3f, \"worker\": ", r->width, r->height,
+	    r->out_width, r->out_height, r->usec / 1000.0,
+	    r->usec_open / 1000.0, r->usec_pixels / 1000.0,
+	    r->usec_resample / 1000.0, r->usec_write / 1000.0);
 	if (r->worker > 0)
 		g_string_append_printf(l, "%ld}\n", (long)r->worker);
 	else
@@ -293,6 +294,7 @@ report_file(struct report *rp, const struct job *job, const struct result *r)
 		t->usec += r->usec;
 		t->usec_open += r->usec_open;
 		t->usec_pixels += r->usec_pixels;
+		t->usec_resample += r->usec_resample;
 		t->usec_write += r->usec_write;
 	}
 	if (rp->silent)

@@ -19,7 +19,7 @@ struct report;
 /* Counts by status, and time summed over the files done (ok, warning). */
 struct report_totals {
 	unsigned count[STATUS_LAST];
-	long long usec, usec_open, usec_pixels, usec_write;
+	long long usec, usec_open, usec_pixels, usec_resample, usec_write;
 };
 
 /* How the files were spread over processes or threads. */

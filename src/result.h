@@ -27,8 +27,10 @@ struct result {
 	int out_width, out_height; /* thumbnail; 0 = none */
 	long long usec;            /* time spent in the worker, of which: */
 	long long usec_open;       /* opening the file, reading its header */
-	long long usec_pixels;     /* decode, blur, resize, encode: libvips
-				      is lazy, so all of it runs in the save */
+	long long usec_pixels;     /* decode and encode: libvips is lazy,
+				      so the decode runs as pixels are
+				      pulled, the encode in the save */
+	long long usec_resample;   /* the blur and resize (not in pixels) */
 	long long usec_write;      /* write(2) of the encoded bytes, close,
 				      rename */
 	pid_t worker;              /* 0 = settled by the parent */

@@ -17,24 +17,31 @@
 #include <vips/vips.h>
 
 #include "freedesktop.h"
+#include "icc.h"    /* icc_is_srgb */
 #include "output.h" /* output_create_tmp, output_commit, output_suffix */
+#include "resample.h"
 #include "xio.h"    /* now_ns, write_full */
 
 /*
  * Images up to this many pixels are decoded at full size whatever the
- * box: they are cheap to decode, and on finely detailed small photos the
- * DCT's 1/2 scale differs visibly from a full decode followed by a good
- * resampler (measured: 28 dB against 48 dB for a full decode).
+ * box: they are cheap to decode, and small web images are detailed to the
+ * pixel, where the DCT's scaled decodes lose (measured on 40 of the bench's
+ * small JPEGs at box 50 against a float reference of the literal
+ * operation: 42.9 dB mean, 30.9 worst, and worse than libvips' integer
+ * pipeline on 25 of them; decoded whole, 97.7 mean, 85.1 worst).
  */
 #define SMALL_IMAGE_PIXELS (2 * 1000 * 1000)
 
 /*
- * The blur is computed in strips of this many rows. The resampler asks
+ * --exact computes the blur in strips of this many rows. The resampler asks
  * for a few rows at a time; without a cache between them each small
  * request redoes the blur's horizontal pass on every row the vertical
  * mask spans (measured: 15 s instead of 0.3 s for sigma 30 on 1.4 MP).
  */
 #define BLUR_STRIP 128
+
+/* The fused pass pulls the decoded image in strips of this many rows. */
+#define PULL_STRIP 64
 
 /*
  * --mode threads: libvips' vector code (Orc) is compiled as operations are
@@ -181,23 +188,22 @@ thumb_load_shrink(int w, int h, double factor)
 {
 	if ((long long)w * h <= SMALL_IMAGE_PIXELS)
 		return 1;
-	/* Leave at least a factor of 1.5 to the resampler, which filters
-	   better than the DCT's scaling. 2 was measured too: the same
-	   fidelity against --exact at box 256 on the corpus photos (46.2 dB
-	   mean either way; worst 33.1 dB with 2, 33.5 with 1.5), and 5%
-	   slower, since 1.5 lets more photos decode at 1/8. */
-	for (int s = 8; s > 1; s /= 2)
-		if (factor / s >= 1.5)
+	/* What the resampler must be left, measured against a float
+	   reference of the literal operation (tests/test_fidelity.c) on the
+	   39 corpus photos: at 1/8 the decoder keeps only each block's mean,
+	   a box filter that aliases. Leaving 2 after it, 3 photos at box
+	   256 came out worse than libvips' integer pipeline (40.6 dB
+	   against 44.7 at worst); leaving 6.4, one 4:2:0 photo at box 50
+	   (40.5 against 44.3); leaving 8, none (worst 47.4 dB). 1/4 and 1/2
+	   need 2. Against leaving 1.5 at every scale, this costs 4% at box
+	   256 and nothing measurable at box 50, where Huffman decoding,
+	   the same at every scale, is most of the time. */
+	if (factor / 8 >= 8)
+		return 8;
+	for (int s = 4; s > 1; s /= 2)
+		if (factor / s >= 2)
 			return s;
 	return 1;
-}
-
-double
-thumb_blur_sigma(double blur, int shrink)
-{
-	double sigma = blur / shrink;
-
-	return sigma < THUMB_BLUR_MIN ? 0 : sigma;
 }
 
 /* The saver's option string for a suffix: strip metadata, quality. */
@@ -358,6 +364,26 @@ open_source(const struct thumb_src *src, VipsFailOn fail_on,
 }
 
 /*
+ * Does in carry a profile that converting from would change? An sRGB
+ * profile would not (icc.h): it is left alone, which spares building a
+ * colour transform (about 6 ms).
+ */
+static bool
+has_profile_to_apply(VipsImage *in)
+{
+	const void *data;
+	size_t len;
+
+	if (vips_image_get_typeof(in, VIPS_META_ICC_NAME) == 0)
+		return false;
+	if (vips_image_get_blob(in, VIPS_META_ICC_NAME, &data, &len) != 0) {
+		vips_error_clear();
+		return true;
+	}
+	return !icc_is_srgb(data, len);
+}
+
+/*
  * Into 8-bit sRGB, or 8-bit grey: an embedded ICC profile is honoured, and
  * CMYK without one gets libvips' CMYK profile (unless --keep-profile);
  * 16-bit and float pixels are scaled to 8 bits. Alpha stays.
@@ -366,7 +392,7 @@ static int
 to_srgb(const struct thumb_opts *o, VipsImage *in, VipsImage **out)
 {
 	VipsInterpretation it = vips_image_guess_interpretation(in);
-	bool profile = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+	bool profile = has_profile_to_apply(in);
 
 	if (!o->keep_profile && (profile || it == VIPS_INTERPRETATION_CMYK))
 		return vips_icc_transform(in, out, "srgb", "embedded", TRUE,
@@ -547,6 +573,128 @@ load(const struct thumb_opts *o, VipsObject *ctx, const struct thumb_src *src,
 }
 
 /*
+ * --exact: the literal pipeline in libvips, for comparison. The same
+ * Gaussian as the fused pass (resample.h) at float precision, over the
+ * whole decoded image, then libvips' resize; 8-bit images are rounded
+ * back to 8 bits.
+ */
+static int
+resize_exact(const struct loaded *l, VipsImage *in, double sigma, int sw,
+    int sh, VipsImage **x)
+{
+	VipsImage *img = in;
+
+	if (sigma > 0) {
+		if (vips_gaussblur(img, &x[0], sigma, "min_ampl",
+		    RESAMPLE_GAUSS_MIN, "precision", VIPS_PRECISION_FLOAT,
+		    NULL) ||
+		    vips_linecache(x[0], &x[1], "tile_height", BLUR_STRIP,
+		    "access", VIPS_ACCESS_SEQUENTIAL, NULL))
+			return -1;
+		img = x[1];
+	}
+	if (img->Xsize != sw || img->Ysize != sh) {
+		if (vips_resize(img, &x[2], (double)sw / img->Xsize, "vscale",
+		    (double)sh / img->Ysize, "gap", 0.0, NULL))
+			return -1;
+		img = x[2];
+	}
+	if (img->BandFmt != in->BandFmt && !l->alpha) {
+		if (vips_round(img, &x[3], VIPS_OPERATION_ROUND_RINT, NULL) ||
+		    vips_cast(x[3], &x[4], in->BandFmt, NULL))
+			return -1;
+		img = x[4];
+	}
+	x[5] = img;
+	g_object_ref(img);
+	return 0;
+}
+
+static enum resample_format
+resample_format(VipsBandFormat f)
+{
+	return f == VIPS_FORMAT_UCHAR ? RESAMPLE_U8 : f == VIPS_FORMAT_USHORT ?
+	    RESAMPLE_U16 : RESAMPLE_FLOAT;
+}
+
+/*
+ * The fused blur and resize (resample.h) of in into a new memory image of
+ * sw x sh with in's header, pulling the decoded pixels strip by strip:
+ * the decode runs here too. span_w x span_h is the part of in that is
+ * the source (a decoder that shrinks rounds its size up).
+ */
+static int
+resize_fused(GMutex *lock, VipsImage *in, double span_w, double span_h,
+    double sigma, int sw, int sh, VipsImage **x, struct result *r)
+{
+	struct resample_spec spec = {
+		.in_w = in->Xsize, .in_h = in->Ysize,
+		.span_w = MIN(span_w, in->Xsize),
+		.span_h = MIN(span_h, in->Ysize),
+		.out_w = sw, .out_h = sh, .bands = in->Bands, .sigma = sigma,
+	};
+	struct resample *rs = NULL;
+	VipsRegion *region = NULL;
+	long long spent = 0;
+	int rc = -1;
+
+	if (in->BandFmt != VIPS_FORMAT_UCHAR &&
+	    in->BandFmt != VIPS_FORMAT_USHORT &&
+	    in->BandFmt != VIPS_FORMAT_FLOAT) {
+		if (vips_cast(in, &x[0], VIPS_FORMAT_FLOAT, NULL))
+			return -1;
+		in = x[0];
+	}
+	spec.format = resample_format(in->BandFmt);
+	/* The result takes in's header and metadata, at its new size. */
+	x[1] = vips_image_new_memory();
+	if (vips_image_pipelinev(x[1], VIPS_DEMAND_STYLE_THINSTRIP, in, NULL))
+		return -1;
+	x[1]->Xsize = sw;
+	x[1]->Ysize = sh;
+	x[1]->Xres = in->Xres * sw / spec.span_w;
+	x[1]->Yres = in->Yres * sh / spec.span_h;
+	if (vips_image_write_prepare(x[1]))
+		return -1;
+	if (spec.bands > 4) {
+		vips_error("pthumb", "%d bands: at most 4 can be resampled",
+		    spec.bands);
+		return -1;
+	}
+	rs = resample_new(&spec, VIPS_IMAGE_ADDR(x[1], 0, 0),
+	    VIPS_IMAGE_SIZEOF_LINE(x[1]));
+	if (rs == NULL) {
+		vips_error("pthumb", "cannot resample %dx%d to %dx%d: %s",
+		    in->Xsize, in->Ysize, sw, sh, strerror(errno));
+		return -1;
+	}
+	region = vips_region_new(in);
+	/* The pixels are computed here: in parallel (see shared_lock). */
+	if (lock != NULL)
+		g_mutex_unlock(lock);
+	for (int y = 0; y < in->Ysize; y += PULL_STRIP) {
+		VipsRect strip = {0, y, in->Xsize, MIN(PULL_STRIP,
+		    in->Ysize - y)};
+		long long start;
+
+		if (vips_region_prepare(region, &strip))
+			break;
+		start = now_ns();
+		resample_push(rs, VIPS_REGION_ADDR(region, 0, y),
+		    VIPS_REGION_LSKIP(region), strip.height);
+		spent += now_ns() - start;
+		if (y + strip.height == in->Ysize)
+			rc = 0;
+	}
+	if (lock != NULL)
+		g_mutex_lock(lock);
+	r->usec_resample += spent / 1000;
+	g_object_unref(region);
+	resample_free(rs);
+	return rc;
+}
+
+/*
  * Blur, resize into the bw x bh box, crop, flatten, orient and save the
  * loaded image into target. Fills the output size in *r; sink (or NULL)
  * keeps the time spent writing. Returns 0 or -1 with libvips' error.
@@ -557,29 +705,30 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
     struct sink *sink, const char *format, struct result *r)
 {
 	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 14);
+	VipsImage **y = (VipsImage **)vips_object_local_array(ctx, 6);
 	VipsImage *img = l->img;
 	long long start = now_ns();
 	int tw, th, sw, sh, rc;
-	double sigma;
+	/* The blur is defined in source pixels; the image has been shrunk
+	   by `shrink` (by the decoder or by a box filter). */
+	double sigma = o->blur / l->shrink;
 
 	box_size(o, l->w, l->h, bw, bh, &tw, &th);
 	sw = l->swap ? th : tw;
 	sh = l->swap ? tw : th;
-	/* The blur is defined in source pixels; the image has been shrunk
-	   by `shrink` (by the decoder or by a box filter). */
-	sigma = thumb_blur_sigma(o->blur, l->shrink);
-	if (sigma > 0) {
-		if (vips_gaussblur(img, &x[0], sigma, NULL) ||
-		    vips_linecache(x[0], &x[1], "tile_height", BLUR_STRIP,
-		    "access", VIPS_ACCESS_SEQUENTIAL, NULL))
+	if (o->exact) {
+		if (resize_exact(l, img, sigma, sw, sh, y))
 			return -1;
-		img = x[1];
-	}
-	if (img->Xsize != sw || img->Ysize != sh) {
-		if (vips_resize(img, &x[2], (double)sw / img->Xsize, "vscale",
-		    (double)sh / img->Ysize, NULL))
+		img = y[5];
+	} else if (sigma > 0 || img->Xsize != sw || img->Ysize != sh) {
+		/* Each decoded pixel stands for shrink source pixels. */
+		double span_w = (double)(l->swap ? l->h : l->w) / l->shrink;
+		double span_h = (double)(l->swap ? l->w : l->h) / l->shrink;
+
+		if (resize_fused(lock, img, span_w, span_h, sigma, sw, sh, y,
+		    r))
 			return -1;
-		img = x[2];
+		img = y[1];
 	}
 	if (l->alpha) {
 		if (vips_unpremultiply(img, &x[3], NULL) ||

@@ -7,14 +7,16 @@
  * the box, keep the aspect ratio, never enlarge, blur with sigma given in
  * source pixels before resizing.
  *
- * The literal pipeline (--exact) decodes at full size, blurs, resizes. The
- * fast pipeline shrinks by 2, 4 or 8 first (JPEG and WebP decoders do it
- * while they decode; other formats get a box filter after decoding) and
- * blurs at that reduced scale with the sigma scaled to match, so the result
- * stays close to the literal one (tests/ measures how close). Blurring the
- * thumbnail instead, after resizing, was measured and rejected: 2 to 9 dB
- * further from a float-precision reference at sigma 1 on 480-pixel photos,
- * and 10 dB at sigma 11, with libvips' integer convolution.
+ * The blur is a Gaussian of standard deviation -b source pixels, sampled at
+ * whole pixels and cut below 1% of its peak (resample.h says exactly).
+ *
+ * The fast pipeline shrinks by 2, 4 or 8 first (JPEG and WebP decoders do
+ * it while they decode; other formats get a box filter after decoding),
+ * then blurs and resizes in one fused pass of its own (resample.h) with the
+ * sigma scaled to the decoded size. The literal pipeline (--exact) decodes
+ * at full size, blurs with libvips' convolution at float precision and the
+ * same Gaussian, and resizes with libvips' Lanczos3 at the full ratio.
+ * tests/test_fidelity.c measures both against a reference in doubles.
  */
 #ifndef PTHUMB_THUMB_H
 #define PTHUMB_THUMB_H
@@ -78,22 +80,6 @@ void thumb_free(struct thumb *t);
  * Exposed for the tests.
  */
 int thumb_load_shrink(int w, int h, double factor);
-
-/*
- * Below this sigma libvips' Gaussian mask (minimum amplitude 0.2) is one
- * tap wide, so the blur would copy the image: measured, 1x1 up to 0.557
- * in libvips 8.14 and 3 taps from 0.5575. Exposed for the tests, which
- * check that libvips still behaves so.
- */
-#define THUMB_BLUR_MIN 0.55
-
-/*
- * The sigma, in decoded pixels, of the blur of `blur` source pixels on an
- * image decoded at 1/shrink, or 0 when that blur would change no pixel
- * (libvips' blur would then only copy the image, at the cost of building
- * a convolution). Exposed for the tests.
- */
-double thumb_blur_sigma(double blur, int shrink);
 
 /*
  * The size of the thumbnail of a w x h image in a bw x bh box: the side

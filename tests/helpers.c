@@ -243,6 +243,19 @@ helper_fill(const char *dir, const char *const *srcs, int n)
 	}
 }
 
+/* *im premultiplied, in place of *im. */
+static int
+premultiply(VipsImage **im)
+{
+	VipsImage *p;
+
+	if (vips_premultiply(*im, &p, NULL))
+		return -1;
+	g_object_unref(*im);
+	*im = p;
+	return 0;
+}
+
 double
 helper_psnr(const char *a, const char *b)
 {
@@ -264,6 +277,8 @@ helper_psnr(const char *a, const char *b)
 		    y->Bands);
 		goto out;
 	}
+	if (vips_image_hasalpha(x) && (premultiply(&x) || premultiply(&y)))
+		goto out;
 	if (vips_subtract(x, y, &d, NULL) || vips_multiply(d, d, &sq, NULL) ||
 	    vips_avg(sq, &mean, NULL))
 		goto out;

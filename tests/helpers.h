@@ -76,7 +76,9 @@ void helper_fill(const char *dir, const char *const *srcs, int n);
 
 /*
  * PSNR in dB of two images of equal size and bands (8-bit), through
- * libvips; -1 when they cannot be compared (the reason on stderr).
+ * libvips; -1 when they cannot be compared (the reason on stderr). With
+ * alpha, colour is compared premultiplied: the colour of a pixel that is
+ * nearly transparent is noise that no one sees.
  */
 double helper_psnr(const char *a, const char *b);
 

@@ -192,6 +192,77 @@ Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
 	g_free(dir);
 }
 
+/*
+ * A Display P3 profile (P3 primaries, D65, sRGB's tone curve) whose
+ * description says it is sRGB, written to path: pthumb tells profiles
+ * apart by what they do, so this one must still be converted.
+ */
+static void
+write_p3_named_srgb(const char *path)
+{
+	const cmsCIExyY white = {0.3127, 0.3290, 1.0};
+	const cmsCIExyYTRIPLE primaries = {
+		{0.680, 0.320, 1.0}, {0.265, 0.690, 1.0}, {0.150, 0.060, 1.0},
+	};
+	const cmsFloat64Number srgb[5] = {2.4, 1 / 1.055, 0.055 / 1.055,
+	    1 / 12.92, 0.04045};
+	cmsToneCurve *curve = cmsBuildParametricToneCurve(NULL, 4, srgb);
+	cmsToneCurve *curves[3] = {curve, curve, curve};
+	cmsHPROFILE h = cmsCreateRGBProfile(&white, &primaries, curves);
+	cmsMLU *desc = cmsMLUalloc(NULL, 1);
+
+	cr_assert_not_null(h);
+	cmsMLUsetASCII(desc, "en", "US", "sRGB IEC61966-2.1");
+	cr_assert(cmsWriteTag(h, cmsSigProfileDescriptionTag, desc));
+	cr_assert(cmsSaveProfileToFile(h, path));
+	cmsMLUfree(desc);
+	cmsCloseProfile(h);
+	cmsFreeToneCurve(curve);
+}
+
+Test(colour, a_p3_profile_named_srgb_is_still_converted)
+{
+	char *dir = helper_tmpdir();
+	char *icc = g_build_filename(dir, "fake-srgb.icc", NULL);
+	double numbers[4];
+	char *in;
+
+	write_p3_named_srgb(icc);
+	in = red_in_profile(dir, "red-fake.png", icc, numbers);
+	assert_back_to_srgb_red(dir, in, "red-fake.png");
+	helper_rmtree(dir);
+	g_free(icc);
+	g_free(in);
+	g_free(dir);
+}
+
+/* An image tagged with an sRGB profile comes out with the numbers it
+   had: the profile is recognised and no conversion is made. */
+Test(colour, an_srgb_profile_changes_nothing)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "tagged.png", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	VipsImage *im = solid(64, 64, (double[]){200, 120, 40}, 3), *tagged;
+	double px[4];
+	char *t;
+
+	cr_assert_eq(vips_icc_transform(im, &tagged, "srgb", "input_profile",
+	    "srgb", NULL), 0, "%s", vips_error_buffer());
+	cr_assert(vips_image_get_typeof(tagged, VIPS_META_ICC_NAME) != 0);
+	save(tagged, in);
+	t = thumb(out, in, "tagged.png", NULL);
+	cr_assert_eq(middle(t, px), 3);
+	assert_near(px, (double[]){200, 120, 40}, 3, 0, "sRGB-tagged");
+	g_object_unref(tagged);
+	g_object_unref(im);
+	helper_rmtree(dir);
+	g_free(t);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
 Test(colour, cmyk_with_and_without_a_profile_becomes_rgb)
 {
 	char *dir = helper_tmpdir();

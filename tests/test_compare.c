@@ -88,6 +88,7 @@ Test(compare, json_table_adds_up)
 		cr_assert_float_eq(ips, images / wall, 1e-3 * ips);
 		cr_assert_gt(number(r.out, "cpu_s", k), 0);
 		cr_assert_gt(number(r.out, "pixels", k), 0);
+		cr_assert_gt(number(r.out, "resample", k), 0);
 		if (workers == 1)
 			cr_assert_float_eq(cal, 1.0, 1e-9);
 		else

@@ -48,7 +48,8 @@ Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 	struct result r = {
 		.status = STATUS_WARNING, .width = 4000, .height = 3000,
 		.out_width = 50, .out_height = 38, .usec = 12345, .worker = 77,
-		.usec_open = 1000, .usec_pixels = 10000, .usec_write = 1345,
+		.usec_open = 1000, .usec_pixels = 8000, .usec_resample = 2000,
+		.usec_write = 1345,
 	};
 	char buf[4096] = {0};
 	FILE *f;
@@ -66,8 +67,8 @@ Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 	    "\"thumbs/a.jpg\", \"status\": \"warning\", \"error\": null, "
 	    "\"warnings\": \"Premature end\", \"width\": 4000, \"height\": "
 	    "3000, \"out_width\": 50, \"out_height\": 38, \"ms\": 12.345, "
-	    "\"ms_open\": 1.000, \"ms_pixels\": 10.000, \"ms_write\": 1.345, "
-	    "\"worker\": 77}\n"
+	    "\"ms_open\": 1.000, \"ms_pixels\": 8.000, \"ms_resample\": 2.000, "
+	    "\"ms_write\": 1.345, \"worker\": 77}\n"
 	    "{\"type\": \"summary\", \"files\": 1, \"done\": 1, \"ok\": 0, "
 	    "\"warning\": 1, \"failed\": 0, \"error\": 0, \"timeout\": 0, "
 	    "\"skipped\": 0, \"seconds\": 2.000, \"images_per_second\": 0.5, "

@@ -1,9 +1,7 @@
 /*
- * thumb: the sizes and the shrink-on-load and blur policies, without
- * libvips; and the one fact about libvips the blur policy rests on.
+ * thumb: the sizes and the shrink-on-load policy, without libvips.
  */
 #include <criterion/criterion.h>
-#include <vips/vips.h>
 
 #include "thumb.h"
 
@@ -53,59 +51,20 @@ Test(thumb, cover_fills_the_box_and_never_enlarges)
 	}
 }
 
-Test(thumb, shrink_on_load_leaves_the_resampler_a_factor_of_1_5)
+Test(thumb, shrink_on_load_leaves_the_resampler_8_after_1_8_else_2)
 {
 	/* Up to 2 megapixels: decoded whole, whatever the factor. */
 	cr_assert_eq(thumb_load_shrink(1600, 1200, 32), 1);
-	/* 12 MP to 256 px: 15.6 = 8 x 1.95. */
-	cr_assert_eq(thumb_load_shrink(4000, 3000, 4000 / 256.0), 8);
-	/* 11 = 8 x 1.4 is too little left: 4 x 2.75. */
-	cr_assert_eq(thumb_load_shrink(4000, 3000, 11), 4);
-	cr_assert_eq(thumb_load_shrink(4000, 3000, 12), 8);
-	cr_assert_eq(thumb_load_shrink(4000, 3000, 3), 2);
-	cr_assert_eq(thumb_load_shrink(4000, 3000, 2.9), 1);
+	/* 12 MP to 50 px: 80 = 8 x 10. */
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 80), 8);
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 64), 8);
+	/* 63 = 8 x 7.9 is too little left after 1/8: 4 x 15.75. */
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 63), 4);
+	/* 12 MP to 256 px: 15.6 = 4 x 3.9. */
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 4000 / 256.0), 4);
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 8), 4);
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 7.9), 2);
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 4), 2);
+	cr_assert_eq(thumb_load_shrink(4000, 3000, 3.9), 1);
 	cr_assert_eq(thumb_load_shrink(4000, 3000, 1), 1);
-}
-
-Test(thumb, a_blur_is_skipped_only_below_the_smallest_mask)
-{
-	/* 2 source pixels on a photo decoded at 1/8 is 0.25: nothing. */
-	cr_assert_eq(thumb_blur_sigma(2, 8), 0);
-	cr_assert_eq(thumb_blur_sigma(2, 4), 0);
-	cr_assert_float_eq(thumb_blur_sigma(2, 2), 1.0, 1e-9);
-	cr_assert_float_eq(thumb_blur_sigma(2, 1), 2.0, 1e-9);
-	cr_assert_float_eq(thumb_blur_sigma(5, 8), 0.625, 1e-9);
-	cr_assert_eq(thumb_blur_sigma(0, 1), 0);
-}
-
-/* The largest difference between noise and its blur at sigma. */
-static double
-blur_changes(double sigma)
-{
-	VipsImage *t[6] = {NULL};
-	double most = -1;
-
-	/* In memory, so both sides of the difference see the same noise. */
-	if (vips_gaussnoise(&t[0], 64, 64, "mean", 128.0, "sigma", 60.0,
-	    NULL) ||
-	    vips_cast(t[0], &t[1], VIPS_FORMAT_UCHAR, NULL) ||
-	    (t[2] = vips_image_copy_memory(t[1])) == NULL ||
-	    vips_gaussblur(t[2], &t[3], sigma, NULL) ||
-	    vips_subtract(t[2], t[3], &t[4], NULL) ||
-	    vips_abs(t[4], &t[5], NULL) ||
-	    vips_max(t[5], &most, NULL))
-		cr_assert_fail("libvips: %s", vips_error_buffer());
-	for (int i = 0; i < 6; i++)
-		if (t[i] != NULL)
-			g_object_unref(t[i]);
-	return most;
-}
-
-Test(thumb, libvips_blur_below_the_smallest_mask_is_a_copy)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-	cr_assert_eq(blur_changes(THUMB_BLUR_MIN - 0.001), 0,
-	    "libvips blurs at sigma %.3f: THUMB_BLUR_MIN is too high",
-	    THUMB_BLUR_MIN - 0.001);
-	cr_assert_gt(blur_changes(0.6), 0, "libvips does not blur at 0.6");
 }
