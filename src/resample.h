@@ -21,6 +21,10 @@
  *   Lanczos3 over (i - c) / max(1, span / out), normalised to sum 1.
  * - Edges extend: a tap beyond the image reads its edge pixel, for the
  *   blur and for the resize, as libvips does.
+ * - The two make one kernel per output pixel; taps at its ends that weigh
+ *   under RESAMPLE_TRIM together are dropped and the rest renormalised
+ *   (a quarter of the taps of a 2:1 reduction at sigma 2, and never more
+ *   than an eighth of an 8-bit level per axis).
  *
  * Precision: weights and sums are single-precision floats, each output
  * value rounded once at the end (8 and 16 bits: to nearest, clamped to
@@ -39,10 +43,14 @@
 /* The Gaussian's cut-off, a fraction of its peak (3.03 sigma). */
 #define RESAMPLE_GAUSS_MIN 0.01
 
+/* The weight of kernel tails dropped, per output pixel and axis. */
+#define RESAMPLE_TRIM (1.0 / 2048)
+
 enum resample_format { RESAMPLE_U8, RESAMPLE_U16, RESAMPLE_FLOAT };
 
 /* The weights of one axis: output index x reads inputs start[x] ..
-   start[x] + n[x] - 1 with weights w[x * stride] ... */
+   start[x] + n[x] - 1 with weights w[x * stride] ...; the windows end in
+   order (start[x] + n[x] never decreases). */
 struct resample_axis {
 	int out;
 	int *start, *n;

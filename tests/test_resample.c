@@ -87,8 +87,8 @@ noise(int w, int h, unsigned seed, float **f)
 	return p;
 }
 
-/* Fused and literal (tests/reference.c) agree to float rounding, at every
-   kind of ratio. */
+/* Fused and literal (tests/reference.c) agree to what the definition
+   allows, at every kind of ratio. */
 Test(resample, fused_equals_blur_then_lanczos3)
 {
 	static const struct {
@@ -116,8 +116,10 @@ Test(resample, fused_equals_blur_then_lanczos3)
 		double *want = reference_resample(bytes, w, h, 1, ow, oh,
 		    cases[c].sigma);
 
+		/* The trimmed tails (RESAMPLE_TRIM per axis) and float
+		   sums: at most 2 x 255 / 2048 on levels 0-255. */
 		for (int i = 0; i < ow * oh; i++)
-			cr_assert_float_eq(got[i], want[i], 1e-3, "case %zu, "
+			cr_assert_float_eq(got[i], want[i], 0.25, "case %zu, "
 			    "pixel %d: %.5f, literal %.5f", c, i, got[i],
 			    want[i]);
 		free(bytes);
