@@ -8,6 +8,7 @@
 #include "thumb.h"
 
 #include <errno.h>  /* errno */
+#include <fcntl.h>  /* open, O_RDONLY, O_CLOEXEC */
 #include <malloc.h> /* mallopt, M_ARENA_MAX */
 #include <math.h>   /* lround */
 #include <stdio.h>  /* fprintf, snprintf */
@@ -330,6 +331,99 @@ sink_target_new(struct sink *k)
 /* How the decoder may shrink while it decodes. */
 enum load_shrink { LOAD_WHOLE, LOAD_JPEG_SHRINK, LOAD_WEBP_SCALE };
 
+/* The formats most files are, by their first bytes. */
+enum magic { MAGIC_OTHER, MAGIC_JPEG, MAGIC_PNG, MAGIC_WEBP };
+
+static enum magic
+magic_of(const unsigned char *b, size_t n)
+{
+	if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+		return MAGIC_JPEG;
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return MAGIC_PNG;
+	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 &&
+	    memcmp(b + 8, "WEBP", 4) == 0)
+		return MAGIC_WEBP;
+	return MAGIC_OTHER;
+}
+
+/* A loaded image or NULL, from a libvips load call's status. */
+#define LOADED(call) ((call) == 0 ? img : NULL)
+
+/*
+ * The first open of a file: opened once here, its first bytes read, and
+ * decoded through that descriptor. JPEG, PNG and WebP go to their loader
+ * by name; anything else as libvips finds it, asking each loader in turn
+ * of the bytes (by path, that opened a small JPEG some fifteen times).
+ */
+static VipsImage *
+open_file(const char *path, VipsFailOn fail_on)
+{
+	const VipsAccess seq = VIPS_ACCESS_SEQUENTIAL;
+	unsigned char b[12];
+	VipsSource *source;
+	VipsImage *img = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	/* libvips names what went wrong as it always has. */
+	if (fd < 0)
+		return vips_image_new_from_file(path, "access", seq, "fail_on",
+		    fail_on, NULL);
+	do
+		n = pread(fd, b, sizeof(b), 0);
+	while (n < 0 && errno == EINTR);
+	/* The source holds a descriptor of its own. */
+	source = vips_source_new_from_descriptor(fd);
+	close(fd);
+	if (source == NULL)
+		return NULL;
+	switch (n > 0 ? magic_of(b, (size_t)n) : MAGIC_OTHER) {
+	case MAGIC_JPEG:
+		img = LOADED(vips_jpegload_source(source, &img, "access", seq,
+		    "fail_on", fail_on, NULL));
+		break;
+	case MAGIC_PNG:
+		img = LOADED(vips_pngload_source(source, &img, "access", seq,
+		    "fail_on", fail_on, NULL));
+		break;
+	case MAGIC_WEBP:
+		img = LOADED(vips_webpload_source(source, &img, "access", seq,
+		    "fail_on", fail_on, NULL));
+		break;
+	default:
+		img = vips_image_new_from_source(source, "", "access", seq,
+		    "fail_on", fail_on, NULL);
+		break;
+	}
+	g_object_unref(source);
+	return img;
+}
+
+/* The first open of bytes in memory, as open_file() does a file. */
+static VipsImage *
+open_buffer(const struct thumb_src *src, VipsFailOn fail_on)
+{
+	const VipsAccess seq = VIPS_ACCESS_SEQUENTIAL;
+	void *data = (void *)src->data;
+	VipsImage *img = NULL;
+
+	switch (magic_of(data, src->len)) {
+	case MAGIC_JPEG:
+		return LOADED(vips_jpegload_buffer(data, src->len, &img,
+		    "access", seq, "fail_on", fail_on, NULL));
+	case MAGIC_PNG:
+		return LOADED(vips_pngload_buffer(data, src->len, &img,
+		    "access", seq, "fail_on", fail_on, NULL));
+	case MAGIC_WEBP:
+		return LOADED(vips_webpload_buffer(data, src->len, &img,
+		    "access", seq, "fail_on", fail_on, NULL));
+	default:
+		return vips_image_new_from_buffer(data, src->len, "",
+		    "access", seq, "fail_on", fail_on, NULL);
+	}
+}
+
 /* Open the source, a file or bytes in memory, for one sequential pass. */
 static VipsImage *
 open_source(const struct thumb_src *src, VipsFailOn fail_on,
@@ -340,14 +434,10 @@ open_source(const struct thumb_src *src, VipsFailOn fail_on,
 	VipsImage *img = NULL;
 	int rc;
 
-	/* The first open finds the loader by sniffing the bytes (libvips
-	   asks each loader in turn); opening again to shrink names it. */
 	if (how == LOAD_WHOLE && src->path != NULL)
-		return vips_image_new_from_file(src->path, "access", seq,
-		    "fail_on", fail_on, NULL);
+		return open_file(src->path, fail_on);
 	if (how == LOAD_WHOLE)
-		return vips_image_new_from_buffer(data, src->len, "",
-		    "access", seq, "fail_on", fail_on, NULL);
+		return open_buffer(src, fail_on);
 	if (how == LOAD_JPEG_SHRINK && src->path != NULL)
 		rc = vips_jpegload(src->path, &img, "access", seq, "fail_on",
 		    fail_on, "shrink", shrink, NULL);
@@ -820,9 +910,13 @@ take_vips_error(char *buf, size_t size, const char *log)
 	char *line;
 
 	if (strstr(text, "operation is blocked") != NULL) {
+		int n = (int)strcspn(text, ":");
+
+		/* The loader's name, not its variant for sources. */
+		if (n > 7 && strncmp(text + n - 7, "_source", 7) == 0)
+			n -= 7;
 		snprintf(buf, size, "%.*s is blocked: libvips marks it "
-		    "untrusted (--allow-untrusted allows it)",
-		    (int)strcspn(text, ":"), text);
+		    "untrusted (--allow-untrusted allows it)", n, text);
 		g_free(text);
 		return;
 	}
