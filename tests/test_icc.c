@@ -106,6 +106,7 @@ Test(icc, a_table_curve_is_read)
 
 Test(icc, other_profiles_are_not_srgb)
 {
+	cmsToneCurve *gamma;
 	size_t len;
 	unsigned char *p;
 
@@ -127,8 +128,9 @@ Test(icc, other_profiles_are_not_srgb)
 	p = rgb_profile(&srgb_primaries, cmsBuildGamma(NULL, 1.0), NULL, &len);
 	cr_assert_not(icc_is_srgb(p, len), "linear sRGB");
 	free(p);
-	p = bytes_of(cmsCreateGrayProfile(cmsD50_xyY(), cmsBuildGamma(NULL,
-	    2.2)), NULL, &len);
+	gamma = cmsBuildGamma(NULL, 2.2);
+	p = bytes_of(cmsCreateGrayProfile(cmsD50_xyY(), gamma), NULL, &len);
+	cmsFreeToneCurve(gamma);
 	cr_assert_not(icc_is_srgb(p, len), "grey");
 	free(p);
 }

@@ -4,16 +4,20 @@
 # the Python reference blur (sigma 2, source pixels); the others do not.
 #
 # Workloads: (a) the corpus photos to a 256 px box; (b) the same photos to
-# 50x50, the Python lesson's job; (c) 2,000 small JPEGs (under 64 KB),
-# where per-file overhead dominates; (d) photo-sized PNG, WebP, TIFF and
-# HEIF files; (m) memory and scale: a worker over 500 images, a tree of
-# 100,000 files (tests/bench/memory.py). Each figure is the median of BENCH_RUNS (default 3) timed
+# 50x50, the Python lesson's job; (c) 2,000 small JPEGs (under 64 KB, 39
+# pictures copied over), where per-file overhead dominates; (d) photo-sized
+# PNG, WebP and TIFF files (no HEIF: Pillow, sharp's libvips and
+# GraphicsMagick cannot read it, and every tool gets the same files); (e)
+# 1,000 small JPEGs of 320-640 px cut from the photos (make_small.py), as a
+# web folder holds them; (m) memory and scale: a worker over 500 images, a
+# tree of 100,000 files (tests/bench/memory.py). pthumb also runs with
+# -b 0 on (a) and (e), to show what the blur costs. Each figure is the median of BENCH_RUNS (default 3) timed
 # runs after one warm-up; peak memory is the largest resident set of any
 # one process of the run. Results: tests/bench/results/latest.md and
 # bench.png (gnuplot), memory.md for (m), and the same on standard output.
 #
 # Environment: BENCH_JOBS (default: online CPUs), BENCH_RUNS,
-# BENCH_WORKLOADS (default "a b c d m"), PTHUMB_CORPUS (a folder holding
+# BENCH_WORKLOADS (default "a b c d e m"), PTHUMB_CORPUS (a folder holding
 # photos/, as the tests use).
 set -euo pipefail
 
@@ -23,7 +27,7 @@ B=$top/build/bench
 R=$here/results
 N=${BENCH_JOBS:-$(nproc)}
 RUNS=${BENCH_RUNS:-3}
-WORKLOADS=${BENCH_WORKLOADS:-a b c d m}
+WORKLOADS=${BENCH_WORKLOADS:-a b c d e m}
 PY=/usr/bin/python3
 mkdir -p "$B" "$R"
 
@@ -88,7 +92,7 @@ if [ ! -f "$B/small/.done" ]; then
 	touch "$B/small/.done"
 fi
 if [ ! -f "$B/mixed/.done" ]; then
-	say "making photo-sized PNG, WebP, TIFF and HEIF files"
+	say "making photo-sized PNG, WebP and TIFF files"
 	rm -rf "$B/mixed" && mkdir -p "$B/mixed"
 	for f in "${PHOTOS[@]:0:6}"; do
 		s=$(basename "$f" .jpg)
@@ -97,10 +101,15 @@ if [ ! -f "$B/mixed/.done" ]; then
 		vips copy "$B/mixed/$s.v" "$B/mixed/$s-png.png"
 		vips copy "$B/mixed/$s.v" "$B/mixed/$s-webp.webp[Q=90]"
 		vips copy "$B/mixed/$s.v" "$B/mixed/$s-tif.tif[compression=deflate]"
-		vips copy "$B/mixed/$s.v" "$B/mixed/$s-heic.heic[Q=90]"
 		rm "$B/mixed/$s.v"
 	done
 	touch "$B/mixed/.done"
+fi
+if [ ! -f "$B/smallweb/.done" ]; then
+	say "cutting 1000 small JPEGs from the photos"
+	rm -rf "$B/smallweb"
+	"$PY" "$here/make_small.py" "$B/smallweb" 1000 "${PHOTOS[@]}" >/dev/null
+	touch "$B/smallweb/.done"
 fi
 
 # --- timing -----------------------------------------------------------------
@@ -145,31 +154,28 @@ run_workload() {
 	local files=("$@") n=$#
 	local list=$B/list-$w out=$B/out/$w
 	printf '%s\n' "${files[@]}" >"$list"
-	# Pillow, sharp's prebuilt libvips and GraphicsMagick cannot read
-	# HEIF (HEVC): they get the other files, and their rows say so.
-	local plist=$B/list-$w-noheif pn pnote=""
-	grep -v '\.heic$' "$list" >"$plist" || true
-	pn=$(wc -l <"$plist")
-	[ "$pn" -lt "$n" ] && pnote=" (no HEIF)"
 	local pf=() ext='%s.jpg'
 	[ "$fmt" = jpg ] && pf=(-f jpg)
 	local dir
 	dir=$(dirname "${files[0]}")
 	bench "$w" "pthumb -j $N" "$n" "'$top/pthumb' -q -j $N -s $box -b $blur ${pf[*]} --force -o '$out' --files-from '$list'"
+	if [ "$w" = a ] || [ "$w" = e ]; then
+		bench "$w" "pthumb -j $N -b 0" "$n" "'$top/pthumb' -q -j $N -s $box -b 0 ${pf[*]} --force -o '$out' --files-from '$list'"
+	fi
 	bench "$w" "pthumb --sequential" "$n" "'$top/pthumb' -q --sequential -s $box -b $blur ${pf[*]} --force -o '$out' --files-from '$list'"
 	if [ "$w" = b ]; then
 		bench "$w" "pthumb --exact -j $N" "$n" "'$top/pthumb' -q --exact -j $N -s $box -b $blur --force -o '$out' --files-from '$list'"
 	fi
-	bench "$w" "Pillow pool $N$pnote" "$pn" "'$PY' '$here/pillow_ref.py' pool $N '$out' $box $blur $fmt \$(cat '$plist')"
-	bench "$w" "Pillow loop$pnote" "$pn" "'$PY' '$here/pillow_ref.py' loop 1 '$out' $box $blur $fmt \$(cat '$plist')"
+	bench "$w" "Pillow pool $N" "$n" "'$PY' '$here/pillow_ref.py' pool $N '$out' $box $blur $fmt \$(cat '$list')"
+	bench "$w" "Pillow loop" "$n" "'$PY' '$here/pillow_ref.py' loop 1 '$out' $box $blur $fmt \$(cat '$list')"
 	bench "$w" "vipsthumbnail + parallel" "$n" "VIPS_CONCURRENCY=1 parallel -j $N -X vipsthumbnail -s $box -o '$out/$ext' <'$list'"
-	bench "$w" "sharp$pnote" "$pn" "NODE_PATH='$B/node/node_modules' UV_THREADPOOL_SIZE=$N node '$here/sharp_ref.js' $N '$out' $box $fmt \$(cat '$plist')"
+	bench "$w" "sharp" "$n" "NODE_PATH='$B/node/node_modules' UV_THREADPOOL_SIZE=$N node '$here/sharp_ref.js' $N '$out' $box $fmt \$(cat '$list')"
 	local mfmt=()
 	[ "$fmt" = jpg ] && mfmt=(-format jpg)
 	bench "$w" "ImageMagick mogrify" "$n" "MAGICK_THREAD_LIMIT=1 parallel -j $N -X mogrify -path '$out' ${mfmt[*]} -define jpeg:size=$((2 * box))x$((2 * box)) -thumbnail ${box}x$box <'$list'"
 	# gm mogrify appends each input's path to -output-directory: run it
 	# in the inputs' folder on bare names.
-	bench "$w" "GraphicsMagick gm$pnote" "$pn" "cd '$dir' && sed 's|.*/||' '$plist' | OMP_NUM_THREADS=1 parallel -j $N -X gm mogrify -output-directory '$out' ${mfmt[*]} -size $((2 * box))x$((2 * box)) -thumbnail ${box}x$box"
+	bench "$w" "GraphicsMagick gm" "$n" "cd '$dir' && sed 's|.*/||' '$list' | OMP_NUM_THREADS=1 parallel -j $N -X gm mogrify -output-directory '$out' ${mfmt[*]} -size $((2 * box))x$((2 * box)) -thumbnail ${box}x$box"
 	if [ "$fmt" = same ]; then
 		bench "$w" "decode floor" "$n" "'$B/floor' $N \$(cat '$list')"
 	fi
@@ -182,8 +188,10 @@ for w in $WORKLOADS; do
 	b) run_workload b 50 2 same "${PHOTOS[@]}" ;;
 	c) mapfile -t SMALL < <(ls "$B"/small/*.jpg)
 	   run_workload c 256 2 same "${SMALL[@]}" ;;
-	d) mapfile -t MIXED < <(ls "$B"/mixed/*.{png,webp,tif,heic})
+	d) mapfile -t MIXED < <(ls "$B"/mixed/*.{png,webp,tif})
 	   run_workload d 256 2 jpg "${MIXED[@]}" ;;
+	e) mapfile -t WEB < <(ls "$B"/smallweb/*.jpg)
+	   run_workload e 256 2 same "${WEB[@]}" ;;
 	esac
 done
 
