@@ -746,11 +746,6 @@ resize_fused(GMutex *lock, VipsImage *in, double span_w, double span_h,
 	x[1]->Yres = in->Yres * sh / spec.span_h;
 	if (vips_image_write_prepare(x[1]))
 		return -1;
-	if (spec.bands > 4) {
-		vips_error("pthumb", "%d bands: at most 4 can be resampled",
-		    spec.bands);
-		return -1;
-	}
 	rs = resample_new(&spec, VIPS_IMAGE_ADDR(x[1], 0, 0),
 	    VIPS_IMAGE_SIZEOF_LINE(x[1]));
 	if (rs == NULL) {
@@ -806,7 +801,9 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 	box_size(o, l->w, l->h, bw, bh, &tw, &th);
 	sw = l->swap ? th : tw;
 	sh = l->swap ? tw : th;
-	if (o->exact) {
+	/* The fused pass takes up to four bands; an image of more (a
+	   multispectral TIFF) goes the literal way. */
+	if (o->exact || img->Bands > 4) {
 		if (resize_exact(l, img, sigma, sw, sh, y))
 			return -1;
 		img = y[5];
