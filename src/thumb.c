@@ -352,9 +352,9 @@ magic_of(const unsigned char *b, size_t n)
 
 /*
  * The first open of a file: opened once here, its first bytes read, and
- * decoded through that descriptor. JPEG, PNG and WebP go to their loader
- * by name; anything else as libvips finds it, asking each loader in turn
- * of the bytes (by path, that opened a small JPEG some fifteen times).
+ * JPEG, PNG and WebP decoded through that descriptor by their loader.
+ * libvips by itself asks each loader in turn, which opened a small JPEG
+ * some fifteen times.
  */
 static VipsImage *
 open_file(const char *path, VipsFailOn fail_on)
@@ -363,22 +363,31 @@ open_file(const char *path, VipsFailOn fail_on)
 	unsigned char b[12];
 	VipsSource *source;
 	VipsImage *img = NULL;
-	ssize_t n;
+	enum magic m = MAGIC_OTHER;
+	ssize_t n = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	/* libvips names what went wrong as it always has. */
-	if (fd < 0)
+	if (fd >= 0) {
+		do
+			n = pread(fd, b, sizeof(b), 0);
+		while (n < 0 && errno == EINTR);
+	}
+	/* Other formats, and files that cannot be opened, as libvips finds
+	   them by name: its sniffing of a source shorter than it asks for
+	   reads bytes it never filled (valgrind, libvips 8.14), and by name
+	   it says what went wrong as it always has. */
+	if (fd < 0 || n <= 0 || (m = magic_of(b, (size_t)n)) == MAGIC_OTHER) {
+		if (fd >= 0)
+			close(fd);
 		return vips_image_new_from_file(path, "access", seq, "fail_on",
 		    fail_on, NULL);
-	do
-		n = pread(fd, b, sizeof(b), 0);
-	while (n < 0 && errno == EINTR);
+	}
 	/* The source holds a descriptor of its own. */
 	source = vips_source_new_from_descriptor(fd);
 	close(fd);
 	if (source == NULL)
 		return NULL;
-	switch (n > 0 ? magic_of(b, (size_t)n) : MAGIC_OTHER) {
+	switch (m) {
 	case MAGIC_JPEG:
 		img = LOADED(vips_jpegload_source(source, &img, "access", seq,
 		    "fail_on", fail_on, NULL));
@@ -387,13 +396,9 @@ open_file(const char *path, VipsFailOn fail_on)
 		img = LOADED(vips_pngload_source(source, &img, "access", seq,
 		    "fail_on", fail_on, NULL));
 		break;
-	case MAGIC_WEBP:
+	default:
 		img = LOADED(vips_webpload_source(source, &img, "access", seq,
 		    "fail_on", fail_on, NULL));
-		break;
-	default:
-		img = vips_image_new_from_source(source, "", "access", seq,
-		    "fail_on", fail_on, NULL);
 		break;
 	}
 	g_object_unref(source);
