@@ -151,6 +151,29 @@ Test(colour, a_display_p3_red_comes_out_as_srgb_red)
 	g_free(dir);
 }
 
+/* An RGB profile of D65 white, these primaries and one tone curve for
+   all three, described as desc (or not), written to path. */
+static void
+write_rgb_profile(const char *path, const cmsCIExyYTRIPLE *primaries,
+    cmsToneCurve *curve, const char *desc)
+{
+	const cmsCIExyY white = {0.3127, 0.3290, 1.0};
+	cmsToneCurve *curves[3] = {curve, curve, curve};
+	cmsHPROFILE h = cmsCreateRGBProfile(&white, primaries, curves);
+
+	cr_assert_not_null(h);
+	if (desc != NULL) {
+		cmsMLU *mlu = cmsMLUalloc(NULL, 1);
+
+		cmsMLUsetASCII(mlu, "en", "US", desc);
+		cr_assert(cmsWriteTag(h, cmsSigProfileDescriptionTag, mlu));
+		cmsMLUfree(mlu);
+	}
+	cr_assert(cmsSaveProfileToFile(h, path));
+	cmsCloseProfile(h);
+	cmsFreeToneCurve(curve);
+}
+
 /*
  * An Adobe RGB (1998) profile, built here with lcms2 from the published
  * primaries, D65 white and gamma 563/256 (no such profile ships with the
@@ -159,19 +182,13 @@ Test(colour, a_display_p3_red_comes_out_as_srgb_red)
 static void
 write_adobe_rgb(const char *path)
 {
-	const cmsCIExyY white = {0.3127, 0.3290, 1.0};
 	const cmsCIExyYTRIPLE primaries = {
 		{0.6400, 0.3300, 1.0}, {0.2100, 0.7100, 1.0},
 		{0.1500, 0.0600, 1.0},
 	};
-	cmsToneCurve *gamma = cmsBuildGamma(NULL, 563.0 / 256.0);
-	cmsToneCurve *curves[3] = {gamma, gamma, gamma};
-	cmsHPROFILE h = cmsCreateRGBProfile(&white, &primaries, curves);
 
-	cr_assert_not_null(h);
-	cr_assert(cmsSaveProfileToFile(h, path));
-	cmsCloseProfile(h);
-	cmsFreeToneCurve(gamma);
+	write_rgb_profile(path, &primaries, cmsBuildGamma(NULL, 563.0 / 256.0),
+	    NULL);
 }
 
 Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
@@ -200,24 +217,14 @@ Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
 static void
 write_p3_named_srgb(const char *path)
 {
-	const cmsCIExyY white = {0.3127, 0.3290, 1.0};
 	const cmsCIExyYTRIPLE primaries = {
 		{0.680, 0.320, 1.0}, {0.265, 0.690, 1.0}, {0.150, 0.060, 1.0},
 	};
 	const cmsFloat64Number srgb[5] = {2.4, 1 / 1.055, 0.055 / 1.055,
 	    1 / 12.92, 0.04045};
-	cmsToneCurve *curve = cmsBuildParametricToneCurve(NULL, 4, srgb);
-	cmsToneCurve *curves[3] = {curve, curve, curve};
-	cmsHPROFILE h = cmsCreateRGBProfile(&white, &primaries, curves);
-	cmsMLU *desc = cmsMLUalloc(NULL, 1);
 
-	cr_assert_not_null(h);
-	cmsMLUsetASCII(desc, "en", "US", "sRGB IEC61966-2.1");
-	cr_assert(cmsWriteTag(h, cmsSigProfileDescriptionTag, desc));
-	cr_assert(cmsSaveProfileToFile(h, path));
-	cmsMLUfree(desc);
-	cmsCloseProfile(h);
-	cmsFreeToneCurve(curve);
+	write_rgb_profile(path, &primaries, cmsBuildParametricToneCurve(NULL,
+	    4, srgb), "sRGB IEC61966-2.1");
 }
 
 Test(colour, a_p3_profile_named_srgb_is_still_converted)
