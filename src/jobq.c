@@ -12,6 +12,7 @@
 #include <glib.h> /* GHashTable, GQueue */
 
 #include "freedesktop.h"
+#include "hash.h"   /* hash64_str */
 #include "output.h" /* output_path, output_check, output_mkdirs */
 
 struct jobq {
@@ -94,13 +95,7 @@ make_dir(struct jobq *q, const char *out)
 unsigned
 jobq_shard(const char *rel, unsigned n)
 {
-	guint64 h = 14695981039346656037ULL;
-
-	for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
-	return (unsigned)(h % n) + 1;
+	return (unsigned)(hash64_str(rel) % n) + 1;
 }
 
 /*
@@ -171,17 +166,59 @@ check_boxes(struct jobq *q, struct job *job, const struct stat *st,
 	return JOBQ_JOB;
 }
 
-/* The next entry of the scan that belongs to this shard. */
-static bool
-next_entry(struct jobq *q, struct scan_entry *e)
+/* The thumbnail's path for a scan entry (new string). */
+static char *
+out_path(struct jobq *q, const struct scan_entry *e)
 {
 	const struct jobq_config *c = q->cfg;
+	char *dir, *out;
 
-	while (scan_next(c->scan, e)) {
-		/* A walk error belongs to every shard: each one missed it. */
-		if (c->shards <= 1 || e->err != 0 || e->rel == NULL ||
-		    jobq_shard(e->rel, c->shards) == c->shard)
+	if (c->freedesktop_size != NULL)
+		return freedesktop_path(c->outdir, c->freedesktop_size,
+		    e->path);
+	if (!multi(q))
+		return output_path(c->outdir, e->rel, c->output_template,
+		    c->format, q->savable);
+	dir = g_build_filename(c->outdir, c->thumb->boxes[0].label, NULL);
+	out = output_path(dir, e->rel, c->output_template, c->format,
+	    q->savable);
+	g_free(dir);
+	return out;
+}
+
+/*
+ * Does this output belong to this shard? The shard is a hash of the
+ * output's path under the output folder, not of the input's: two inputs
+ * with one thumbnail always meet in one process, which sees the collision.
+ */
+static bool
+in_shard(const struct jobq *q, const char *out)
+{
+	const struct jobq_config *c = q->cfg;
+	size_t n = strlen(c->outdir);
+	const char *rel = out;
+
+	if (c->shards <= 1)
+		return true;
+	if (strncmp(out, c->outdir, n) == 0 && out[n] == '/')
+		rel = out + n + 1;
+	return jobq_shard(rel, c->shards) == c->shard;
+}
+
+/* The next entry of the scan that belongs to this shard, and its output
+   (NULL for a walk error, which belongs to every shard: each missed it). */
+static bool
+next_entry(struct jobq *q, struct scan_entry *e, char **out)
+{
+	while (scan_next(q->cfg->scan, e)) {
+		if (e->err != 0 || e->rel == NULL) {
+			*out = NULL;
 			return true;
+		}
+		*out = out_path(q, e);
+		if (in_shard(q, *out))
+			return true;
+		g_free(*out);
 		scan_entry_clear(e);
 	}
 	return false;
@@ -196,27 +233,13 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	*job = g_queue_pop_head(&q->retry);
 	if (*job != NULL)
 		return JOBQ_JOB;
-	if (!next_entry(q, &e))
+	if (!next_entry(q, &e, &out))
 		return JOBQ_END;
-	if (e.err != 0 || e.rel == NULL) {
+	if (out == NULL) {
 		*job = job_new(q, e.path, NULL);
 		g_free(e.rel);
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
-	}
-	if (q->cfg->freedesktop_size != NULL) {
-		out = freedesktop_path(q->cfg->outdir,
-		    q->cfg->freedesktop_size, e.path);
-	} else if (multi(q)) {
-		char *dir = g_build_filename(q->cfg->outdir,
-		    q->cfg->thumb->boxes[0].label, NULL);
-
-		out = output_path(dir, e.rel, q->cfg->output_template,
-		    q->cfg->format, q->savable);
-		g_free(dir);
-	} else {
-		out = output_path(q->cfg->outdir, e.rel,
-		    q->cfg->output_template, q->cfg->format, q->savable);
 	}
 	g_free(e.rel);
 	*job = job_new(q, e.path, out);

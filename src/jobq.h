@@ -47,9 +47,10 @@ enum jobq_next {
 struct jobq *jobq_new(const struct jobq_config *cfg);
 
 /*
- * The shard (1..n) of a file: FNV-1a (64 bits) of its path relative to its
- * PATH argument, modulo n. No seed, no machine-dependent input: every
- * machine puts a file in the same shard.
+ * The shard (1..n) of a file: hash64() of its thumbnail's path relative to
+ * the output folder, modulo n. No seed, no machine-dependent input: every
+ * machine puts a file in the same shard, and inputs that share a thumbnail
+ * share a shard.
  */
 unsigned jobq_shard(const char *rel, unsigned n);
 enum jobq_next jobq_next(struct jobq *q, struct job **job, struct result *r);

@@ -89,28 +89,6 @@ Test(output, templates)
 	}
 }
 
-Test(output, shards_are_stable_and_cover_everything)
-{
-	unsigned counts[4] = {0};
-
-	/* FNV-1a's published 64-bit value for "a" is 0xaf63dc4c8601ec8c:
-	   the hash is that one, not a seeded or machine-dependent one. */
-	cr_assert_eq(jobq_shard("a", 1000), 0xaf63dc4c8601ec8cULL % 1000 + 1);
-	cr_assert_eq(jobq_shard("anything", 1), 1);
-	for (int i = 0; i < 4000; i++) {
-		char *rel = g_strdup_printf("dir%d/img%04d.jpg", i % 7, i);
-		unsigned k = jobq_shard(rel, 4);
-
-		cr_assert(k >= 1 && k <= 4);
-		counts[k - 1]++;
-		g_free(rel);
-	}
-	/* Roughly even: each within 10% of a quarter. */
-	for (int k = 0; k < 4; k++)
-		cr_assert(counts[k] > 900 && counts[k] < 1100, "shard %d: %u",
-		    k + 1, counts[k]);
-}
-
 Test(output, suffix_and_tmp_name)
 {
 	char *tmp = output_tmp_path("out/sub/pic.jpg", 1234);

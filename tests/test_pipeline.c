@@ -170,6 +170,67 @@ Test(pipeline, shards_cover_the_tree_exactly_once)
 	g_free(dir);
 }
 
+/*
+ * x3.jpeg and x3.png both make x3.webp. Shards are decided by the output
+ * path, so the two always meet in one shard, which reports the collision:
+ * the other shard never writes a thumbnail under the same name.
+ */
+Test(pipeline, colliding_inputs_meet_in_one_shard)
+{
+	enum { PAIRS = 8 };
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	pid_t pids[2];
+	char *errs[2];
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	for (int i = 0; i < PAIRS; i++) {
+		char *a = g_strdup_printf("%s/x%d.jpeg", in, i);
+		char *b = g_strdup_printf("%s/x%d.png", in, i);
+
+		cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
+		cr_assert_eq(helper_copy(TESTDATA "/wine-alpha.png", b), 0);
+		g_free(a);
+		g_free(b);
+	}
+	for (int k = 0; k < 2; k++) {
+		const char *const args[] = {"-j", "1", "-f", "webp", "--shard",
+		    k == 0 ? "1/2" : "2/2", "-o", out, in, NULL};
+		char *log = g_strdup_printf("%s/shard%d.out", dir, k + 1);
+
+		errs[k] = g_strdup_printf("%s/shard%d.err", dir, k + 1);
+		pids[k] = helper_start(args, log, errs[k]);
+		g_free(log);
+	}
+	for (int k = 0; k < 2; k++)
+		helper_wait(pids[k]);
+	for (int i = 0; i < PAIRS; i++) {
+		char *name = g_strdup_printf("x%d.webp", i);
+		int seen[2];
+
+		for (int k = 0; k < 2; k++) {
+			gchar *err = NULL;
+
+			cr_assert(g_file_get_contents(errs[k], &err, NULL,
+			    NULL));
+			seen[k] = helper_count_lines(err, name);
+			g_free(err);
+		}
+		cr_assert(seen[0] + seen[1] > 0, "%s: no shard saw the "
+		    "collision", name);
+		cr_assert(seen[0] == 0 || seen[1] == 0, "%s: both shards "
+		    "wrote it (%d and %d lines)", name, seen[0], seen[1]);
+		g_free(name);
+	}
+	for (int k = 0; k < 2; k++)
+		g_free(errs[k]);
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
 Test(pipeline, a_half_finished_shard_resumes)
 {
 	char *dir = helper_tmpdir();
@@ -567,10 +628,11 @@ Test(pipeline, readme_examples_split_the_work_exactly_once)
 	static const struct {
 		const char *name, *script;
 	} examples[] = {
-		/* A Slurm job array of 3 tasks: each task runs this. */
-		{"slurm", "for id in 0 1 2; do SLURM_ARRAY_TASK_ID=$id "
-		 "SLURM_ARRAY_TASK_COUNT=3 bash -c 'pthumb -q --shard "
-		 "$((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT "
+		/* A Slurm job array --array=1-3: each task runs this. */
+		{"slurm", "for id in 1 2 3; do SLURM_ARRAY_TASK_ID=$id "
+		 "SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 bash -c "
+		 "'pthumb -q --shard $((SLURM_ARRAY_TASK_ID - "
+		 "SLURM_ARRAY_TASK_MIN + 1))/$SLURM_ARRAY_TASK_COUNT "
 		 "-o \"$OUT\" \"$IN\"' & done; wait"},
 		/* A Kubernetes Indexed Job, completions 3. */
 		{"kubernetes", "for i in 0 1 2; do JOB_COMPLETION_INDEX=$i bash "
