@@ -13,6 +13,7 @@
 #include <sys/stat.h> /* fchmod */
 #include <unistd.h>   /* close, unlink, read */
 
+#include "hash.h"   /* crc32_png */
 #include "output.h" /* output_tmp_path */
 #include "xio.h"    /* write_full, read_full */
 
@@ -62,21 +63,6 @@ freedesktop_fail_path(const char *thumb)
 	return out;
 }
 
-unsigned long
-freedesktop_crc32(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	unsigned long c = 0xffffffffUL;
-
-	/* Bit by bit: the chunks are a few hundred bytes. */
-	for (size_t i = 0; i < len; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
-	}
-	return c ^ 0xffffffffUL;
-}
-
 static void
 put32(GByteArray *b, unsigned long v)
 {
@@ -97,7 +83,7 @@ put_text(GByteArray *b, const char *key, const char *value)
 	g_byte_array_append(b, (const guint8 *)"tEXt", 4);
 	g_byte_array_append(b, (const guint8 *)key, (guint)klen + 1);
 	g_byte_array_append(b, (const guint8 *)value, (guint)vlen);
-	put32(b, freedesktop_crc32(b->data + start, b->len - start));
+	put32(b, crc32_png(b->data + start, b->len - start));
 }
 
 GByteArray *

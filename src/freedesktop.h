@@ -32,9 +32,6 @@ char *freedesktop_path(const char *root, const char *size, const char *path);
    <root>/fail/pthumb/<same name>. New string. */
 char *freedesktop_fail_path(const char *thumb);
 
-/* CRC-32 as PNG (and zlib) compute it. */
-unsigned long freedesktop_crc32(const void *data, size_t len);
-
 /*
  * The PNG in png (len bytes) with tEXt chunks Thumb::URI, Thumb::MTime and
  * the others given (key, value, ..., NULL) spliced in after IHDR. NULL if

@@ -56,3 +56,18 @@ hash64_str(const char *s)
 {
 	return hash64(s, strlen(s));
 }
+
+unsigned long
+crc32_png(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned long c = 0xffffffffUL;
+
+	/* Bit by bit: the chunks are a few hundred bytes. */
+	for (size_t i = 0; i < len; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
+	}
+	return c ^ 0xffffffffUL;
+}

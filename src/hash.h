@@ -20,4 +20,7 @@ uint64_t hash64(const void *data, size_t len);
 /* hash64() of a string's bytes, without its NUL. */
 uint64_t hash64_str(const char *s);
 
+/* CRC-32 as PNG (and zlib) compute it, for PNG chunks. */
+unsigned long crc32_png(const void *data, size_t len);
+
 #endif

@@ -28,6 +28,13 @@
 
 struct thumb;
 
+/*
+ * The version of the pipeline's output: part of every thumbnail's record
+ * (record.h), so that a thumbnail made by an older pipeline is redone.
+ * Bump it in the same commit as any change to the bytes a thumbnail gets.
+ */
+#define THUMB_PIPELINE_VERSION 1
+
 /* Where a pipeline runs. */
 enum thumb_home {
 	/* Alone in its process (a worker, or the sequential run): it owns
