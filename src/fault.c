@@ -5,6 +5,7 @@
 
 #ifdef PTHUMB_FAULT_INJECTION
 
+#include <fcntl.h>  /* open, O_* */
 #include <signal.h> /* raise, signal, SIGSEGV */
 #include <stdlib.h> /* getenv, abort, atoi */
 #include <string.h> /* strncmp, strchr */
@@ -43,6 +44,24 @@ fault_before_image(const char *in)
 	} else if (strncmp(spec, "abort:", 6) == 0) {
 		signal(SIGABRT, SIG_DFL);
 		abort();
+	}
+}
+
+void
+fault_after_open(const char *in)
+{
+	static int images;
+	const char *spec = getenv("PTHUMB_FAULT");
+	int fd;
+
+	if (spec == NULL || strncmp(spec, "change:", 7) != 0 ||
+	    ++images != atoi(spec + 7))
+		return;
+	fd = open(in, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "", 1) != 1)
+			abort();
+		close(fd);
 	}
 }
 

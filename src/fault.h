@@ -7,6 +7,8 @@
  *   crash  SIGSEGV          hang  sleep until killed
  *   exit   _exit(7)         abort abort()
  *   vanish delete the input file first (it vanished after the scan)
+ *   change append a byte to the input once it is open (it changed
+ *          while its thumbnail was made)
  * and PTHUMB_FAULT=start makes every worker die before it is ready.
  */
 #ifndef PTHUMB_FAULT_H
@@ -16,6 +18,8 @@
 /* Called by a worker before each image, and once as it starts. */
 void fault_before_image(const char *in);
 void fault_at_start(void);
+/* Called by the pipeline once the input is open. */
+void fault_after_open(const char *in);
 #else
 static inline void
 fault_before_image(const char *in)
@@ -26,6 +30,12 @@ fault_before_image(const char *in)
 static inline void
 fault_at_start(void)
 {
+}
+
+static inline void
+fault_after_open(const char *in)
+{
+	(void)in;
 }
 #endif
 

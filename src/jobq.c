@@ -14,6 +14,7 @@
 #include "freedesktop.h"
 #include "hash.h"   /* hash64_str */
 #include "output.h" /* output_path, output_check, output_mkdirs */
+#include "record.h" /* record_options */
 
 struct jobq {
 	const struct jobq_config *cfg;
@@ -124,45 +125,124 @@ check_cache(struct jobq *q, struct job *job, const struct stat *st,
 	return failed ? JOBQ_SETTLED : JOBQ_JOB;
 }
 
+/* The box of a single-box run, or box i of a multi-size one. */
+static void
+box_of(const struct jobq *q, int i, int *w, int *h)
+{
+	const struct thumb_opts *t = q->cfg->thumb;
+
+	*w = t == NULL ? 0 : multi(q) ? t->boxes[i].width : t->width;
+	*h = t == NULL ? 0 : multi(q) ? t->boxes[i].height : t->height;
+}
+
 /*
- * -s 64,256: one job makes a thumbnail per box. The job's output is the
- * first box's; the rest follow its name (output_for_box). Up to date only
- * if every one is; each box's folder is made.
+ * What the file at one thumbnail's path means for its job (output.h's
+ * rule): JOBQ_JOB to make it (job->redo and job->why say what it
+ * replaces), or JOBQ_SETTLED with the outcome in *r. *fresh says it is
+ * up to date.
  */
 static enum jobq_next
-check_boxes(struct jobq *q, struct job *job, const struct stat *st,
+check_one(struct jobq *q, struct job *job, const char *out,
+    const struct stat *st, int box, bool *fresh, struct result *r)
+{
+	static const struct thumb_opts none;
+	const struct thumb_opts *t = q->cfg->thumb ? q->cfg->thumb : &none;
+	int w, h;
+	enum output_state state;
+
+	box_of(q, box, &w, &h);
+	state = output_check(out, st, job->source,
+	    record_options(t, w, h, output_suffix(out)));
+	*fresh = false;
+	switch (state) {
+	case OUTPUT_ABSENT:
+		return JOBQ_JOB;
+	case OUTPUT_FOREIGN:
+		if (!t->replace_unrecorded)
+			return settle(r, STATUS_ERROR, "%s exists and was not "
+			    "made by pthumb; not replaced "
+			    "(--replace-unrecorded replaces it)", out);
+		if (q->cfg->outputs_may_be_inputs && scan_is_image(out, true))
+			return settle(r, STATUS_ERROR, "%s exists and was not "
+			    "made by pthumb, and may be an input; not "
+			    "replaced", out);
+		job->why = "file without pthumb's record";
+		break;
+	case OUTPUT_IS_INPUT:
+		return settle(r, STATUS_ERROR, "%s: the output would overwrite "
+		    "the input", out);
+	case OUTPUT_OTHERS:
+		return settle(r, STATUS_ERROR, "%s is the thumbnail of another "
+		    "input; not replaced", out);
+	case OUTPUT_UNREADABLE:
+		return settle(r, STATUS_ERROR, "cannot read %s: %s", out,
+		    strerror(errno));
+	case OUTPUT_EMPTY:
+		job->why = job->why ? job->why : "empty file";
+		break;
+	case OUTPUT_TRUNCATED:
+		job->why = job->why ? job->why : "thumbnail cut short";
+		break;
+	case OUTPUT_SOURCE_CHANGED:
+		job->why = job->why ? job->why : "source changed";
+		break;
+	case OUTPUT_OPTIONS_CHANGED:
+		job->why = job->why ? job->why : "options changed";
+		break;
+	case OUTPUT_FRESH:
+		*fresh = true;
+		if (q->cfg->force)
+			job->why = job->why ? job->why : "--force";
+		break;
+	}
+	job->redo = true;
+	return JOBQ_JOB;
+}
+
+/* Create the folder of out unless this is a dry run. */
+static enum jobq_next
+prepare(struct jobq *q, const char *out, struct result *r)
+{
+	if (!q->cfg->dry_run && make_dir(q, out) != 0)
+		return settle(r, STATUS_ERROR, "cannot create folder for %s: "
+		    "%s", out, strerror(errno));
+	return JOBQ_JOB;
+}
+
+/*
+ * Every thumbnail of a job: one, or one per box of -s 64,256 (the job's
+ * output is the first box's; the rest follow its name, output_for_box).
+ * Up to date only if every one is; each box's folder is made.
+ */
+static enum jobq_next
+check_outputs(struct jobq *q, struct job *job, const struct stat *st,
     struct result *r)
 {
 	const struct thumb_opts *t = q->cfg->thumb;
-	bool all_fresh = true, any = false;
+	int n = multi(q) ? t->nboxes : 1;
+	bool all_fresh = true;
 
-	for (int i = 0; i < t->nboxes; i++) {
-		char *out = output_for_box(job->out, q->cfg->outdir,
-		    t->boxes[0].label, t->boxes[i].label);
-		enum output_state state = out ? output_check(out, st)
-		    : OUTPUT_ABSENT;
+	for (int i = 0; i < n; i++) {
+		char *out = i == 0 ? g_strdup(job->out) : output_for_box(
+		    job->out, q->cfg->outdir, t->boxes[0].label,
+		    t->boxes[i].label);
+		enum jobq_next next = JOBQ_JOB;
+		bool fresh = false;
 
-		if (i > 0 && out != NULL)
-			g_hash_table_add(q->claimed, g_strdup(out));
-		if (state == OUTPUT_IS_INPUT) {
-			settle(r, STATUS_ERROR, "%s: the output would "
-			    "overwrite the input", out);
-			g_free(out);
-			return JOBQ_SETTLED;
-		}
-		all_fresh = all_fresh && state == OUTPUT_FRESH;
-		any = any || state != OUTPUT_ABSENT;
-		if (!q->cfg->dry_run && out != NULL && make_dir(q, out) != 0) {
-			settle(r, STATUS_ERROR, "cannot create folder for %s: "
-			    "%s", out, strerror(errno));
-			g_free(out);
-			return JOBQ_SETTLED;
+		if (out != NULL) {
+			if (i > 0)
+				g_hash_table_add(q->claimed, g_strdup(out));
+			next = check_one(q, job, out, st, i, &fresh, r);
+			if (next == JOBQ_JOB)
+				next = prepare(q, out, r);
 		}
 		g_free(out);
+		if (next != JOBQ_JOB)
+			return next;
+		all_fresh = all_fresh && fresh;
 	}
 	if (all_fresh && !q->cfg->force)
 		return settle(r, STATUS_SKIPPED, "%s", "");
-	job->redo = any;
 	return JOBQ_JOB;
 }
 
@@ -241,44 +321,21 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	g_free(e.rel);
 	*job = job_new(q, e.path, out);
+	(*job)->source = hash64_str(e.rel);
+	g_free(e.rel);
 	if (g_hash_table_contains(q->claimed, out))
 		return settle(r, STATUS_ERROR, "%s is also the output of "
 		    "another input", out);
 	g_hash_table_add(q->claimed, g_strdup(out));
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
-	if (multi(q))
-		return check_boxes(q, *job, &e.st, r);
 	if (q->cfg->freedesktop_size != NULL) {
 		enum jobq_next next = check_cache(q, *job, &e.st, r);
 
-		if (next == JOBQ_JOB && !q->cfg->dry_run &&
-		    make_dir(q, out) != 0)
-			return settle(r, STATUS_ERROR, "cannot create folder "
-			    "for %s: %s", out, strerror(errno));
-		return next;
+		return next == JOBQ_JOB ? prepare(q, out, r) : next;
 	}
-	switch (output_check(out, &e.st)) {
-	case OUTPUT_IS_INPUT:
-		return settle(r, STATUS_ERROR, "%s: the output would "
-		    "overwrite the input", out);
-	case OUTPUT_FRESH:
-		if (!q->cfg->force)
-			return settle(r, STATUS_SKIPPED, "%s", "");
-		(*job)->redo = true;
-		break;
-	case OUTPUT_STALE:
-		(*job)->redo = true;
-		break;
-	case OUTPUT_ABSENT:
-		break;
-	}
-	if (!q->cfg->dry_run && make_dir(q, out) != 0)
-		return settle(r, STATUS_ERROR, "cannot create folder for %s: "
-		    "%s", out, strerror(errno));
-	return JOBQ_JOB;
+	return check_outputs(q, *job, &e.st, r);
 }
 
 void

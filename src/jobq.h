@@ -12,6 +12,7 @@
 #define PTHUMB_JOBQ_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "options.h" /* struct thumb_opts */
 #include "result.h"
@@ -21,8 +22,11 @@ struct job {
 	unsigned id;
 	char *in;     /* the file to open */
 	char *out;    /* its thumbnail, or NULL for a scan error */
+	uint64_t source; /* hash64() of in's path under its PATH: whose
+			    thumbnail it is (record.h) */
 	int attempts; /* workers that died holding it */
-	bool redo;    /* an older (or, with --force, any) thumbnail is there */
+	bool redo;    /* a thumbnail is there and is replaced ... */
+	const char *why; /* ... because of this ("source changed"), or NULL */
 };
 
 struct jobq_config {
@@ -33,6 +37,9 @@ struct jobq_config {
 	const char *freedesktop_size; /* the thumbnail cache's, or NULL */
 	const struct thumb_opts *thumb; /* its boxes: more than one means
 					   OUTDIR/<label>/... each */
+	bool outputs_may_be_inputs; /* the output folder is among the
+				       inputs: its images are not replaced
+				       even with --replace-unrecorded */
 	bool force;         /* redo up-to-date thumbnails */
 	bool dry_run;       /* create no folder */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */

@@ -389,6 +389,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
 	gboolean keep_metadata = FALSE, freedesktop = FALSE;
+	gboolean replace_unrecorded = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -409,6 +410,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "quality of lossy formats, 1-100", "N"},
 		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
 		 "redo thumbnails that are up to date", NULL},
+		{"replace-unrecorded", 0, 0, G_OPTION_ARG_NONE,
+		 &replace_unrecorded, "replace files at output paths that "
+		 "carry no pthumb record (thumbnails made before records)",
+		 NULL},
 		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
 		 "list input, output and action; write nothing", NULL},
 		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
@@ -730,6 +735,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	files_from = NULL;
 	o->null_sep = null_sep;
 	o->force = force;
+	o->thumb.replace_unrecorded = replace_unrecorded;
 	o->json = json;
 	o->quiet = quiet;
 	o->follow = follow;

@@ -55,6 +55,8 @@ struct thumb_opts {
 	double background[3]; /* RGB 0-255 under transparency, for JPEG */
 	bool freedesktop;   /* PNG with the cache's keys, 0600 (see
 			       freedesktop.h) */
+	bool replace_unrecorded; /* files without pthumb's record at an
+			       output path may be replaced */
 };
 
 /* How the files are spread over processes or threads (--mode). */

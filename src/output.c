@@ -4,14 +4,18 @@
  */
 #include "output.h"
 
-#include <errno.h>  /* errno, EEXIST */
-#include <fcntl.h>  /* open, O_* */
-#include <stdio.h>  /* rename */
-#include <string.h> /* strrchr, strlen */
-#include <unistd.h> /* unlink */
+#include <errno.h>    /* errno, EEXIST */
+#include <fcntl.h>    /* open, O_*, AT_FDCWD, RENAME_NOREPLACE */
+#include <inttypes.h> /* PRIx64 */
+#include <stdio.h>    /* rename, renameat2, snprintf, fopen */
+#include <string.h>   /* strrchr, strlen, strerror */
+#include <unistd.h>   /* unlink, link, gethostname, readlink */
 
 #include <glib.h> /* g_build_filename, g_path_get_dirname, g_mkdir_with_parents */
 #include <vips/vips.h> /* vips_foreign_find_save_target, vips_error_clear */
+
+#include "hash.h"   /* hash64_str */
+#include "record.h" /* record_read */
 
 bool
 output_can_save(const char *suffix)
@@ -150,12 +154,68 @@ output_for_box(const char *out0, const char *outdir, const char *label0,
 	return out;
 }
 
+/* This run's part of every temporary name: PLACE-PID-START. */
+static char owner[64] = "0000000000000000-0-0";
+
+/* The first line of a small file under /proc, or "" (no newline). */
+static void
+read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)size, f) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* A process's start time in clock ticks since boot (field 22 of
+   /proc/PID/stat), or 0 when it is gone. */
+static unsigned long long
+start_time(pid_t pid)
+{
+	char path[64], line[1024];
+	const char *p;
+	unsigned long long t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	read_line(path, line, sizeof(line));
+	/* The name in parentheses may hold spaces: count from its end. */
+	p = strrchr(line, ')');
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+void
+output_owner_init(void)
+{
+	char host[256] = "", boot[64], ns[64] = "";
+	char *place;
+	ssize_t n;
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	read_line("/proc/sys/kernel/random/boot_id", boot, sizeof(boot));
+	n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+	ns[n > 0 ? n : 0] = '\0';
+	place = g_strdup_printf("%s\n%s\n%s", host, boot, ns);
+	snprintf(owner, sizeof(owner), "%016" PRIx64 "-%ld-%llu",
+	    hash64_str(place), (long)getpid(), start_time(getpid()));
+	g_free(place);
+}
+
 char *
-output_tmp_path(const char *final, pid_t pid)
+output_tmp_path(const char *final, pid_t worker)
 {
 	char *dir = g_path_get_dirname(final);
 	char *base = g_path_get_basename(final);
-	char *name = g_strdup_printf(".%s.pthumb-%ld.tmp", base, (long)pid);
+	char *name = g_strdup_printf(".pthumb-%s-%ld-%016" PRIx64 ".tmp",
+	    owner, (long)worker, hash64_str(base));
 	char *tmp = g_build_filename(dir, name, NULL);
 
 	g_free(dir);
@@ -176,26 +236,67 @@ output_mkdirs(const char *final)
 	return rc == 0 ? 0 : -1;
 }
 
-enum output_state
-output_check(const char *final, const struct stat *src)
+/* The file open at fd, stat st, against the source and options. */
+static enum output_state
+classify(int fd, const struct stat *st, const struct stat *src,
+    uint64_t source, uint64_t options)
 {
-	struct stat st;
+	struct record rec;
 
-	if (stat(final, &st) != 0)
-		return OUTPUT_ABSENT;
-	if (st.st_dev == src->st_dev && st.st_ino == src->st_ino)
+	if (!S_ISREG(st->st_mode))
+		return OUTPUT_FOREIGN;
+	if (st->st_dev == src->st_dev && st->st_ino == src->st_ino)
 		return OUTPUT_IS_INPUT;
-	if (st.st_mtim.tv_sec != src->st_mtim.tv_sec)
-		return st.st_mtim.tv_sec > src->st_mtim.tv_sec ? OUTPUT_FRESH
-		    : OUTPUT_STALE;
-	return st.st_mtim.tv_nsec > src->st_mtim.tv_nsec ? OUTPUT_FRESH
-	    : OUTPUT_STALE;
+	if (st->st_size == 0)
+		return OUTPUT_EMPTY;
+	switch (record_read(fd, st, &rec)) {
+	case RECORD_NONE:
+		return OUTPUT_FOREIGN;
+	case RECORD_IOERR:
+		return OUTPUT_UNREADABLE;
+	case RECORD_FOUND:
+		break;
+	}
+	if (rec.source != source)
+		return OUTPUT_OTHERS;
+	/* A machine that lost power can leave a file shorter than its
+	   record says: seen here without reading it whole. */
+	if (rec.length != (long long)st->st_size)
+		return OUTPUT_TRUNCATED;
+	if (rec.size != (long long)src->st_size ||
+	    rec.mtime_s != (long long)src->st_mtim.tv_sec ||
+	    rec.mtime_ns != src->st_mtim.tv_nsec)
+		return OUTPUT_SOURCE_CHANGED;
+	if (rec.options != options)
+		return OUTPUT_OPTIONS_CHANGED;
+	return OUTPUT_FRESH;
+}
+
+enum output_state
+output_check(const char *final, const struct stat *src, uint64_t source,
+    uint64_t options)
+{
+	/* No link followed, no wait on a FIFO: either is not a thumbnail. */
+	int fd = open(final, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	enum output_state state;
+	struct stat st;
+	int err;
+
+	if (fd < 0)
+		return errno == ENOENT ? OUTPUT_ABSENT : errno == ELOOP ?
+		    OUTPUT_FOREIGN : OUTPUT_UNREADABLE;
+	state = fstat(fd, &st) == 0 ? classify(fd, &st, src, source, options)
+	    : OUTPUT_UNREADABLE;
+	err = errno;
+	close(fd);
+	errno = err;
+	return state;
 }
 
 int
 output_create_tmp(const char *tmp)
 {
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
 	int fd;
 
 	/* 0666: the umask decides, as for any file the user creates. */
@@ -205,8 +306,71 @@ output_create_tmp(const char *tmp)
 	return fd;
 }
 
-int
-output_commit(const char *tmp, const char *final)
+/*
+ * Move tmp to a final path found empty, failing with EEXIST if a file
+ * appeared there meanwhile. renameat2() where the file system has it; a
+ * hard link then unlink elsewhere (NFS); a plain rename where neither
+ * works (no hard links: FAT).
+ */
+static int
+move_no_replace(const char *tmp, const char *final)
 {
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return -1;
+	if (link(tmp, final) == 0)
+		return unlink(tmp) == 0 || errno == ENOENT ? 0 : -1;
+	if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+		return -1;
 	return rename(tmp, final);
+}
+
+int
+output_commit(const char *tmp, const char *final, const struct stat *src,
+    uint64_t source, bool replace_unrecorded, char *why, size_t size)
+{
+	/* Twice at most: a file that appears between the look and the move
+	   is looked at again. */
+	for (int tries = 0; tries < 2; tries++) {
+		enum output_state state = output_check(final, src, source, 0);
+
+		switch (state) {
+		case OUTPUT_ABSENT:
+			if (move_no_replace(tmp, final) == 0)
+				return 0;
+			if (errno == EEXIST)
+				continue;
+			break;
+		case OUTPUT_FOREIGN:
+			if (replace_unrecorded && rename(tmp, final) == 0)
+				return 0;
+			if (replace_unrecorded)
+				break;
+			snprintf(why, size, "%s exists and was not made by "
+			    "pthumb; not replaced (--replace-unrecorded "
+			    "replaces it)", final);
+			return -1;
+		case OUTPUT_IS_INPUT:
+			snprintf(why, size, "%s: the output would overwrite "
+			    "the input", final);
+			return -1;
+		case OUTPUT_OTHERS:
+			snprintf(why, size, "%s is the thumbnail of another "
+			    "input; not replaced", final);
+			return -1;
+		case OUTPUT_UNREADABLE:
+			break;
+		default: /* empty, or ours: replace it */
+			if (rename(tmp, final) == 0)
+				return 0;
+			break;
+		}
+		snprintf(why, size, "cannot write %s: %s", final,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(why, size, "cannot write %s: another process keeps "
+	    "creating it", final);
+	return -1;
 }

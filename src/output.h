@@ -5,16 +5,22 @@
  * ".png" appended when libvips cannot write the input's format.
  *
  * Saving (worker): the thumbnail is written to a temporary file in the
- * destination folder, named from the final name and the worker's pid
- * (".NAME.pthumb-PID.tmp") so the parent can remove what a dead worker
- * left, created with mode 0666 & ~umask, and renamed over the final name
- * only when complete. A thumbnail is either complete or absent.
+ * destination folder, named for its owner (below) so that the parent can
+ * remove what a dead worker left and a later run what a dead run left,
+ * created with mode 0666 & ~umask, and moved to the final name only when
+ * complete. A thumbnail is either complete or absent.
+ *
+ * Replacing (parent and worker): pthumb replaces only what it made. Every
+ * thumbnail carries a record (record.h); the file at a thumbnail's path is
+ * classified by output_check(), and output_commit() checks again just
+ * before the move.
  */
 #ifndef PTHUMB_OUTPUT_H
 #define PTHUMB_OUTPUT_H
 
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <glib.h> /* GHashTable */
@@ -57,21 +63,48 @@ char *output_for_box(const char *out0, const char *outdir,
 /* The suffix of a path's base name including the dot, or "" if none. */
 const char *output_suffix(const char *path);
 
-/* The temporary name a worker with this pid uses for `final`. New string. */
-char *output_tmp_path(const char *final, pid_t pid);
+/*
+ * Temporary files are named for the run that owns them:
+ *   .pthumb-PLACE-PID-START-WORKER-NAME.tmp
+ * PLACE is a hash of the host name, the kernel's boot id and the pid
+ * namespace (where a pid means the same process), PID and START the run's
+ * process and its start time (pids are reused), WORKER the pid of the
+ * process writing it, NAME a hash of the final name. A later run removes
+ * those whose run is gone (output_clean_leftovers).
+ *
+ * output_owner_init() learns this process's PLACE, PID and START: call it
+ * once in the parent before any worker is forked (they inherit it).
+ */
+void output_owner_init(void);
+
+/* The temporary name the worker with this pid uses for `final`. New. */
+char *output_tmp_path(const char *final, pid_t worker);
 
 /* Create the folder that will hold `final`, and its parents. 0 or -1. */
 int output_mkdirs(const char *final);
 
+/* What is at a thumbnail's path, as the rule "pthumb replaces only what
+   it made" sees it. */
 enum output_state {
-	OUTPUT_ABSENT,   /* no thumbnail yet */
-	OUTPUT_STALE,    /* a thumbnail older than its source */
-	OUTPUT_FRESH,    /* a thumbnail newer than its source */
-	OUTPUT_IS_INPUT, /* `final` is the source file itself */
+	OUTPUT_ABSENT,     /* nothing: make it */
+	OUTPUT_EMPTY,      /* an empty file: it holds nothing; replace it */
+	OUTPUT_FOREIGN,    /* no record, or not a regular file: not ours */
+	OUTPUT_IS_INPUT,   /* the source file itself */
+	OUTPUT_OTHERS,     /* pthumb's thumbnail of another source */
+	OUTPUT_TRUNCATED,  /* ours, but not the length its record says */
+	OUTPUT_SOURCE_CHANGED,  /* ours, of the source as it was */
+	OUTPUT_OPTIONS_CHANGED, /* ours, made with other options */
+	OUTPUT_FRESH,      /* ours, of this source, with these options */
+	OUTPUT_UNREADABLE, /* it could not be read (errno) */
 };
 
-/* What is at `final` now, for the source described by src (one stat). */
-enum output_state output_check(const char *final, const struct stat *src);
+/*
+ * What is at `final` for the source whose stat is src and whose record
+ * would be `source` and `options` (record.h). Reads the record without
+ * following a link or waiting on a FIFO.
+ */
+enum output_state output_check(const char *final, const struct stat *src,
+    uint64_t source, uint64_t options);
 
 /*
  * Create the temporary file (replacing a stale one left by an earlier
@@ -79,7 +112,14 @@ enum output_state output_check(const char *final, const struct stat *src);
  */
 int output_create_tmp(const char *tmp);
 
-/* Rename the complete temporary file into place. 0, or -1 with errno. */
-int output_commit(const char *tmp, const char *final);
+/*
+ * Move the complete temporary file to `final`, replacing only what pthumb
+ * may replace: an empty file, its own thumbnail of this source, and (with
+ * replace_unrecorded) a file without a record; never the source itself.
+ * A path found empty is taken without replacing what another process put
+ * there meanwhile. 0, or -1 with the cause in why (errno kept for I/O).
+ */
+int output_commit(const char *tmp, const char *final, const struct stat *src,
+    uint64_t source, bool replace_unrecorded, char *why, size_t size);
 
 #endif

@@ -64,7 +64,6 @@
 
 #include <glib.h> /* g_new0, g_free, g_malloc */
 
-#include "output.h"  /* output_tmp_path */
 #include "proto.h"   /* proto_* */
 #include "signals.h" /* signals_caught, signals_sleep_mask */
 #include "xio.h"     /* send_full, write_full, now_ns */
@@ -108,16 +107,14 @@ struct pool {
 /* In the worker: do one job and send its RESULT. 0, or -1 if the parent
    cannot be told. */
 static int
-work_one(const struct pool_ops *ops, void *state, int fd, unsigned id,
-    const char *in, const char *out, unsigned char *buf)
+work_one(const struct pool_ops *ops, void *state, int fd,
+    const struct job *job, unsigned char *buf)
 {
 	struct result r;
-	char *tmp = output_tmp_path(out, getpid());
 	int len;
 
-	ops->work(state, in, out, tmp, &r);
-	g_free(tmp);
-	len = proto_encode_result(buf, id, getpid(), &r);
+	ops->work(state, job, &r);
+	len = proto_encode_result(buf, job->id, getpid(), &r);
 	return write_full(fd, buf, (size_t)len);
 }
 
@@ -153,8 +150,7 @@ worker_main(struct pool *p, int self, int fd, const struct job *job)
 		goto out;
 	}
 	if (job != NULL) {
-		status = work_one(ops, state, fd, job->id, job->in, job->out,
-		    out) == 0 ? 0 : 1;
+		status = work_one(ops, state, fd, job, out) == 0 ? 0 : 1;
 		goto out;
 	}
 	len = proto_encode_ready(out, getpid());
@@ -162,6 +158,7 @@ worker_main(struct pool *p, int self, int fd, const struct job *job)
 		goto out;
 	for (;;) {
 		int rc = proto_recv(fd, in, &m, &why);
+		struct job copy;
 
 		if (rc == 0) {
 			status = 0; /* the parent has no more work */
@@ -171,8 +168,10 @@ worker_main(struct pool *p, int self, int fd, const struct job *job)
 			status = 4;
 			goto out;
 		}
-		if (work_one(ops, state, fd, m.hdr.job_id, m.in, m.out, out)
-		    != 0)
+		/* The strings stay in `in` until the next message. */
+		copy = (struct job){.id = m.hdr.job_id, .in = (char *)m.in,
+		    .out = (char *)m.out, .source = m.source};
+		if (work_one(ops, state, fd, &copy, out) != 0)
 			goto out;
 	}
 out:
@@ -261,17 +260,8 @@ wait_child(pid_t pid, int options)
 static void
 drop_tmp(const struct pool *p, const struct slot *s)
 {
-	char *tmp;
-
-	if (s->job == NULL || s->job->out == NULL)
-		return;
-	if (p->ops->cleanup != NULL) {
+	if (s->job != NULL && s->job->out != NULL && p->ops->cleanup != NULL)
 		p->ops->cleanup(p->ops->data, s->job, s->pid);
-		return;
-	}
-	tmp = output_tmp_path(s->job->out, s->pid);
-	unlink(tmp);
-	g_free(tmp);
 }
 
 /* The worker in slot i is gone (or must go): reap it, save its job. */
@@ -472,7 +462,8 @@ dispatch(struct pool *p)
 		s->job = job;
 		s->state = SLOT_BUSY;
 		s->since = now_ns();
-		len = proto_encode_job(p->out, job->id, job->in, job->out);
+		len = proto_encode_job(p->out, job->id, job->source, job->in,
+		    job->out);
 		if (len < 0) {
 			struct result r = {.status = STATUS_ERROR};
 

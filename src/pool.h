@@ -40,8 +40,7 @@ struct pool_ops {
 	   or the pool only looked whether there was more work. */
 	void (*retry)(void *data, struct job *job);
 	/* Remove what the worker with this pid may have left half-written
-	   for job (optional; by default the temporary file of job->out,
-	   output.h). */
+	   for job (optional: the pool knows no files). */
 	void (*cleanup)(void *data, const struct job *job, pid_t pid);
 	/* Something to tell the user about a job that is not its outcome
 	   (optional). */
@@ -50,9 +49,9 @@ struct pool_ops {
 	/* Worker side, in the child after fork. */
 	/* Per-worker state, or NULL if the worker cannot work. */
 	void *(*worker_init)(void *data);
-	/* Do one job; the temporary file name is the pool's (output.h). */
-	void (*work)(void *state, const char *in, const char *out,
-	    const char *tmp, struct result *r);
+	/* Do one job (in a prefork worker, a copy of the parent's: its
+	   id, in, out and source). */
+	void (*work)(void *state, const struct job *job, struct result *r);
 	/* Release the state as the worker leaves (optional). */
 	void (*worker_done)(void *state);
 

@@ -41,16 +41,18 @@ proto_encode_ready(void *buf, int32_t pid)
 }
 
 int
-proto_encode_job(void *buf, uint32_t job_id, const char *in, const char *out)
+proto_encode_job(void *buf, uint32_t job_id, uint64_t source,
+    const char *in, const char *out)
 {
 	size_t a = strlen(in) + 1, b = strlen(out) + 1;
 	char *p = (char *)buf + sizeof(struct msg_hdr);
 
 	if (a > PROTO_PATH_MAX + 1 || b > PROTO_PATH_MAX + 1)
 		return -1;
-	memcpy(p, in, a);
-	memcpy(p + a, out, b);
-	return put_header(buf, MSG_JOB, (uint32_t)(a + b), job_id, 0);
+	memcpy(p, &source, 8);
+	memcpy(p + 8, in, a);
+	memcpy(p + 8 + a, out, b);
+	return put_header(buf, MSG_JOB, (uint32_t)(8 + a + b), job_id, 0);
 }
 
 static size_t
@@ -93,7 +95,16 @@ proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
 static int
 decode_job(const char *p, uint32_t len, struct msg *m, const char **why)
 {
-	const char *nul = memchr(p, '\0', len);
+	const char *nul;
+
+	if (len < 8) {
+		*why = "malformed job";
+		return -1;
+	}
+	memcpy(&m->source, p, 8);
+	p += 8;
+	len -= 8;
+	nul = memchr(p, '\0', len);
 
 	if (len == 0 || p[len - 1] != '\0' || nul == NULL ||
 	    nul == p + len - 1) {

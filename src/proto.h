@@ -5,7 +5,8 @@
  * Every message is a fixed header followed by `len` payload bytes:
  *
  *   READY   worker -> parent  no payload; the worker is initialised
- *   JOB     parent -> worker  input path NUL output path NUL
+ *   JOB     parent -> worker  source (8 bytes), input path NUL, output
+ *                             path NUL
  *   RESULT  worker -> parent  fixed fields, then error and warning text
  *
  * All integers are in host order: both ends are the same binary on the same
@@ -23,10 +24,10 @@
 #include "result.h"
 
 #define PROTO_MAGIC 0x42485450u /* "PTHB" */
-#define PROTO_VERSION 2
+#define PROTO_VERSION 3
 #define PROTO_PATH_MAX 4096
-/* Largest payload: two paths and their terminators. */
-#define PROTO_PAYLOAD_MAX (2 * (PROTO_PATH_MAX + 1))
+/* Largest payload: a job's source, two paths and their terminators. */
+#define PROTO_PAYLOAD_MAX (8 + 2 * (PROTO_PATH_MAX + 1))
 
 enum msg_type {
 	MSG_READY = 1,
@@ -49,6 +50,7 @@ struct msg_hdr {
 struct msg {
 	struct msg_hdr hdr;
 	const char *in, *out; /* JOB */
+	uint64_t source;      /* JOB */
 	struct result result; /* RESULT */
 };
 
@@ -57,8 +59,8 @@ struct msg {
  * number of bytes, or -1 if a path is too long for the wire.
  */
 int proto_encode_ready(void *buf, int32_t pid);
-int proto_encode_job(void *buf, uint32_t job_id, const char *in,
-    const char *out);
+int proto_encode_job(void *buf, uint32_t job_id, uint64_t source,
+    const char *in, const char *out);
 int proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
     const struct result *r);
 

@@ -331,8 +331,11 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 		return;
 	if (rp->json) {
 		json_start(l, "plan", job);
-		g_string_append_printf(l, ", \"action\": \"%s\", \"error\": ",
+		g_string_append_printf(l, ", \"action\": \"%s\", \"why\": ",
 		    plan_names[plan]);
+		json_text_or_null(l, plan == PLAN_REDO && job->why ? job->why
+		    : "");
+		g_string_append(l, ", \"error\": ");
 		json_text_or_null(l, plan == PLAN_ERROR ? r->error : "");
 		g_string_append(l, "}\n");
 		fputs(l->str, stdout);
@@ -351,7 +354,10 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 	append_name(l, job->in);
 	g_string_append(l, " -> ");
 	append_name(l, job->out);
-	g_string_append_printf(l, "  %s\n", plan_names[plan]);
+	g_string_append_printf(l, "  %s", plan_names[plan]);
+	if (plan == PLAN_REDO && job->why != NULL)
+		g_string_append_printf(l, ": %s", job->why);
+	g_string_append_c(l, '\n');
 	fputs(l->str, stdout);
 }
 

@@ -6,7 +6,8 @@
 
 #include <errno.h>  /* errno */
 #include <stdio.h>  /* fprintf */
-#include <string.h> /* strerror */
+#include <stdlib.h> /* realpath, free */
+#include <string.h> /* strerror, strcmp, strncmp */
 #include <unistd.h> /* getpid */
 
 #include <glib.h> /* g_new0, g_free */
@@ -131,15 +132,14 @@ worker_done(void *state)
 }
 
 static void
-worker_work(void *state, const char *in, const char *out, const char *tmp,
-    struct result *r)
+worker_work(void *state, const struct job *job, struct result *r)
 {
 	struct worker *w = state;
 
 	/* Failing to move the limit leaves the old one: still a limit. */
 	(void)rlimits_cpu_from_now(w->cpu_seconds);
-	fault_before_image(in);
-	thumb_run(w->thumb, in, out, tmp, r);
+	fault_before_image(job->in);
+	thumb_run(w->thumb, job->in, job->out, job->source, r);
 }
 
 /* A thread's state (--mode threads): the pipeline alone. */
@@ -158,10 +158,9 @@ thread_done(void *state)
 }
 
 static void
-thread_work(void *state, const char *in, const char *out, const char *tmp,
-    struct result *r)
+thread_work(void *state, const struct job *job, struct result *r)
 {
-	thumb_run(state, in, out, tmp, r);
+	thumb_run(state, job->in, job->out, job->source, r);
 }
 
 /*
@@ -220,6 +219,31 @@ run_threads(struct run *run, struct pool_ops *ops)
 	return outcome;
 }
 
+/*
+ * Can a file at an output path be an input of this run? When the output
+ * folder is, or is inside, a PATH folder, or paths come from a list.
+ * Then --replace-unrecorded leaves images there alone.
+ */
+static bool
+outputs_may_be_inputs(const struct opts *o)
+{
+	char *out = realpath(o->outdir, NULL);
+	bool may = o->files_from != NULL;
+
+	for (int i = 0; out != NULL && !may && o->paths[i] != NULL; i++) {
+		char *in = strcmp(o->paths[i], "-") == 0 ? NULL :
+		    realpath(o->paths[i], NULL);
+		size_t n = in != NULL ? strlen(in) : 0;
+
+		may = strcmp(o->paths[i], "-") == 0 || (in != NULL &&
+		    strncmp(out, in, n) == 0 && (out[n] == '\0' ||
+		    out[n] == '/' || n == 1));
+		free(in);
+	}
+	free(out);
+	return may;
+}
+
 /* --dry-run: what each file would get; no worker, nothing written. */
 static void
 run_dry(struct run *run)
@@ -252,11 +276,8 @@ run_sequential(struct run *run)
 	struct result r;
 
 	while (!signals_caught() && (job = next_job(run)) != NULL) {
-		char *tmp = output_tmp_path(job->out, getpid());
-
-		thumb_run(t, job->in, job->out, tmp, &r);
+		thumb_run(t, job->in, job->out, job->source, &r);
 		r.worker = getpid();
-		g_free(tmp);
 		job_done(run, job, &r);
 	}
 	thumb_free(t);
@@ -276,6 +297,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	};
 	struct jobq_config qc = {
 		.outdir = o->outdir,
+		.outputs_may_be_inputs = outputs_may_be_inputs(o),
 		.format = o->format,
 		.output_template = o->output_template,
 		.freedesktop_size = o->freedesktop_size,

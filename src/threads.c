@@ -19,7 +19,6 @@
 
 #include <glib.h> /* GThreadPool, GAsyncQueue */
 
-#include "output.h"  /* output_tmp_path */
 #include "signals.h" /* signals_caught, signals_sleep_mask */
 
 struct task {
@@ -39,12 +38,10 @@ thread_work(gpointer data, gpointer user_data)
 {
 	struct task *t = data;
 	struct threads *th = user_data;
-	char *tmp = output_tmp_path(t->job->out, getpid());
 	ssize_t n;
 
-	th->ops->work(t->state, t->job->in, t->job->out, tmp, &t->r);
+	th->ops->work(t->state, t->job, &t->r);
 	t->r.worker = gettid();
-	g_free(tmp);
 	g_async_queue_push(th->finished, t);
 	/* The pipe holds far more than N bytes, so this cannot block; if the
 	   byte is lost the task is still found at the next wake-up. */

@@ -17,9 +17,11 @@
 
 #include <vips/vips.h>
 
+#include "fault.h"
 #include "freedesktop.h"
 #include "icc.h"    /* icc_is_srgb */
 #include "output.h" /* output_create_tmp, output_commit, output_suffix */
+#include "record.h" /* record_embed, record_set_xattr */
 #include "resample.h"
 #include "xio.h"    /* now_ns, write_full */
 
@@ -252,82 +254,6 @@ save_format(struct thumb *t, const char *suffix)
 	return spec;
 }
 
-/*
- * The temporary file as a libvips target. A custom target rather than
- * vips_target_new_to_descriptor(), so that a failed write keeps its errno:
- * "No space left on device" is the disk's fault, not the image's, and
- * must neither read as damage nor be retried as such.
- */
-struct sink {
-	int fd;
-	int err;        /* errno of the first failed write, read or seek */
-	long long ns;   /* time spent in those system calls */
-};
-
-static gint64
-sink_write(VipsTargetCustom *target, const void *data, gint64 length,
-    struct sink *k)
-{
-	long long start = now_ns();
-	int rc = write_full(k->fd, data, (size_t)length);
-
-	(void)target;
-	k->ns += now_ns() - start;
-	if (rc != 0) {
-		if (k->err == 0)
-			k->err = errno;
-		return -1;
-	}
-	return length;
-}
-
-/* Some savers (TIFF) read back and seek in what they wrote. */
-static gint64
-sink_read(VipsTargetCustom *target, void *data, gint64 length,
-    struct sink *k)
-{
-	ssize_t n;
-
-	(void)target;
-	do
-		n = read(k->fd, data, (size_t)length);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && k->err == 0)
-		k->err = errno;
-	return n;
-}
-
-static gint64
-sink_seek(VipsTargetCustom *target, gint64 offset, int whence,
-    struct sink *k)
-{
-	off_t pos = lseek(k->fd, (off_t)offset, whence);
-
-	(void)target;
-	if (pos < 0 && k->err == 0)
-		k->err = errno;
-	return pos;
-}
-
-static int
-sink_end(VipsTargetCustom *target, struct sink *k)
-{
-	(void)target;
-	return k->err == 0 ? 0 : -1;
-}
-
-static VipsTarget *
-sink_target_new(struct sink *k)
-{
-	VipsTargetCustom *t = vips_target_custom_new();
-
-	g_signal_connect(t, "write", G_CALLBACK(sink_write), k);
-	g_signal_connect(t, "read", G_CALLBACK(sink_read), k);
-	g_signal_connect(t, "seek", G_CALLBACK(sink_seek), k);
-	g_signal_connect(t, "end", G_CALLBACK(sink_end), k);
-	return VIPS_TARGET(t);
-}
-
 /* How the decoder may shrink while it decodes. */
 enum load_shrink { LOAD_WHOLE, LOAD_JPEG_SHRINK, LOAD_WEBP_SCALE };
 
@@ -351,13 +277,29 @@ magic_of(const unsigned char *b, size_t n)
 #define LOADED(call) ((call) == 0 ? img : NULL)
 
 /*
- * The first open of a file: opened once here, its first bytes read, and
- * JPEG, PNG and WebP decoded through that descriptor by their loader.
- * libvips by itself asks each loader in turn, which opened a small JPEG
- * some fifteen times.
+ * A libvips source reading the file open at fd from its start. It holds a
+ * duplicate of fd, which shares fd's offset: each new source is made only
+ * once the one before has read all it will (a header).
+ */
+static VipsSource *
+source_at_start(int fd)
+{
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		vips_error("pthumb", "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	return vips_source_new_from_descriptor(fd);
+}
+
+/*
+ * The first open of a file: JPEG, PNG and WebP are decoded through the
+ * descriptor the run opened (src->fd), so the file decoded is the one
+ * whose identity the record keeps, and each by its own loader: libvips by
+ * itself asks each loader in turn, which opened a small JPEG some fifteen
+ * times.
  */
 static VipsImage *
-open_file(const char *path, VipsFailOn fail_on)
+open_file(const struct thumb_src *src, VipsFailOn fail_on)
 {
 	const VipsAccess seq = VIPS_ACCESS_SEQUENTIAL;
 	unsigned char b[12];
@@ -365,27 +307,21 @@ open_file(const char *path, VipsFailOn fail_on)
 	VipsImage *img = NULL;
 	enum magic m = MAGIC_OTHER;
 	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
+	if (src->fd >= 0) {
 		do
-			n = pread(fd, b, sizeof(b), 0);
+			n = pread(src->fd, b, sizeof(b), 0);
 		while (n < 0 && errno == EINTR);
 	}
 	/* Other formats, and files that cannot be opened, as libvips finds
 	   them by name: its sniffing of a source shorter than it asks for
 	   reads bytes it never filled (valgrind, libvips 8.14), and by name
 	   it says what went wrong as it always has. */
-	if (fd < 0 || n <= 0 || (m = magic_of(b, (size_t)n)) == MAGIC_OTHER) {
-		if (fd >= 0)
-			close(fd);
-		return vips_image_new_from_file(path, "access", seq, "fail_on",
-		    fail_on, NULL);
-	}
-	/* The source holds a descriptor of its own. */
-	source = vips_source_new_from_descriptor(fd);
-	close(fd);
-	if (source == NULL)
+	if (src->fd < 0 || n <= 0 ||
+	    (m = magic_of(b, (size_t)n)) == MAGIC_OTHER)
+		return vips_image_new_from_file(src->path, "access", seq,
+		    "fail_on", fail_on, NULL);
+	if ((source = source_at_start(src->fd)) == NULL)
 		return NULL;
 	switch (m) {
 	case MAGIC_JPEG:
@@ -439,22 +375,29 @@ open_source(const struct thumb_src *src, VipsFailOn fail_on,
 	VipsImage *img = NULL;
 	int rc;
 
+	VipsSource *source = NULL;
+
 	if (how == LOAD_WHOLE && src->path != NULL)
-		return open_file(src->path, fail_on);
+		return open_file(src, fail_on);
 	if (how == LOAD_WHOLE)
 		return open_buffer(src, fail_on);
-	if (how == LOAD_JPEG_SHRINK && src->path != NULL)
-		rc = vips_jpegload(src->path, &img, "access", seq, "fail_on",
-		    fail_on, "shrink", shrink, NULL);
+	/* Only JPEG and WebP, found by open_file() through src->fd. */
+	if (src->path != NULL && (source = source_at_start(src->fd)) == NULL)
+		return NULL;
+	if (how == LOAD_JPEG_SHRINK && source != NULL)
+		rc = vips_jpegload_source(source, &img, "access", seq,
+		    "fail_on", fail_on, "shrink", shrink, NULL);
 	else if (how == LOAD_JPEG_SHRINK)
 		rc = vips_jpegload_buffer(data, src->len, &img, "access", seq,
 		    "fail_on", fail_on, "shrink", shrink, NULL);
-	else if (src->path != NULL)
-		rc = vips_webpload(src->path, &img, "access", seq, "fail_on",
-		    fail_on, "scale", 1.0 / shrink, NULL);
+	else if (source != NULL)
+		rc = vips_webpload_source(source, &img, "access", seq,
+		    "fail_on", fail_on, "scale", 1.0 / shrink, NULL);
 	else
 		rc = vips_webpload_buffer(data, src->len, &img, "access", seq,
 		    "fail_on", fail_on, "scale", 1.0 / shrink, NULL);
+	if (source != NULL)
+		g_object_unref(source);
 	return rc == 0 ? img : NULL;
 }
 
@@ -786,13 +729,13 @@ resize_fused(GMutex *lock, VipsImage *in, double span_w, double span_h,
 
 /*
  * Blur, resize into the bw x bh box, crop, flatten, orient and save the
- * loaded image into target. Fills the output size in *r; sink (or NULL)
- * keeps the time spent writing. Returns 0 or -1 with libvips' error.
+ * loaded image into target (in memory). Fills the output size in *r.
+ * Returns 0 or -1 with libvips' error.
  */
 static int
 finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
     const struct loaded *l, int bw, int bh, VipsTarget *target,
-    struct sink *sink, const char *format, struct result *r)
+    const char *format, struct result *r)
 {
 	VipsImage **x = (VipsImage **)vips_object_local_array(ctx, 14);
 	VipsImage **y = (VipsImage **)vips_object_local_array(ctx, 6);
@@ -864,8 +807,6 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 		r->out_width = img->Xsize;
 		r->out_height = img->Ysize;
 	}
-	if (sink != NULL)
-		sink->ns = 0;
 	/* The pixels are computed here: in parallel (see shared_lock). */
 	if (lock != NULL)
 		g_mutex_unlock(lock);
@@ -874,12 +815,10 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 		g_mutex_lock(lock);
 	if (rc == 0)
 		rc = vips_target_end(target);
-	if (sink != NULL)
-		r->usec_write += sink->ns / 1000;
 	/* The decode runs lazily in here too, the first time; the resample
 	   has a column of its own. */
-	r->usec_pixels += (now_ns() - MAX(start, l->opened) -
-	    (sink ? sink->ns : 0)) / 1000 - (r->usec_resample - resampled);
+	r->usec_pixels += (now_ns() - MAX(start, l->opened)) / 1000 -
+	    (r->usec_resample - resampled);
 	return rc;
 }
 
@@ -887,7 +826,7 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 static int
 pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
     const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
-    struct sink *sink, const char *format, struct result *r)
+    const char *format, struct result *r)
 {
 	const struct thumb_box box = {.width = o->width, .height = o->height};
 	struct loaded l;
@@ -895,8 +834,8 @@ pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 
 	if (rc != 0)
 		return rc;
-	return finish(o, lock, ctx, &l, o->width, o->height, target, sink,
-	    format, r);
+	return finish(o, lock, ctx, &l, o->width, o->height, target, format,
+	    r);
 }
 
 /*
@@ -954,79 +893,117 @@ take_vips_error(char *buf, size_t size, const char *log)
 	g_free(text);
 }
 
+/* Where one thumbnail goes: files, a stream, or the thumbnail cache. */
+struct dest {
+	const char *out;    /* the (first) file, or for the cache its name;
+			       NULL for a stream */
+	uint64_t source;    /* files: their records' source */
+	const char *suffix; /* a stream: its format */
+	int fd;             /* a stream: where */
+};
+
 /*
- * One attempt at a thumbnail file, through the temporary file: of the
- * source, or (l not NULL) of an image already loaded, into the bw x bh box.
+ * A thumbnail's bytes, with its record, into out: through a temporary
+ * file, moved into place only as output_commit() allows. -1 with the
+ * cause in r->error.
+ */
+static int
+deliver_file(struct thumb *t, const struct thumb_src *src,
+    const struct dest *d, const char *out, int bw, int bh, const void *data,
+    size_t len, struct result *r)
+{
+	char *tmp = output_tmp_path(out, getpid());
+	struct record rec = {0};
+	GByteArray *b;
+	int fd, rc = -1;
+
+	record_set_source(&rec, d->source, &src->st);
+	rec.options = record_options(t->o, bw, bh, output_suffix(out));
+	b = record_embed(data, len, &rec);
+	if ((fd = output_create_tmp(tmp)) < 0) {
+		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
+		    tmp, strerror(errno));
+		goto out;
+	}
+	if (write_full(fd, b ? b->data : data, b ? b->len : len) != 0)
+		goto failed;
+	/* Formats without a place for it keep it as an attribute. */
+	if (b == NULL && record_set_xattr(fd, &rec) != 0) {
+		if (errno != ENOTSUP)
+			goto failed;
+		g_string_append_printf(t->log, "%s%s has no record (the file "
+		    "system keeps no extended attributes): a later run will "
+		    "not replace it", t->log->len ? "; " : "", out);
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0)
+		goto failed;
+	rc = output_commit(tmp, out, &src->st, d->source,
+	    t->o->replace_unrecorded, r->error, sizeof(r->error));
+	if (rc != 0)
+		unlink(tmp);
+	goto out;
+failed:
+	snprintf(r->error, sizeof(r->error), "cannot write %s: %s", out,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	rc = -1;
+out:
+	if (b != NULL)
+		g_byte_array_unref(b);
+	g_free(tmp);
+	return rc;
+}
+
+/*
+ * One attempt at a thumbnail file: of the source, or (l not NULL) of an
+ * image already loaded, into the bw x bh box, saved in memory first (the
+ * record goes in its first bytes, and some savers seek back).
  */
 static enum attempt
-attempt(struct thumb *t, const struct thumb_src *src, const struct loaded *l,
-    int bw, int bh, const char *out, const char *tmp, VipsFailOn fail_on,
-    struct result *r)
+attempt_file(struct thumb *t, const struct thumb_src *src,
+    const struct loaded *l, int bw, int bh, const struct dest *d,
+    const char *out, VipsFailOn fail_on, struct result *r)
 {
 	const char *format = save_format(t, output_suffix(out));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
+	VipsTarget *target = vips_target_new_to_memory();
 	enum attempt result = ATTEMPT_IMAGE;
-	struct sink sink = {.fd = -1};
-	VipsTarget *target = NULL;
-	long long commit;
-	int err, rc;
+	VipsBlob *blob = NULL;
+	long long written;
+	const void *data;
+	size_t len;
+	int rc;
 
-	sink.fd = output_create_tmp(tmp);
-	if (sink.fd < 0) {
-		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
-		    tmp, strerror(errno));
-		result = ATTEMPT_IO;
-		goto out;
-	}
-	target = sink_target_new(&sink);
 	if (l != NULL)
-		rc = finish(t->o, t->lock, ctx, l, bw, bh, target, &sink,
-		    format, r);
+		rc = finish(t->o, t->lock, ctx, l, bw, bh, target, format, r);
 	else
-		rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, &sink,
-		    format, r);
-	if (rc != 0) {
-		if (rc == REFUSED) {
-			result = ATTEMPT_REFUSED;
-		} else if (sink.err != 0) {
-			g_free(vips_error_buffer_copy());
-			snprintf(r->error, sizeof(r->error), "cannot write %s: "
-			    "%s", out, strerror(sink.err));
-			result = ATTEMPT_IO;
-		} else {
-			take_vips_error(r->error, sizeof(r->error),
-			    t->log->str);
-		}
-		close(sink.fd);
-		unlink(tmp);
+		rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, format,
+		    r);
+	if (rc == REFUSED) {
+		result = ATTEMPT_REFUSED;
 		goto out;
 	}
-	commit = now_ns();
-	rc = close(sink.fd) != 0 || output_commit(tmp, out) != 0;
-	r->usec_write += (now_ns() - commit) / 1000;
 	if (rc != 0) {
-		err = errno;
-		unlink(tmp);
-		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
-		    out, strerror(err));
-		result = ATTEMPT_IO;
+		take_vips_error(r->error, sizeof(r->error), t->log->str);
 		goto out;
 	}
-	result = ATTEMPT_OK;
+	g_object_get(target, "blob", &blob, NULL);
+	data = vips_blob_get(blob, &len);
+	written = now_ns();
+	result = deliver_file(t, src, d, out, bw, bh, data, len, r) == 0 ?
+	    ATTEMPT_OK : ATTEMPT_IO;
+	r->usec_write += (now_ns() - written) / 1000;
 out:
-	if (target != NULL)
-		g_object_unref(target);
+	if (blob != NULL)
+		vips_area_unref(VIPS_AREA(blob));
+	g_object_unref(target);
 	g_object_unref(ctx);
 	return result;
 }
-
-/* Where one thumbnail goes: a file through tmp, a stream, or the
-   thumbnail cache. */
-struct dest {
-	const char *out, *tmp; /* a file (and for the cache, its name) */
-	const char *suffix;    /* a stream: its format */
-	int fd;
-};
 
 /* The cache's keys spliced into the PNG, then an atomic 0600 write.
    -1 with the cause in r->error. */
@@ -1037,25 +1014,21 @@ deliver_cache(const struct thumb_src *src, const struct dest *d,
 	char *uri = freedesktop_uri(src->path);
 	char size[32], width[16], height[16];
 	GByteArray *png = NULL;
-	struct stat st;
 	int rc = -1;
 
-	/* The keys describe the source: its name and its time now. */
+	/* The keys describe the source as it was decoded: its name, and
+	   the fstat() of the descriptor read. */
 	if (uri == NULL) {
 		snprintf(r->error, sizeof(r->error), "no file URI for its name");
 		goto out;
 	}
-	if (stat(src->path, &st) != 0) {
-		snprintf(r->error, sizeof(r->error), "cannot stat it: %s",
-		    strerror(errno));
-		goto out;
-	}
-	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
+	snprintf(size, sizeof(size), "%lld", (long long)src->st.st_size);
 	snprintf(width, sizeof(width), "%d", r->width);
 	snprintf(height, sizeof(height), "%d", r->height);
-	png = freedesktop_add_text(data, len, uri, (long long)st.st_mtime,
-	    "Thumb::Size", size, "Thumb::Image::Width", width,
-	    "Thumb::Image::Height", height, "Software", "pthumb", NULL);
+	png = freedesktop_add_text(data, len, uri,
+	    (long long)src->st.st_mtime, "Thumb::Size", size,
+	    "Thumb::Image::Width", width, "Thumb::Image::Height", height,
+	    "Software", "pthumb", NULL);
 	if (png == NULL) {
 		snprintf(r->error, sizeof(r->error), "libvips' PNG for %s has "
 		    "no IHDR to follow", d->out);
@@ -1092,8 +1065,7 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	const void *data;
 	int rc;
 
-	rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, NULL, format,
-	    r);
+	rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, format, r);
 	if (rc == REFUSED) {
 		result = ATTEMPT_REFUSED;
 		goto out;
@@ -1159,18 +1131,15 @@ attempt_boxes(struct thumb *t, const struct thumb_src *src,
 	for (int i = 0; i < o->nboxes; i++) {
 		char *out = i == 0 ? g_strdup(d->out) : output_for_box(d->out,
 		    o->outdir, o->boxes[0].label, o->boxes[i].label);
-		char *tmp = out != NULL ? output_tmp_path(out, getpid())
-		    : NULL;
 
 		if (out == NULL) {
 			snprintf(r->error, sizeof(r->error), "%s is not under "
 			    "%s/%s", d->out, o->outdir, o->boxes[0].label);
 			result = ATTEMPT_IO;
 		} else {
-			result = attempt(t, src, &l, o->boxes[i].width,
-			    o->boxes[i].height, out, tmp, fail_on, r);
+			result = attempt_file(t, src, &l, o->boxes[i].width,
+			    o->boxes[i].height, d, out, fail_on, r);
 		}
-		g_free(tmp);
 		g_free(out);
 		if (result != ATTEMPT_OK)
 			break;
@@ -1187,8 +1156,8 @@ attempt_to(struct thumb *t, const struct thumb_src *src,
 	if (d->out != NULL && !t->o->freedesktop && t->o->nboxes > 1)
 		return attempt_boxes(t, src, d, fail_on, r);
 	if (d->out != NULL && !t->o->freedesktop)
-		return attempt(t, src, NULL, 0, 0, d->out, d->tmp, fail_on,
-		    r);
+		return attempt_file(t, src, NULL, t->o->width, t->o->height, d,
+		    d->out, fail_on, r);
 	return attempt_memory(t, src, d, fail_on, r);
 }
 
@@ -1206,13 +1175,12 @@ record_failure(const struct thumb_src *src, const struct dest *d)
 	GByteArray *png = NULL;
 	void *buf = NULL;
 	size_t len = 0;
-	struct stat st;
 
-	if (uri != NULL && stat(src->path, &st) == 0 &&
+	if (uri != NULL && src->fd >= 0 &&
 	    vips_black(&dot, 1, 1, "bands", 4, NULL) == 0 &&
 	    vips_pngsave_buffer(dot, &buf, &len, "strip", TRUE, NULL) == 0 &&
 	    (png = freedesktop_add_text(buf, len, uri,
-	    (long long)st.st_mtime, NULL)) != NULL &&
+	    (long long)src->st.st_mtime, NULL)) != NULL &&
 	    freedesktop_mkdirs(fail) == 0)
 		(void)freedesktop_write(fail, png->data, png->len, getpid());
 	vips_error_clear();
@@ -1227,13 +1195,25 @@ record_failure(const struct thumb_src *src, const struct dest *d)
 
 /* One thumbnail under the damage policy (see thumb.h). */
 static void
-run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
+run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
     struct result *r)
 {
 	long long start = now_ns();
 	char damage[RESULT_ERROR_MAX];
+	struct thumb_src src_copy = *in, *src = &src_copy;
 	enum attempt rc;
 
+	/* A file is opened once: what is decoded, every time, is what was
+	   opened, and its fstat() is the identity the record keeps. */
+	src->fd = -1;
+	if (src->path != NULL &&
+	    (src->fd = open(src->path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    fstat(src->fd, &src->st) != 0) {
+		close(src->fd);
+		src->fd = -1;
+	}
+	if (src->path != NULL)
+		fault_after_open(src->path);
 	if (t->lock != NULL)
 		g_mutex_lock(t->lock);
 	memset(r, 0, sizeof(*r));
@@ -1276,15 +1256,17 @@ run(struct thumb *t, const struct thumb_src *src, const struct dest *d,
 	snprintf(r->warnings, sizeof(r->warnings), "%s", t->log->str);
 	if (t->lock != NULL)
 		g_mutex_unlock(t->lock);
+	if (src->fd >= 0)
+		close(src->fd);
 	r->usec = (now_ns() - start) / 1000;
 }
 
 void
-thumb_run(struct thumb *t, const char *in, const char *out, const char *tmp,
+thumb_run(struct thumb *t, const char *in, const char *out, uint64_t source,
     struct result *r)
 {
 	const struct thumb_src src = {.path = in};
-	const struct dest d = {.out = out, .tmp = tmp};
+	const struct dest d = {.out = out, .source = source};
 
 	run(t, &src, &d, r);
 }

@@ -22,6 +22,8 @@
 #define PTHUMB_THUMB_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "options.h"
 #include "result.h"
@@ -56,18 +58,22 @@ enum thumb_home {
 struct thumb *thumb_new(const struct thumb_opts *o, enum thumb_home home);
 
 /*
- * Make the thumbnail of `in` at `out`, writing through the temporary file
- * `tmp` (see output.h). Never fails as a call: the outcome, with libvips'
- * error text and the warnings it logged meanwhile, is in *r.
+ * Make the thumbnail of `in` at `out`, through a temporary file (see
+ * output.h), with its record (record.h) naming `source`. Never fails as a
+ * call: the outcome, with libvips' error text and the warnings it logged
+ * meanwhile, is in *r.
  */
 void thumb_run(struct thumb *t, const char *in, const char *out,
-    const char *tmp, struct result *r);
+    uint64_t source, struct result *r);
 
 /* An image to thumbnail: a file, or encoded bytes in memory. */
 struct thumb_src {
 	const char *path;  /* or NULL: */
 	const void *data;
 	size_t len;
+	/* Set by the pipeline: path opened once, and its fstat(). */
+	int fd;
+	struct stat st;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "helpers.h"
 #include "jobq.h"
 #include "output.h"
+#include "record.h"
 #include "scan.h"
 
 static void
@@ -92,53 +93,192 @@ Test(output, templates)
 Test(output, suffix_and_tmp_name)
 {
 	char *tmp = output_tmp_path("out/sub/pic.jpg", 1234);
+	char *base = g_path_get_basename(tmp);
 
-	cr_assert_str_eq(tmp, "out/sub/.pic.jpg.pthumb-1234.tmp");
+	/* .pthumb-PLACE-PID-START-WORKER-NAME.tmp, in the final's folder. */
+	cr_assert(g_str_has_prefix(tmp, "out/sub/.pthumb-"), "%s", tmp);
+	cr_assert(g_str_has_suffix(tmp, ".tmp"), "%s", tmp);
+	cr_assert_not_null(strstr(base, "-1234-"), "%s", base);
+	cr_assert_lt(strlen(base), 100, "a long name must still fit");
+	g_free(base);
 	g_free(tmp);
 	cr_assert_str_eq(output_suffix("a/b.c/d.JPG"), ".JPG");
 	cr_assert_str_eq(output_suffix("a/b.c/d"), "");
 	cr_assert_str_eq(output_suffix(".profile"), "");
-	cr_assert(output_can_save(".jpg"));
-	cr_assert(output_can_save(".webp"));
-	cr_assert_not(output_can_save(".pdf"));
-	cr_assert_not(output_can_save(""));
 }
 
-Test(output, freshness_is_one_stat)
+/* A JPEG thumbnail of src with a record, at path. */
+static void
+make_thumb(const char *path, const char *src, uint64_t source,
+    uint64_t options)
+{
+	VipsImage *img = vips_image_new_from_file(TESTDATA "/sunset.jpg",
+	    NULL);
+	struct record rec = {0};
+	struct stat st;
+	void *buf = NULL;
+	size_t len;
+	GByteArray *b;
+
+	cr_assert_not_null(img);
+	cr_assert_eq(vips_image_write_to_buffer(img, ".jpg", &buf, &len,
+	    NULL), 0);
+	cr_assert_eq(stat(src, &st), 0);
+	record_set_source(&rec, source, &st);
+	rec.options = options;
+	b = record_embed(buf, len, &rec);
+	cr_assert_not_null(b);
+	cr_assert(g_file_set_contents(path, (const char *)b->data, b->len,
+	    NULL));
+	g_byte_array_unref(b);
+	g_free(buf);
+	g_object_unref(img);
+}
+
+/* Freshness is the record: whose thumbnail, of which source as it was
+   (size, time to the nanosecond), with which options, whole or not. */
+Test(output, what_is_at_an_output_path_follows_its_record)
 {
 	char *dir = helper_tmpdir();
 	char *src = g_build_filename(dir, "src.jpg", NULL);
 	char *dst = g_build_filename(dir, "dst.jpg", NULL);
-	struct timespec old[2] = {{1000, 0}, {1000, 0}};
-	struct timespec new[2] = {{2000, 0}, {2000, 0}};
+	char *link = g_build_filename(dir, "link.jpg", NULL);
+	char *fifo = g_build_filename(dir, "fifo.jpg", NULL);
+	struct timespec older[2] = {{1000, 5}, {1000, 5}};
 	struct stat st;
 
-	cr_assert(g_file_set_contents(src, "x", 1, NULL));
+	cr_assert(g_file_set_contents(src, "source bytes", 12, NULL));
 	cr_assert_eq(stat(src, &st), 0);
-	cr_assert_eq(output_check(dst, &st), OUTPUT_ABSENT);
-	cr_assert_eq(output_check(src, &st), OUTPUT_IS_INPUT);
-	cr_assert(g_file_set_contents(dst, "y", 1, NULL));
-	cr_assert_eq(utimensat(AT_FDCWD, dst, old, 0), 0);
-	cr_assert_eq(utimensat(AT_FDCWD, src, new, 0), 0);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_ABSENT);
+	cr_assert_eq(output_check(src, &st, 1, 2), OUTPUT_IS_INPUT);
+	make_thumb(dst, src, 1, 2);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_FRESH);
+	cr_assert_eq(output_check(dst, &st, 1, 3), OUTPUT_OPTIONS_CHANGED);
+	cr_assert_eq(output_check(dst, &st, 9, 2), OUTPUT_OTHERS);
+	/* A source put back with an older time is another source. */
+	cr_assert_eq(utimensat(AT_FDCWD, src, older, 0), 0);
 	cr_assert_eq(stat(src, &st), 0);
-	cr_assert_eq(output_check(dst, &st), OUTPUT_STALE);
-	cr_assert_eq(utimensat(AT_FDCWD, src, old, 0), 0);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_SOURCE_CHANGED);
+	make_thumb(dst, src, 1, 2);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_FRESH);
+	/* Only the nanoseconds differ. */
+	older[0].tv_nsec = older[1].tv_nsec = 6;
+	cr_assert_eq(utimensat(AT_FDCWD, src, older, 0), 0);
 	cr_assert_eq(stat(src, &st), 0);
-	cr_assert_eq(output_check(dst, &st), OUTPUT_STALE,
-	    "same time is not newer");
-	cr_assert_eq(utimensat(AT_FDCWD, dst, new, 0), 0);
-	cr_assert_eq(output_check(dst, &st), OUTPUT_FRESH);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_SOURCE_CHANGED);
+	make_thumb(dst, src, 1, 2);
+	cr_assert_eq(truncate(dst, 600), 0);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_TRUNCATED);
+	cr_assert_eq(truncate(dst, 0), 0);
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_EMPTY);
+	cr_assert(g_file_set_contents(dst, "not a thumbnail", 15, NULL));
+	cr_assert_eq(output_check(dst, &st, 1, 2), OUTPUT_FOREIGN);
+	/* A link, even to pthumb's own thumbnail, and a FIFO (no wait). */
+	make_thumb(dst, src, 1, 2);
+	cr_assert_eq(symlink(dst, link), 0);
+	cr_assert_eq(output_check(link, &st, 1, 2), OUTPUT_FOREIGN);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(output_check(fifo, &st, 1, 2), OUTPUT_FOREIGN);
+	cr_assert_eq(output_check(dir, &st, 1, 2), OUTPUT_FOREIGN);
 	helper_rmtree(dir);
+	g_free(fifo);
+	g_free(link);
 	g_free(src);
 	g_free(dst);
+	g_free(dir);
+}
+
+/* A temporary file, ready to commit, holding `what`. */
+static char *
+ready_tmp(const char *dir, const char *what)
+{
+	char *tmp = g_build_filename(dir, ".pthumb-test.tmp", NULL);
+	int fd = output_create_tmp(tmp);
+
+	cr_assert_geq(fd, 0, "create: %s", strerror(errno));
+	cr_assert_eq(write(fd, what, strlen(what)), (ssize_t)strlen(what));
+	cr_assert_eq(close(fd), 0);
+	return tmp;
+}
+
+static bool
+holds(const char *path, const char *what)
+{
+	gchar *got = NULL;
+	bool same = g_file_get_contents(path, &got, NULL, NULL) &&
+	    strcmp(got, what) == 0;
+
+	g_free(got);
+	return same;
+}
+
+Test(output, commit_replaces_only_what_pthumb_made)
+{
+	char *dir = helper_tmpdir();
+	char *src = g_build_filename(dir, "src.jpg", NULL);
+	char *fin = g_build_filename(dir, "a.jpg", NULL);
+	char why[512];
+	struct stat st;
+	char *tmp;
+
+	cr_assert(g_file_set_contents(src, "source", 6, NULL));
+	cr_assert_eq(stat(src, &st), 0);
+	/* Absent: made. */
+	tmp = ready_tmp(dir, "new");
+	cr_assert_eq(output_commit(tmp, fin, &st, 1, false, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(access(tmp, F_OK), -1);
+	cr_assert(holds(fin, "new"));
+	/* A file without a record: refused, untouched, and the cause
+	   names the path and the way out. */
+	cr_assert_neq(output_commit(tmp = ready_tmp(dir, "newer"), fin, &st,
+	    1, false, why, sizeof(why)), 0);
+	cr_assert(holds(fin, "new"));
+	cr_assert_not_null(strstr(why, "exists and was not made by pthumb"));
+	cr_assert_not_null(strstr(why, "--replace-unrecorded"));
+	cr_assert_not_null(strstr(why, fin));
+	/* ... unless asked. */
+	cr_assert_eq(output_commit(tmp, fin, &st, 1, true, why, sizeof(why)),
+	    0, "%s", why);
+	cr_assert(holds(fin, "newer"));
+	g_free(tmp);
+	/* Another source's thumbnail, even when asked to replace files
+	   without a record. */
+	make_thumb(fin, src, 7, 0);
+	tmp = ready_tmp(dir, "x");
+	cr_assert_neq(output_commit(tmp, fin, &st, 1, true, why,
+	    sizeof(why)), 0);
+	cr_assert_not_null(strstr(why, "thumbnail of another input"));
+	/* Its own: replaced. */
+	make_thumb(fin, src, 1, 0);
+	cr_assert_eq(output_commit(tmp, fin, &st, 1, false, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert(holds(fin, "x"));
+	g_free(tmp);
+	/* The source itself: never. */
+	tmp = ready_tmp(dir, "y");
+	cr_assert_neq(output_commit(tmp, src, &st, 1, true, why,
+	    sizeof(why)), 0);
+	cr_assert(holds(src, "source"));
+	unlink(tmp);
+	g_free(tmp);
+	/* An empty file holds nothing: replaced. */
+	cr_assert(g_file_set_contents(fin, "", 0, NULL));
+	tmp = ready_tmp(dir, "z");
+	cr_assert_eq(output_commit(tmp, fin, &st, 1, false, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert(holds(fin, "z"));
+	g_free(tmp);
+	helper_rmtree(dir);
+	g_free(src);
+	g_free(fin);
 	g_free(dir);
 }
 
 Test(output, tmp_file_mode_follows_umask_and_replaces_stale)
 {
 	char *dir = helper_tmpdir();
-	char *tmp = g_build_filename(dir, ".a.jpg.pthumb-1.tmp", NULL);
-	char *fin = g_build_filename(dir, "a.jpg", NULL);
+	char *tmp = g_build_filename(dir, ".pthumb-1.tmp", NULL);
 	struct stat st;
 	mode_t old = umask(022);
 	int fd;
@@ -151,14 +291,9 @@ Test(output, tmp_file_mode_follows_umask_and_replaces_stale)
 	cr_assert_eq(stat(tmp, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0644, "mode %o", st.st_mode & 0777);
 	cr_assert_eq(st.st_size, 3);
-	cr_assert_eq(output_commit(tmp, fin), 0);
-	cr_assert_eq(access(tmp, F_OK), -1);
-	cr_assert_eq(stat(fin, &st), 0);
-	cr_assert_eq(st.st_size, 3);
 	umask(old);
 	helper_rmtree(dir);
 	g_free(tmp);
-	g_free(fin);
 	g_free(dir);
 }
 
@@ -177,7 +312,8 @@ Test(output, mkdirs)
 	g_free(dir);
 }
 
-/* Two inputs that map to one output: the second is an error. */
+/* Two inputs that map to one output: the second is an error. A file at
+   an output path that pthumb did not make is not a thumbnail. */
 Test(output, collisions_and_skips_in_the_queue)
 {
 	char *dir = helper_tmpdir();
@@ -190,7 +326,6 @@ Test(output, collisions_and_skips_in_the_queue)
 	char *paths[] = {in, NULL};
 	struct scan_config sc = {.paths = paths};
 	struct jobq_config qc = {.outdir = out, .format = "webp"};
-	struct timespec old[2] = {{1000, 0}, {1000, 0}};
 	struct scan *s;
 	struct jobq *q;
 	struct job *job;
@@ -202,8 +337,6 @@ Test(output, collisions_and_skips_in_the_queue)
 	cr_assert(g_file_set_contents(b, "b", 1, NULL));
 	cr_assert(g_file_set_contents(c, "c", 1, NULL));
 	cr_assert(g_file_set_contents(fresh, "t", 1, NULL));
-	/* y.webp newer than y.jpg (file times tick coarsely: set them). */
-	cr_assert_eq(utimensat(AT_FDCWD, c, old, 0), 0);
 	s = scan_new(&sc);
 	qc.scan = s;
 	q = jobq_new(&qc);
@@ -219,7 +352,9 @@ Test(output, collisions_and_skips_in_the_queue)
 	jobq_done(q, job);
 	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
 	cr_assert_str_eq(job->in, c);
-	cr_assert_eq(r.status, STATUS_SKIPPED);
+	cr_assert_eq(r.status, STATUS_ERROR);
+	cr_assert_not_null(strstr(r.error, "not made by pthumb"), "%s",
+	    r.error);
 	jobq_retry(q, job);
 	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_JOB, "retries first");
 	cr_assert_str_eq(job->in, c);

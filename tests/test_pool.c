@@ -71,13 +71,11 @@ stub_init(void *data)
 }
 
 static void
-stub_work(void *state, const char *in, const char *out, const char *tmp,
-    struct result *r)
+stub_work(void *state, const struct job *job, struct result *r)
 {
 	struct stub *s = state;
+	const char *in = job->in;
 
-	(void)out;
-	(void)tmp;
 	memset(r, 0, sizeof(*r));
 	/* Default disposition first: under ASan its handler would turn the
 	   crash into exit(1). */

@@ -42,10 +42,12 @@ Test(proto, round_trip_each_type)
 	cr_assert_eq(m.hdr.type, MSG_READY);
 	cr_assert_eq(m.hdr.pid, 42);
 
-	n = proto_encode_job(buf, 7, "in/a b.jpg", "out/a b.jpg");
+	n = proto_encode_job(buf, 7, 0x8000000000000001ULL, "in/a b.jpg",
+	    "out/a b.jpg");
 	cr_assert_eq(proto_decode(buf, (size_t)n, &m, &used, &why), 1);
 	cr_assert_eq(m.hdr.type, MSG_JOB);
 	cr_assert_eq(m.hdr.job_id, 7);
+	cr_assert_eq(m.source, 0x8000000000000001ULL);
 	cr_assert_str_eq(m.in, "in/a b.jpg");
 	cr_assert_str_eq(m.out, "out/a b.jpg");
 
@@ -82,7 +84,7 @@ Test(proto, two_messages_back_to_back)
 	const char *why = NULL;
 	size_t used;
 	int a = proto_encode_ready(buf, 5);
-	int b = proto_encode_job(buf + a, 3, "x", "y");
+	int b = proto_encode_job(buf + a, 3, 0, "x", "y");
 
 	cr_assert_eq(proto_decode(buf, (size_t)(a + b), &m, &used, &why), 1);
 	cr_assert_eq(used, (size_t)a);
@@ -130,15 +132,19 @@ Test(proto, garbage_is_rejected)
 	memcpy(buf, &h, sizeof(h));
 	expect_garbage(n, "an oversized length");
 
-	n = proto_encode_job(buf, 1, "in", "out");
+	n = proto_encode_job(buf, 1, 0, "in", "out");
 	buf[n - 1] = 'x'; /* unterminated second path */
 	expect_garbage(n, "an unterminated path");
 
-	n = proto_encode_job(buf, 1, "in", "out");
+	n = proto_encode_job(buf, 1, 0, "in", "out");
 	memcpy(&h, buf, sizeof(h));
-	h.len = 3; /* "in\0" only: no output path */
+	h.len = 8 + 3; /* "in\0" only: no output path */
 	memcpy(buf, &h, sizeof(h));
-	expect_garbage((int)sizeof(h) + 3, "a job with one path");
+	expect_garbage((int)sizeof(h) + 8 + 3, "a job with one path");
+
+	h.len = 7; /* not even the source */
+	memcpy(buf, &h, sizeof(h));
+	expect_garbage((int)sizeof(h) + 7, "a job cut short");
 
 	r.status = STATUS_LAST;
 	n = proto_encode_result(buf, 1, 1, &r);
@@ -156,7 +162,7 @@ Test(proto, paths_too_long_for_the_wire)
 {
 	char *longp = g_strnfill(PROTO_PATH_MAX + 1, 'a');
 
-	cr_assert_eq(proto_encode_job(buf, 1, longp, "x"), -1);
+	cr_assert_eq(proto_encode_job(buf, 1, 0, longp, "x"), -1);
 	g_free(longp);
 }
 

@@ -1,0 +1,295 @@
+/*
+ * safety: pthumb changes only what it made, and a thumbnail is up to date
+ * only if it was made from the source as it is now, with the options of
+ * now. End to end on the built binary.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "helpers.h"
+
+static void
+init_vips(void)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+	/* A file read twice must be read twice, not served from cache. */
+	vips_cache_set_max(0);
+}
+
+TestSuite(safety, .init = init_vips, .timeout = 120);
+
+/* The MD5 of a file, or NULL if it cannot be read. */
+static char *
+md5_of(const char *path)
+{
+	gchar *data = NULL;
+	gsize len;
+	char *sum;
+
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return NULL;
+	sum = g_compute_checksum_for_data(G_CHECKSUM_MD5,
+	    (const guchar *)data, len);
+	g_free(data);
+	return sum;
+}
+
+/* The integer after "key": in the summary line of a --json run. */
+static long
+summary_field(const char *out, const char *key)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p;
+	long v;
+
+	cr_assert_not_null(s, "no summary: %s", out);
+	p = strstr(s, pat);
+	cr_assert_not_null(p, "no %s in %s", key, s);
+	v = strtol(p + strlen(pat), NULL, 10);
+	g_free(pat);
+	return v;
+}
+
+/* A tiny PNG that is no one's thumbnail, with an old time. */
+static void
+make_unrelated_png(const char *path)
+{
+	VipsImage *img = NULL;
+	struct timespec old[2] = {{1000000, 0}, {1000000, 0}};
+
+	cr_assert_eq(vips_black(&img, 64, 36, "bands", 3, NULL), 0);
+	cr_assert_eq(vips_image_write_to_file(img, path, NULL), 0);
+	g_object_unref(img);
+	cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0);
+}
+
+/*
+ * sunset.jpg beside an unrelated, older sunset.png, thumbnailed as PNG
+ * into the same folder: the PNG is not a stale thumbnail. It is reported,
+ * naming both, and left as it was, even with --replace-unrecorded.
+ */
+Test(safety, a_photo_at_an_output_path_is_never_replaced)
+{
+	char *dir = helper_tmpdir();
+	char *jpg = g_build_filename(dir, "sunset.jpg", NULL);
+	char *png = g_build_filename(dir, "sunset.png", NULL);
+	char *before_jpg, *before_png;
+
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", jpg), 0);
+	make_unrelated_png(png);
+	before_jpg = md5_of(jpg);
+	before_png = md5_of(png);
+	for (int replace = 0; replace < 2; replace++) {
+		const char *const args[] = {"-j", "1", "-o", dir, "-f", "png",
+		    dir, replace ? "--replace-unrecorded" : NULL, NULL};
+		struct run r;
+		char *a, *b;
+
+		helper_run(&r, args);
+		cr_assert_eq(r.status, 1, "%s", r.err);
+		cr_assert_str_eq(a = md5_of(jpg), before_jpg);
+		cr_assert_str_eq(b = md5_of(png), before_png,
+		    "the unrelated PNG was replaced (replace %d)", replace);
+		cr_assert_eq(helper_count_lines(r.err, "not made by pthumb"),
+		    1, "%s", r.err);
+		/* One line naming the input and the file kept. */
+		cr_assert_not_null(strstr(r.err, "sunset.jpg: "));
+		cr_assert_not_null(strstr(r.err, "sunset.png exists"));
+		cr_assert_eq(helper_count_tmp(dir), 0);
+		g_free(a);
+		g_free(b);
+		helper_run_free(&r);
+	}
+	helper_rmtree(dir);
+	g_free(before_jpg);
+	g_free(before_png);
+	g_free(jpg);
+	g_free(png);
+	g_free(dir);
+}
+
+/* A file at an output path that no input could be: replaced only when
+   asked, and then it carries a record like any thumbnail. */
+Test(safety, replace_unrecorded_upgrades_old_thumbnails)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "thumbs", NULL);
+	char *old = g_build_filename(out, "sunset.jpg", NULL);
+	const char *const plain[] = {"--json", "-o", out,
+	    TESTDATA "/sunset.jpg", NULL};
+	const char *const upgrade[] = {"--json", "--replace-unrecorded", "-o",
+	    out, TESTDATA "/sunset.jpg", NULL};
+	struct run r;
+	char *sum;
+
+	cr_assert_eq(g_mkdir_with_parents(out, 0755), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/seeding.jpg", old), 0);
+	sum = md5_of(old);
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.out, "--replace-unrecorded replaces it"),
+	    "%s", r.out);
+	helper_run_free(&r);
+	cr_assert(helper_same_bytes(old, TESTDATA "/seeding.jpg"));
+	helper_run(&r, upgrade);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "done"), 1);
+	helper_run_free(&r);
+	cr_assert_str_neq(md5_of(old), sum);
+	/* Now it is pthumb's: the plain command finds it up to date. */
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "skipped"), 1);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(sum);
+	g_free(old);
+	g_free(out);
+	g_free(dir);
+}
+
+/* The longer side of an image file. */
+static int
+long_side(const char *path)
+{
+	VipsImage *img = vips_image_new_from_file(path, NULL);
+	int n;
+
+	cr_assert_not_null(img, "%s: %s", path, vips_error_buffer());
+	n = MAX(img->Xsize, img->Ysize);
+	g_object_unref(img);
+	return n;
+}
+
+/*
+ * Every option that shapes the bytes: a change redoes every thumbnail,
+ * and saying it again skips them all.
+ */
+Test(safety, changed_options_redo_and_the_same_options_skip)
+{
+	static const struct {
+		const char *a[3], *b[3];
+	} changes[] = {
+		{{"-s", "64"}, {"-s", "128"}},
+		{{"-b", "2"}, {"-b", "1"}},
+		{{"-Q", "50"}, {"-Q", "90"}},
+		{{"-s", "64"}, {"-s", "64", "--crop"}},
+		{{"-b", "3"}, {"-b", "3", "--exact"}},
+	};
+	static const char *const field[] = {"done", "done", "skipped"};
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
+		struct run r;
+
+		helper_rmtree(out);
+		for (int k = 0; k < 3; k++) {
+			const char *const *opt = k == 0 ? changes[i].a
+			    : changes[i].b;
+			const char *args[] = {"--json", "-o", out, TESTDATA,
+			    opt[0], opt[1], opt[2], NULL};
+
+			helper_run(&r, args);
+			cr_assert_eq(r.status, 0, "%s", r.err);
+			cr_assert_eq(summary_field(r.out, field[k]),
+			    TESTDATA_IMAGES, "%s %s then %s %s, run %d: %s",
+			    changes[i].a[0], changes[i].a[1], changes[i].b[0],
+			    changes[i].b[1], k + 1, r.out);
+			helper_run_free(&r);
+		}
+		if (i == 0) {
+			char *t = g_build_filename(out, "sunset.jpg", NULL);
+
+			cr_assert_eq(long_side(t), 128);
+			g_free(t);
+		}
+	}
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(dir);
+}
+
+/* The input put back with an older time than its thumbnail's: another
+   picture, so another thumbnail. */
+Test(safety, a_source_replaced_with_an_older_time_is_redone)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "x.jpg", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *thumb = g_build_filename(out, "x.jpg", NULL);
+	const char *const args[] = {"--json", "-s", "200", "-o", out, in,
+	    NULL};
+	struct timespec old[2] = {{1000000, 0}, {1000000, 0}};
+	struct run r;
+	int first;
+
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", in), 0);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	first = long_side(thumb);
+	/* A restore from a backup: other bytes, an old time. */
+	cr_assert_eq(helper_copy(TESTDATA "/wine-alpha.png", in), 0);
+	cr_assert_eq(utimensat(AT_FDCWD, in, old, 0), 0);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "done"), 1, "%s", r.out);
+	helper_run_free(&r);
+	{
+		VipsImage *img = vips_image_new_from_file(thumb, NULL);
+
+		cr_assert_not_null(img);
+		cr_assert_eq(img->Ysize, 200, "the old picture's thumbnail "
+		    "(%d wide before) is still there", first);
+		g_object_unref(img);
+	}
+	helper_rmtree(dir);
+	g_free(thumb);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
+/* The source changes after it was opened, while its thumbnail is made
+   (PTHUMB_FAULT=change:1 appends a byte): the next run redoes it. */
+Test(safety, a_source_changed_while_made_is_redone_next_run)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "x.jpg", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	const char *const args[] = {"--json", "-n", "-o", out, in, NULL};
+	const char *const make[] = {"--json", "-j", "1", "-o", out, in, NULL};
+	struct run r;
+
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", in), 0);
+	cr_assert_eq(setenv("PTHUMB_FAULT", "change:1", 1), 0);
+	helper_run(&r, make);
+	cr_assert_eq(unsetenv("PTHUMB_FAULT"), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "\"action\": \"redo\", \"why\": "
+	    "\"source changed\""), "%s", r.out);
+	helper_run_free(&r);
+	helper_run(&r, make);
+	cr_assert_eq(summary_field(r.out, "done"), 1, "%s", r.out);
+	helper_run_free(&r);
+	helper_run(&r, make);
+	cr_assert_eq(summary_field(r.out, "skipped"), 1, "%s", r.out);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
