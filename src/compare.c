@@ -159,6 +159,7 @@ run_phase(const struct opts *o, struct phase *ph)
 	pid_t pid;
 
 	po.outdir = ph->dir;
+	po.thumb.outdir = ph->dir;
 	po.jobs = ph->workers;
 	po.force = true;
 	if (ph->paths != NULL) {

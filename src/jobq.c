@@ -13,7 +13,7 @@
 
 #include "freedesktop.h"
 #include "hash.h"   /* hash64_str */
-#include "output.h" /* output_path, output_check, output_mkdirs */
+#include "output.h" /* output_path, output_check_at, output_open_dir */
 #include "record.h" /* record_options */
 
 struct jobq {
@@ -23,6 +23,8 @@ struct jobq {
 	GHashTable *claimed; /* output paths already taken this run */
 	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
 	GHashTable *made;    /* folders made (or found) this run */
+	char *dir;           /* the last output folder looked into ... */
+	int dirfd;           /* ... and its descriptor, or -1 */
 };
 
 struct jobq *
@@ -36,6 +38,7 @@ jobq_new(const struct jobq_config *cfg)
 	    NULL);
 	q->savable = output_memo_new();
 	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->dirfd = -1;
 	return q;
 }
 
@@ -70,9 +73,8 @@ settle(struct result *r, enum status status, const char *fmt, ...)
 }
 
 /*
- * Create the output's folder unless this run already did: once per
- * folder, not per file (a multi-size run alternates between folders; the
- * thumbnail cache puts every file in one). The cache's folders are 0700.
+ * --freedesktop: create the cache's folder (0700) unless this run already
+ * did, once per folder, not per file.
  */
 static int
 make_dir(struct jobq *q, const char *out)
@@ -84,8 +86,7 @@ make_dir(struct jobq *q, const char *out)
 		g_free(dir);
 		return 0;
 	}
-	rc = q->cfg->freedesktop_size != NULL ? freedesktop_mkdirs(out)
-	    : output_mkdirs(out);
+	rc = freedesktop_mkdirs(out);
 	if (rc == 0)
 		g_hash_table_add(q->made, dir);
 	else
@@ -125,6 +126,46 @@ check_cache(struct jobq *q, struct job *job, const struct stat *st,
 	return failed ? JOBQ_SETTLED : JOBQ_JOB;
 }
 
+/*
+ * The folder that holds out, open without following a link below the
+ * output folder (output_open_dir), and created when `create`. Kept for
+ * the next file: files come folder by folder. -1 with errno (ENOENT: not
+ * there yet) and *where for a link.
+ */
+static int
+dir_of(struct jobq *q, const char *out, bool create, char **where)
+{
+	char *dir = g_path_get_dirname(out);
+
+	*where = NULL;
+	if (q->dir != NULL && strcmp(dir, q->dir) == 0) {
+		g_free(dir);
+		return q->dirfd;
+	}
+	if (q->dirfd >= 0)
+		close(q->dirfd);
+	g_free(q->dir);
+	q->dir = NULL;
+	q->dirfd = output_open_dir(q->cfg->outdir, out, create, where);
+	if (q->dirfd >= 0)
+		q->dir = dir;
+	else
+		g_free(dir);
+	return q->dirfd;
+}
+
+/* A link (errno ELOOP) or a file where a folder of the output's path
+   should be. */
+static enum jobq_next
+linked(struct result *r, char *where)
+{
+	settle(r, STATUS_ERROR, "%s %s", where, errno == ELOOP ? "is a "
+	    "symbolic link; nothing is written through it" : "is not a "
+	    "folder");
+	g_free(where);
+	return JOBQ_SETTLED;
+}
+
 /* The box of a single-box run, or box i of a multi-size one. */
 static void
 box_of(const struct jobq *q, int i, int *w, int *h)
@@ -147,13 +188,22 @@ check_one(struct jobq *q, struct job *job, const char *out,
 {
 	static const struct thumb_opts none;
 	const struct thumb_opts *t = q->cfg->thumb ? q->cfg->thumb : &none;
-	int w, h;
-	enum output_state state;
+	char *base = g_path_get_basename(out), *where;
+	int w, h, dirfd = dir_of(q, out, false, &where);
+	enum output_state state = OUTPUT_ABSENT;
 
-	box_of(q, box, &w, &h);
-	state = output_check(out, st, job->source,
-	    record_options(t, w, h, output_suffix(out)));
 	*fresh = false;
+	if (where != NULL) {
+		g_free(base);
+		return linked(r, where);
+	}
+	box_of(q, box, &w, &h);
+	if (dirfd >= 0)
+		state = output_check_at(dirfd, base, st, job->source,
+		    record_options(t, w, h, output_suffix(out)));
+	else if (errno != ENOENT)
+		state = OUTPUT_UNREADABLE;
+	g_free(base);
 	switch (state) {
 	case OUTPUT_ABSENT:
 		return JOBQ_JOB;
@@ -203,10 +253,17 @@ check_one(struct jobq *q, struct job *job, const char *out,
 static enum jobq_next
 prepare(struct jobq *q, const char *out, struct result *r)
 {
-	if (!q->cfg->dry_run && make_dir(q, out) != 0)
-		return settle(r, STATUS_ERROR, "cannot create folder for %s: "
-		    "%s", out, strerror(errno));
-	return JOBQ_JOB;
+	char *where;
+
+	if (q->cfg->dry_run)
+		return JOBQ_JOB;
+	if (q->cfg->freedesktop_size != NULL ? make_dir(q, out) == 0 :
+	    dir_of(q, out, true, &where) >= 0)
+		return JOBQ_JOB;
+	if (q->cfg->freedesktop_size == NULL && where != NULL)
+		return linked(r, where);
+	return settle(r, STATUS_ERROR, "cannot create folder for %s: %s",
+	    out, strerror(errno));
 }
 
 /*
@@ -365,5 +422,8 @@ jobq_free(struct jobq *q)
 	g_hash_table_unref(q->claimed);
 	g_hash_table_unref(q->savable);
 	g_hash_table_unref(q->made);
+	if (q->dirfd >= 0)
+		close(q->dirfd);
+	g_free(q->dir);
 	g_free(q);
 }

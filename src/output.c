@@ -210,16 +210,24 @@ output_owner_init(void)
 }
 
 char *
-output_tmp_path(const char *final, pid_t worker)
+output_tmp_name(const char *final, pid_t worker)
 {
-	char *dir = g_path_get_dirname(final);
 	char *base = g_path_get_basename(final);
 	char *name = g_strdup_printf(".pthumb-%s-%ld-%016" PRIx64 ".tmp",
 	    owner, (long)worker, hash64_str(base));
+
+	g_free(base);
+	return name;
+}
+
+char *
+output_tmp_path(const char *final, pid_t worker)
+{
+	char *dir = g_path_get_dirname(final);
+	char *name = output_tmp_name(final, worker);
 	char *tmp = g_build_filename(dir, name, NULL);
 
 	g_free(dir);
-	g_free(base);
 	g_free(name);
 	return tmp;
 }
@@ -272,12 +280,99 @@ classify(int fd, const struct stat *st, const struct stat *src,
 	return OUTPUT_FRESH;
 }
 
+/*
+ * The part of final below root: final is root's path, a '/', and the rest
+ * (output_path() builds it so); NULL if it is not.
+ */
+static const char *
+below_root(const char *root, const char *final)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (n == 1 && *root == '/')
+		n = 0; /* the root folder: final starts with its '/' */
+	if (strncmp(final, root, n) != 0 || final[n] != '/')
+		return NULL;
+	while (final[n] == '/')
+		n++;
+	return final + n;
+}
+
+int
+output_open_dir(const char *root, const char *final, bool create,
+    char **where)
+{
+	const char *rest = below_root(root, final);
+	const char *p, *slash;
+	int fd, err;
+
+	if (where != NULL)
+		*where = NULL;
+	if (rest == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create &&
+	    g_mkdir_with_parents(root, 0777) == 0)
+		fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (p = rest; fd >= 0 && (slash = strchr(p, '/')) != NULL;
+	    p = slash + 1) {
+		char *name = g_strndup(p, (gsize)(slash - p));
+		const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC;
+		int next = openat(fd, name, flags);
+
+		struct stat st;
+
+		if (next < 0 && errno == ENOENT && create &&
+		    (mkdirat(fd, name, 0777) == 0 || errno == EEXIST))
+			next = openat(fd, name, flags);
+		err = errno;
+		/* O_DIRECTORY says ENOTDIR for a link too: tell them apart. */
+		if (next < 0 && err == ENOTDIR && fstatat(fd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			err = ELOOP;
+		g_free(name);
+		close(fd);
+		fd = next;
+		if (fd < 0 && where != NULL && (err == ELOOP ||
+		    err == ENOTDIR))
+			*where = g_strndup(final, (gsize)(slash - final));
+		errno = err;
+	}
+	return fd;
+}
+
 enum output_state
 output_check(const char *final, const struct stat *src, uint64_t source,
     uint64_t options)
 {
+	char *dir = g_path_get_dirname(final);
+	char *base = g_path_get_basename(final);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	enum output_state state = dirfd < 0 ? (errno == ENOENT ?
+	    OUTPUT_ABSENT : OUTPUT_UNREADABLE) : output_check_at(dirfd, base,
+	    src, source, options);
+	int err = errno;
+
+	if (dirfd >= 0)
+		close(dirfd);
+	g_free(dir);
+	g_free(base);
+	errno = err;
+	return state;
+}
+
+enum output_state
+output_check_at(int dirfd, const char *name, const struct stat *src,
+    uint64_t source, uint64_t options)
+{
 	/* No link followed, no wait on a FIFO: either is not a thumbnail. */
-	int fd = open(final, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
 	enum output_state state;
 	struct stat st;
 	int err;
@@ -296,54 +391,98 @@ output_check(const char *final, const struct stat *src, uint64_t source,
 int
 output_create_tmp(const char *tmp)
 {
+	char *dir = g_path_get_dirname(tmp);
+	char *base = g_path_get_basename(tmp);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dirfd < 0 ? -1 : output_create_tmp_at(dirfd, base);
+	int err = errno;
+
+	if (dirfd >= 0)
+		close(dirfd);
+	g_free(dir);
+	g_free(base);
+	errno = err;
+	return fd;
+}
+
+int
+output_create_tmp_at(int dirfd, const char *name)
+{
 	const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
 	int fd;
 
 	/* 0666: the umask decides, as for any file the user creates. */
-	fd = open(tmp, flags, 0666);
-	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp, flags, 0666);
+	fd = openat(dirfd, name, flags, 0666);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
+		fd = openat(dirfd, name, flags, 0666);
 	return fd;
 }
 
 /*
- * Move tmp to a final path found empty, failing with EEXIST if a file
+ * Move tmp to a final name found empty, failing with EEXIST if a file
  * appeared there meanwhile. renameat2() where the file system has it; a
  * hard link then unlink elsewhere (NFS); a plain rename where neither
  * works (no hard links: FAT).
  */
 static int
-move_no_replace(const char *tmp, const char *final)
+move_no_replace(int dirfd, const char *tmp, const char *name)
 {
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
 		return -1;
-	if (link(tmp, final) == 0)
-		return unlink(tmp) == 0 || errno == ENOENT ? 0 : -1;
+	if (linkat(dirfd, tmp, dirfd, name, 0) == 0)
+		return unlinkat(dirfd, tmp, 0) == 0 || errno == ENOENT ? 0 : -1;
 	if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
 		return -1;
-	return rename(tmp, final);
+	return renameat(dirfd, tmp, dirfd, name);
 }
 
 int
 output_commit(const char *tmp, const char *final, const struct stat *src,
     uint64_t source, bool replace_unrecorded, char *why, size_t size)
 {
+	char *dir = g_path_get_dirname(final);
+	char *base = g_path_get_basename(final);
+	char *tbase = g_path_get_basename(tmp);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1;
+
+	if (dirfd < 0)
+		snprintf(why, size, "cannot write %s: %s", final,
+		    strerror(errno));
+	else
+		rc = output_commit_at(dirfd, tbase, base, final, src, source,
+		    replace_unrecorded, why, size);
+	if (dirfd >= 0)
+		close(dirfd);
+	g_free(dir);
+	g_free(base);
+	g_free(tbase);
+	return rc;
+}
+
+int
+output_commit_at(int dirfd, const char *tmp, const char *name,
+    const char *final, const struct stat *src, uint64_t source,
+    bool replace_unrecorded, char *why, size_t size)
+{
 	/* Twice at most: a file that appears between the look and the move
 	   is looked at again. */
 	for (int tries = 0; tries < 2; tries++) {
-		enum output_state state = output_check(final, src, source, 0);
+		enum output_state state = output_check_at(dirfd, name, src,
+		    source, 0);
 
 		switch (state) {
 		case OUTPUT_ABSENT:
-			if (move_no_replace(tmp, final) == 0)
+			if (move_no_replace(dirfd, tmp, name) == 0)
 				return 0;
 			if (errno == EEXIST)
 				continue;
 			break;
 		case OUTPUT_FOREIGN:
-			if (replace_unrecorded && rename(tmp, final) == 0)
+			if (replace_unrecorded &&
+			    renameat(dirfd, tmp, dirfd, name) == 0)
 				return 0;
 			if (replace_unrecorded)
 				break;
@@ -362,7 +501,7 @@ output_commit(const char *tmp, const char *final, const struct stat *src,
 		case OUTPUT_UNREADABLE:
 			break;
 		default: /* empty, or ours: replace it */
-			if (rename(tmp, final) == 0)
+			if (renameat(dirfd, tmp, dirfd, name) == 0)
 				return 0;
 			break;
 		}

@@ -77,11 +77,24 @@ const char *output_suffix(const char *path);
  */
 void output_owner_init(void);
 
-/* The temporary name the worker with this pid uses for `final`. New. */
+/* The temporary file the worker with this pid uses for `final`: its
+   path, or its name in final's folder. New strings. */
 char *output_tmp_path(const char *final, pid_t worker);
+char *output_tmp_name(const char *final, pid_t worker);
 
 /* Create the folder that will hold `final`, and its parents. 0 or -1. */
 int output_mkdirs(const char *final);
+
+/*
+ * Open the folder that holds `final`, a path under the output folder
+ * `root`, following no symbolic link below root (root itself may be one
+ * the user gave), and creating missing folders when `create`. Returns a
+ * descriptor, or -1 with errno (ELOOP: a link, or ENOTDIR: a file, where
+ * a folder should be) and, in *where (when not NULL), the path that is
+ * not a folder (new string).
+ */
+int output_open_dir(const char *root, const char *final, bool create,
+    char **where);
 
 /* What is at a thumbnail's path, as the rule "pthumb replaces only what
    it made" sees it. */
@@ -106,11 +119,16 @@ enum output_state {
 enum output_state output_check(const char *final, const struct stat *src,
     uint64_t source, uint64_t options);
 
+/* The same for the entry `name` of the folder open at dirfd. */
+enum output_state output_check_at(int dirfd, const char *name,
+    const struct stat *src, uint64_t source, uint64_t options);
+
 /*
  * Create the temporary file (replacing a stale one left by an earlier
  * process with the same pid). Returns an fd, or -1 with errno set.
  */
 int output_create_tmp(const char *tmp);
+int output_create_tmp_at(int dirfd, const char *name);
 
 /*
  * Move the complete temporary file to `final`, replacing only what pthumb
@@ -121,5 +139,11 @@ int output_create_tmp(const char *tmp);
  */
 int output_commit(const char *tmp, const char *final, const struct stat *src,
     uint64_t source, bool replace_unrecorded, char *why, size_t size);
+
+/* The same with tmp and the final name entries of the folder open at
+   dirfd; `final` is the path the messages name. */
+int output_commit_at(int dirfd, const char *tmp, const char *name,
+    const char *final, const struct stat *src, uint64_t source,
+    bool replace_unrecorded, char *why, size_t size);
 
 #endif

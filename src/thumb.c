@@ -912,15 +912,28 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, const char *out, int bw, int bh, const void *data,
     size_t len, struct result *r)
 {
-	char *tmp = output_tmp_path(out, getpid());
+	char *tmp = output_tmp_name(out, getpid());
+	char *base = g_path_get_basename(out), *where = NULL;
 	struct record rec = {0};
-	GByteArray *b;
-	int fd, rc = -1;
+	GByteArray *b = NULL;
+	int fd = -1, rc = -1;
+	/* No symbolic link below the output folder is followed. */
+	int dirfd = output_open_dir(t->o->outdir, out, true, &where);
 
+	if (dirfd < 0) {
+		if (where != NULL)
+			snprintf(r->error, sizeof(r->error), "%s %s", where,
+			    errno == ELOOP ? "is a symbolic link; nothing is "
+			    "written through it" : "is not a folder");
+		else
+			snprintf(r->error, sizeof(r->error), "cannot write %s: "
+			    "%s", out, strerror(errno));
+		goto out;
+	}
 	record_set_source(&rec, d->source, &src->st);
 	rec.options = record_options(t->o, bw, bh, output_suffix(out));
 	b = record_embed(data, len, &rec);
-	if ((fd = output_create_tmp(tmp)) < 0) {
+	if ((fd = output_create_tmp_at(dirfd, tmp)) < 0) {
 		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
 		    tmp, strerror(errno));
 		goto out;
@@ -939,21 +952,25 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	fd = -1;
 	if (rc != 0)
 		goto failed;
-	rc = output_commit(tmp, out, &src->st, d->source,
+	rc = output_commit_at(dirfd, tmp, base, out, &src->st, d->source,
 	    t->o->replace_unrecorded, r->error, sizeof(r->error));
 	if (rc != 0)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	goto out;
 failed:
 	snprintf(r->error, sizeof(r->error), "cannot write %s: %s", out,
 	    strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(dirfd, tmp, 0);
 	rc = -1;
 out:
+	if (dirfd >= 0)
+		close(dirfd);
 	if (b != NULL)
 		g_byte_array_unref(b);
+	g_free(where);
+	g_free(base);
 	g_free(tmp);
 	return rc;
 }

@@ -293,3 +293,44 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
 	g_free(in);
 	g_free(dir);
 }
+
+/*
+ * A folder inside the output folder that is a link elsewhere: nothing is
+ * written through it, and each file that would have been says so once.
+ * The output folder itself may be a link the user gave.
+ */
+Test(safety, a_link_inside_the_output_folder_is_not_followed)
+{
+	char *dir = helper_tmpdir();
+	char *real = g_build_filename(dir, "real", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *elsewhere = g_build_filename(dir, "elsewhere", NULL);
+	char *people = g_build_filename(real, "people", NULL);
+	const char *const args[] = {"-o", out, TESTDATA, NULL};
+	const char *const dry[] = {"-n", "-o", out, TESTDATA, NULL};
+	struct run r;
+
+	cr_assert_eq(g_mkdir_with_parents(real, 0755), 0);
+	cr_assert_eq(g_mkdir_with_parents(elsewhere, 0755), 0);
+	cr_assert_eq(symlink(real, out), 0);
+	cr_assert_eq(symlink(elsewhere, people), 0);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(helper_count_files(elsewhere), 0, "written through the "
+	    "link");
+	cr_assert_eq(helper_count_lines(r.err, "people is a symbolic link; "
+	    "nothing is written through it"), 2, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, "pthumb: "), 2, "%s", r.err);
+	/* Through the output folder's own link: the other six. */
+	cr_assert_eq(helper_count_files(real), TESTDATA_IMAGES - 2);
+	helper_run_free(&r);
+	helper_run(&r, dry);
+	cr_assert_eq(helper_count_lines(r.err, "is a symbolic link"), 2);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(people);
+	g_free(elsewhere);
+	g_free(out);
+	g_free(real);
+	g_free(dir);
+}
