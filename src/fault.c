@@ -65,4 +65,17 @@ fault_after_open(const char *in)
 	}
 }
 
+void
+fault_while_writing(void)
+{
+	static int images;
+	const char *spec = getenv("PTHUMB_FAULT");
+
+	if (spec == NULL || strncmp(spec, "stall:", 6) != 0 ||
+	    ++images != atoi(spec + 6))
+		return;
+	for (;;)
+		pause();
+}
+
 #endif

@@ -9,6 +9,7 @@
  *   vanish delete the input file first (it vanished after the scan)
  *   change append a byte to the input once it is open (it changed
  *          while its thumbnail was made)
+ *   stall  sleep until killed once the temporary file is written
  * and PTHUMB_FAULT=start makes every worker die before it is ready.
  */
 #ifndef PTHUMB_FAULT_H
@@ -18,8 +19,10 @@
 /* Called by a worker before each image, and once as it starts. */
 void fault_before_image(const char *in);
 void fault_at_start(void);
-/* Called by the pipeline once the input is open. */
+/* Called by the pipeline once the input is open, and once the
+   temporary file is written. */
 void fault_after_open(const char *in);
+void fault_while_writing(void);
 #else
 static inline void
 fault_before_image(const char *in)
@@ -36,6 +39,11 @@ static inline void
 fault_after_open(const char *in)
 {
 	(void)in;
+}
+
+static inline void
+fault_while_writing(void)
+{
 }
 #endif
 

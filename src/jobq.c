@@ -23,6 +23,7 @@ struct jobq {
 	GHashTable *claimed; /* output paths already taken this run */
 	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
 	GHashTable *made;    /* folders made (or found) this run */
+	GHashTable *cleaned; /* folders rid of dead runs' temporary files */
 	char *dir;           /* the last output folder looked into ... */
 	int dirfd;           /* ... and its descriptor, or -1 */
 };
@@ -38,6 +39,8 @@ jobq_new(const struct jobq_config *cfg)
 	    NULL);
 	q->savable = output_memo_new();
 	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->cleaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
 	q->dirfd = -1;
 	return q;
 }
@@ -147,10 +150,16 @@ dir_of(struct jobq *q, const char *out, bool create, char **where)
 	g_free(q->dir);
 	q->dir = NULL;
 	q->dirfd = output_open_dir(q->cfg->outdir, out, create, where);
-	if (q->dirfd >= 0)
-		q->dir = dir;
-	else
+	if (q->dirfd < 0) {
 		g_free(dir);
+		return -1;
+	}
+	/* Once per folder: what runs killed before us left in it. */
+	if (!q->cfg->dry_run && !g_hash_table_contains(q->cleaned, dir)) {
+		output_clean_leftovers(q->dirfd);
+		g_hash_table_add(q->cleaned, g_strdup(dir));
+	}
+	q->dir = dir;
 	return q->dirfd;
 }
 
@@ -422,6 +431,7 @@ jobq_free(struct jobq *q)
 	g_hash_table_unref(q->claimed);
 	g_hash_table_unref(q->savable);
 	g_hash_table_unref(q->made);
+	g_hash_table_unref(q->cleaned);
 	if (q->dirfd >= 0)
 		close(q->dirfd);
 	g_free(q->dir);

@@ -4,11 +4,13 @@
  */
 #include "output.h"
 
+#include <dirent.h>   /* fdopendir, readdir */
 #include <errno.h>    /* errno, EEXIST */
 #include <fcntl.h>    /* open, O_*, AT_FDCWD, RENAME_NOREPLACE */
 #include <inttypes.h> /* PRIx64 */
 #include <stdio.h>    /* rename, renameat2, snprintf, fopen */
 #include <string.h>   /* strrchr, strlen, strerror */
+#include <time.h>     /* time */
 #include <unistd.h>   /* unlink, link, gethostname, readlink */
 
 #include <glib.h> /* g_build_filename, g_path_get_dirname, g_mkdir_with_parents */
@@ -156,6 +158,7 @@ output_for_box(const char *out0, const char *outdir, const char *label0,
 
 /* This run's part of every temporary name: PLACE-PID-START. */
 static char owner[64] = "0000000000000000-0-0";
+static uint64_t owner_place;
 
 /* The first line of a small file under /proc, or "" (no newline). */
 static void
@@ -204,9 +207,63 @@ output_owner_init(void)
 	n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
 	ns[n > 0 ? n : 0] = '\0';
 	place = g_strdup_printf("%s\n%s\n%s", host, boot, ns);
+	owner_place = hash64_str(place);
 	snprintf(owner, sizeof(owner), "%016" PRIx64 "-%ld-%llu",
-	    hash64_str(place), (long)getpid(), start_time(getpid()));
+	    owner_place, (long)getpid(), start_time(getpid()));
 	g_free(place);
+}
+
+/* Is the temporary file `name` in dirfd a leftover of a run that is
+   gone? */
+static bool
+is_leftover(int dirfd, const char *name)
+{
+	unsigned long long start;
+	uint64_t place, hash;
+	long pid, worker;
+	int used = -1;
+	struct stat st;
+
+	if (sscanf(name, ".pthumb-%16" SCNx64 "-%ld-%llu-%ld-%16" SCNx64
+	    ".tmp%n", &place, &pid, &start, &worker, &hash, &used) != 5 ||
+	    used < 0 || name[used] != '\0' || pid <= 0)
+		return false;
+	if (place == owner_place) {
+		/* Here pids mean the same processes as for us. */
+		if (pid == (long)getpid())
+			return false;
+		return start_time((pid_t)pid) != start;
+	}
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) &&
+	    time(NULL) - st.st_mtime > OUTPUT_FOREIGN_TMP_AGE;
+}
+
+int
+output_clean_leftovers(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
+	struct dirent *e;
+	int removed = 0;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		g_ptr_array_unref(gone);
+		return 0;
+	}
+	/* Read whole first: the folder is not changed while it is read. */
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, ".pthumb-", 8) == 0 &&
+		    is_leftover(dirfd, e->d_name))
+			g_ptr_array_add(gone, g_strdup(e->d_name));
+	closedir(d);
+	for (guint i = 0; i < gone->len; i++)
+		removed += unlinkat(dirfd, gone->pdata[i], 0) == 0;
+	g_ptr_array_unref(gone);
+	return removed;
 }
 
 char *

@@ -77,6 +77,16 @@ const char *output_suffix(const char *path);
  */
 void output_owner_init(void);
 
+/*
+ * Remove the temporary files in the folder open at dirfd whose run is
+ * gone: on this host, since this boot, in this pid namespace, a run whose
+ * pid is dead or now another process's (start time); elsewhere, files
+ * untouched for OUTPUT_FOREIGN_TMP_AGE seconds. Never this run's, never a
+ * live run's. Returns how many were removed.
+ */
+#define OUTPUT_FOREIGN_TMP_AGE (24 * 60 * 60)
+int output_clean_leftovers(int dirfd);
+
 /* The temporary file the worker with this pid uses for `final`: its
    path, or its name in final's folder. New strings. */
 char *output_tmp_path(const char *final, pid_t worker);

@@ -327,6 +327,8 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	struct scan *scan = scan_new(&sc);
 	struct pool_stats ps = {0};
 
+	/* Before any worker is forked: they name their files for it. */
+	output_owner_init();
 	qc.scan = scan;
 	run.q = jobq_new(&qc);
 	if (o->dry_run)

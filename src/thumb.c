@@ -940,6 +940,7 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	}
 	if (write_full(fd, b ? b->data : data, b ? b->len : len) != 0)
 		goto failed;
+	fault_while_writing();
 	/* Formats without a place for it keep it as an attribute. */
 	if (b == NULL && record_set_xattr(fd, &rec) != 0) {
 		if (errno != ENOTSUP)

@@ -6,11 +6,13 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
@@ -332,5 +334,81 @@ Test(safety, a_link_inside_the_output_folder_is_not_followed)
 	g_free(elsewhere);
 	g_free(out);
 	g_free(real);
+	g_free(dir);
+}
+
+/* Wait up to 20 s for dir to hold n temporary files. */
+static bool
+wait_for_tmp(const char *dir, int n)
+{
+	for (int i = 0; i < 4000; i++) {
+		if (helper_count_tmp(dir) == n)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+/*
+ * A run killed outright leaves its temporary file; the next run into the
+ * folder removes it and completes. A live run's file is never removed,
+ * nor another host's until it is a day old.
+ */
+Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
+{
+	static const char *const one[] = {"sunset.jpg", NULL};
+	static const char *const other[] = {"umang.webp", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *in2 = g_build_filename(dir, "in2", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log = g_build_filename(dir, "log", NULL);
+	char *foreign = g_build_filename(out, ".pthumb-0123456789abcdef-1-1-"
+	    "1-0123456789abcdef.tmp", NULL);
+	const char *const stalled[] = {"-j", "1", "-o", out, in, NULL};
+	const char *const beside[] = {"-q", "-o", out, in2, NULL};
+	const char *const again[] = {"--json", "-o", out, in, NULL};
+	struct timespec old[2] = {{0, 0}, {0, 0}};
+	struct run r;
+	pid_t a;
+
+	helper_fill(in, one, 3);
+	helper_fill(in2, other, 2); /* 000.webp, 001.webp: other names */
+	cr_assert_eq(setenv("PTHUMB_FAULT", "stall:1", 1), 0);
+	a = helper_start(stalled, log, "/dev/null");
+	cr_assert_eq(unsetenv("PTHUMB_FAULT"), 0);
+	cr_assert(wait_for_tmp(out, 1), "no temporary file appeared");
+	/* A live run's file, in the folder another run writes into. */
+	helper_run(&r, beside);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert_eq(helper_count_tmp(out), 1, "a live run's file went");
+	/* Killed outright: its worker dies with it, the file stays. */
+	cr_assert_eq(kill(a, SIGKILL), 0);
+	helper_wait(a);
+	cr_assert_eq(helper_count_tmp(out), 1);
+	helper_run(&r, again);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(summary_field(r.out, "done") +
+	    summary_field(r.out, "skipped"), 3, "%s", r.out);
+	helper_run_free(&r);
+	cr_assert_eq(helper_count_tmp(out), 0, "the dead run's file is left");
+	/* Another host's: kept while young, removed at a day old. */
+	cr_assert(g_file_set_contents(foreign, "x", 1, NULL));
+	helper_run(&r, again);
+	helper_run_free(&r);
+	cr_assert_eq(access(foreign, F_OK), 0, "a young foreign file went");
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 2 * 24 * 3600;
+	cr_assert_eq(utimensat(AT_FDCWD, foreign, old, 0), 0);
+	helper_run(&r, again);
+	helper_run_free(&r);
+	cr_assert_eq(access(foreign, F_OK), -1, "a day-old foreign file "
+	    "stayed");
+	helper_rmtree(dir);
+	g_free(foreign);
+	g_free(log);
+	g_free(out);
+	g_free(in2);
+	g_free(in);
 	g_free(dir);
 }
