@@ -4,26 +4,30 @@
 #include "jobq.h"
 
 #include <errno.h>  /* errno */
+#include <fcntl.h>  /* open, O_* */
 #include <stdarg.h> /* va_list */
 #include <stdio.h>  /* vsnprintf */
 #include <string.h> /* strerror, strcmp */
-#include <unistd.h> /* access */
+#include <unistd.h> /* access, close */
 
 #include <glib.h> /* GHashTable, GQueue */
 
 #include "freedesktop.h"
 #include "hash.h"   /* hash64_str */
 #include "output.h" /* output_path, output_check_at, output_open_dir */
-#include "record.h" /* record_options */
+#include "record.h" /* record_options, record_read */
 
 struct jobq {
 	const struct jobq_config *cfg;
 	unsigned next_id;
 	GQueue retry;       /* of struct job *, handed out first */
-	GHashTable *claimed; /* output paths already taken this run */
+	GHashTable *claimed; /* output path -> the input that took it first */
+	unsigned folder;     /* the scan folder mapped in ... */
+	GHashTable *outs;    /* ... output path -> its names there */
 	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
 	GHashTable *made;    /* folders made (or found) this run */
 	GHashTable *cleaned; /* folders rid of dead runs' temporary files */
+	bool is_input;       /* check_one() found the input at its output */
 	char *dir;           /* the last output folder looked into ... */
 	int dirfd;           /* ... and its descriptor, or -1 */
 };
@@ -36,7 +40,9 @@ jobq_new(const struct jobq_config *cfg)
 	q->cfg = cfg;
 	g_queue_init(&q->retry);
 	q->claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    NULL);
+	    g_free);
+	q->outs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)g_ptr_array_unref);
 	q->savable = output_memo_new();
 	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->cleaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -228,6 +234,7 @@ check_one(struct jobq *q, struct job *job, const char *out,
 		job->why = "file without pthumb's record";
 		break;
 	case OUTPUT_IS_INPUT:
+		q->is_input = true;
 		return settle(r, STATUS_ERROR, "%s: the output would overwrite "
 		    "the input", out);
 	case OUTPUT_OTHERS:
@@ -297,7 +304,8 @@ check_outputs(struct jobq *q, struct job *job, const struct stat *st,
 
 		if (out != NULL) {
 			if (i > 0)
-				g_hash_table_add(q->claimed, g_strdup(out));
+				g_hash_table_insert(q->claimed, g_strdup(out),
+				    g_strdup(job->in));
 			next = check_one(q, job, out, st, i, &fresh, r);
 			if (next == JOBQ_JOB)
 				next = prepare(q, out, r);
@@ -312,24 +320,114 @@ check_outputs(struct jobq *q, struct job *job, const struct stat *st,
 	return JOBQ_JOB;
 }
 
-/* The thumbnail's path for a scan entry (new string). */
+/* The thumbnail's path for an input at path, rel under the output
+   folder (new string). */
 static char *
-out_path(struct jobq *q, const struct scan_entry *e)
+out_for(struct jobq *q, const char *path, const char *rel)
 {
 	const struct jobq_config *c = q->cfg;
 	char *dir, *out;
 
 	if (c->freedesktop_size != NULL)
-		return freedesktop_path(c->outdir, c->freedesktop_size,
-		    e->path);
+		return freedesktop_path(c->outdir, c->freedesktop_size, path);
 	if (!multi(q))
-		return output_path(c->outdir, e->rel, c->output_template,
+		return output_path(c->outdir, rel, c->output_template,
 		    c->format, q->savable);
 	dir = g_build_filename(c->outdir, c->thumb->boxes[0].label, NULL);
-	out = output_path(dir, e->rel, c->output_template, c->format,
+	out = output_path(dir, rel, c->output_template, c->format,
 	    q->savable);
 	g_free(dir);
 	return out;
+}
+
+static char *
+out_path(struct jobq *q, const struct scan_entry *e)
+{
+	return out_for(q, e->path, e->rel);
+}
+
+/* Is the input of e the very file at its output path? */
+static bool
+is_own_output(const struct scan_entry *e, const char *out)
+{
+	const char *a = strrchr(e->path, '/'), *b = strrchr(out, '/');
+	struct stat st;
+
+	/* Different names are different files: no stat for those. */
+	return strcmp(a ? a + 1 : e->path, b ? b + 1 : out) == 0 &&
+	    stat(out, &st) == 0 && st.st_dev == e->st.st_dev &&
+	    st.st_ino == e->st.st_ino;
+}
+
+/* Is the entry `name` of e's folder the file at path out? */
+static bool
+is_at(const struct scan_entry *e, const char *name, const char *out)
+{
+	const char *base = strrchr(out, '/');
+	char *dir, *path;
+	struct stat a, b;
+	bool same;
+
+	/* Different names are different files: no stat for those. */
+	if (strcmp(base ? base + 1 : out, name) != 0)
+		return false;
+	dir = g_path_get_dirname(e->path);
+	path = g_build_filename(dir, name, NULL);
+	same = stat(path, &a) == 0 && stat(out, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	g_free(path);
+	g_free(dir);
+	return same;
+}
+
+/*
+ * Another image in e's folder that would make the same thumbnail, out, or
+ * NULL. The folder's entries are all known before any of them is queued
+ * (scan.h), so both of two such inputs are found, whichever comes first.
+ * A file that is itself at out (an output folder equal to the input
+ * folder) is no rival: it is the thumbnail, or is reported as the file
+ * that would be overwritten.
+ */
+static const char *
+sibling_collision(struct jobq *q, const struct scan_entry *e, const char *out)
+{
+	const char *self = strrchr(e->path, '/');
+	GPtrArray *names;
+
+	if (e->folder == 0 || q->cfg->freedesktop_size != NULL)
+		return NULL;
+	if (e->folder != q->folder) {
+		g_hash_table_remove_all(q->outs);
+		q->folder = e->folder;
+		for (guint i = 0; i < e->siblings->len; i++) {
+			const char *name = g_ptr_array_index(e->siblings, i);
+			char *rel, *o;
+
+			if (!scan_is_image(name, q->cfg->allow_untrusted))
+				continue;
+			rel = *e->folder_rel ? g_build_filename(e->folder_rel,
+			    name, NULL) : g_strdup(name);
+			o = out_for(q, NULL, rel);
+			names = g_hash_table_lookup(q->outs, o);
+			if (names == NULL) {
+				names = g_ptr_array_new();
+				g_hash_table_insert(q->outs, o, names);
+			} else {
+				g_free(o);
+			}
+			g_ptr_array_add(names, (gpointer)name);
+			g_free(rel);
+		}
+	}
+	self = self ? self + 1 : e->path;
+	names = g_hash_table_lookup(q->outs, out);
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		const char *name = g_ptr_array_index(names, i);
+
+		if (strcmp(name, self) != 0 && !is_at(e, name, out))
+			return name;
+	}
+	return NULL;
 }
 
 /*
@@ -370,15 +468,39 @@ next_entry(struct jobq *q, struct scan_entry *e, char **out)
 	return false;
 }
 
-enum jobq_next
-jobq_next(struct jobq *q, struct job **job, struct result *r)
+/*
+ * Does the file at path carry pthumb's record? Then it is a thumbnail: an
+ * output found among the inputs (an output folder inside or equal to an
+ * input folder), not an input.
+ */
+static bool
+is_thumbnail(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct record rec;
+	struct stat st;
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    record_read(fd, &st, &rec) == RECORD_FOUND;
+	close(fd);
+	return yes;
+}
+
+/* The next scan entry as a job, or settled; JOBQ_NOT_INPUT for a thumbnail
+   found among the inputs, which is no job at all. */
+#define JOBQ_NOT_INPUT ((enum jobq_next)-1)
+
+static enum jobq_next
+take_entry(struct jobq *q, struct job **job, struct result *r)
 {
 	struct scan_entry e;
+	enum jobq_next next;
+	const char *other;
 	char *out;
 
-	*job = g_queue_pop_head(&q->retry);
-	if (*job != NULL)
-		return JOBQ_JOB;
 	if (!next_entry(q, &e, &out))
 		return JOBQ_END;
 	if (out == NULL) {
@@ -390,18 +512,47 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 	*job = job_new(q, e.path, out);
 	(*job)->source = hash64_str(e.rel);
 	g_free(e.rel);
-	if (g_hash_table_contains(q->claimed, out))
-		return settle(r, STATUS_ERROR, "%s is also the output of "
-		    "another input", out);
-	g_hash_table_add(q->claimed, g_strdup(out));
+	/* An input at its own output path claims nothing: it is a
+	   thumbnail, or reported as the input it would overwrite. */
+	if (!is_own_output(&e, out)) {
+		if ((other = sibling_collision(q, &e, out)) != NULL)
+			return settle(r, STATUS_ERROR, "%s would also be the "
+			    "thumbnail of %s, in the same folder; neither is "
+			    "made", out, other);
+		if ((other = g_hash_table_lookup(q->claimed, out)) != NULL)
+			return settle(r, STATUS_ERROR, "%s is already the "
+			    "thumbnail of %s; not made", out, other);
+		g_hash_table_insert(q->claimed, g_strdup(out),
+		    g_strdup(e.path));
+	}
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
 	if (q->cfg->freedesktop_size != NULL) {
-		enum jobq_next next = check_cache(q, *job, &e.st, r);
-
+		next = check_cache(q, *job, &e.st, r);
 		return next == JOBQ_JOB ? prepare(q, out, r) : next;
 	}
-	return check_outputs(q, *job, &e.st, r);
+	q->is_input = false;
+	next = check_outputs(q, *job, &e.st, r);
+	/* Only where it would be made, or would overwrite itself: an up to
+	   date thumbnail's source needs no look. */
+	if ((next == JOBQ_JOB || q->is_input) && is_thumbnail(e.path))
+		return JOBQ_NOT_INPUT;
+	return next;
+}
+
+enum jobq_next
+jobq_next(struct jobq *q, struct job **job, struct result *r)
+{
+	enum jobq_next next;
+
+	*job = g_queue_pop_head(&q->retry);
+	if (*job != NULL)
+		return JOBQ_JOB;
+	while ((next = take_entry(q, job, r)) == JOBQ_NOT_INPUT) {
+		jobq_done(q, *job);
+		*job = NULL;
+	}
+	return next;
 }
 
 void
@@ -429,6 +580,7 @@ jobq_free(struct jobq *q)
 	while (!g_queue_is_empty(&q->retry))
 		jobq_done(q, g_queue_pop_head(&q->retry));
 	g_hash_table_unref(q->claimed);
+	g_hash_table_unref(q->outs);
 	g_hash_table_unref(q->savable);
 	g_hash_table_unref(q->made);
 	g_hash_table_unref(q->cleaned);

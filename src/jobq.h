@@ -40,6 +40,7 @@ struct jobq_config {
 	bool outputs_may_be_inputs; /* the output folder is among the
 				       inputs: its images are not replaced
 				       even with --replace-unrecorded */
+	bool allow_untrusted; /* the scan takes untrusted formats too */
 	bool force;         /* redo up-to-date thumbnails */
 	bool dry_run;       /* create no folder */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */

@@ -302,6 +302,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.output_template = o->output_template,
 		.freedesktop_size = o->freedesktop_size,
 		.thumb = &o->thumb,
+		.allow_untrusted = o->allow_untrusted,
 		.force = o->force,
 		.dry_run = o->dry_run,
 		.shard = o->shard,

@@ -21,6 +21,7 @@ struct frame {
 	guint next;
 	dev_t dev;
 	ino_t ino;
+	unsigned id;
 };
 
 struct scan {
@@ -32,6 +33,7 @@ struct scan {
 	char *line;
 	size_t linecap;
 	GPtrArray *stack; /* of struct frame *, innermost last */
+	unsigned folders;  /* frames pushed so far */
 	bool have_skip;
 	dev_t skip_dev;
 	ino_t skip_ino;
@@ -145,6 +147,7 @@ push_dir(struct scan *s, const char *path, const char *rel,
 	f->rel = g_strdup(rel);
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
+	f->id = ++s->folders;
 	g_ptr_array_add(s->stack, f);
 	return 0;
 }
@@ -240,6 +243,9 @@ take_child(struct scan *s, struct frame *f, const char *name,
 	    scan_is_image(name, s->cfg->allow_untrusted)) {
 		e->path = path;
 		e->rel = rel;
+		e->folder = f->id;
+		e->folder_rel = f->rel;
+		e->siblings = f->names;
 		return 1;
 	}
 out:

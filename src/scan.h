@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include <glib.h> /* GPtrArray */
+
 struct scan_config {
 	char **paths;           /* PATH arguments, NULL-terminated; "-" = list
 				   on standard input */
@@ -34,6 +36,13 @@ struct scan_entry {
 	struct stat st;  /* stat of path, symlinks followed */
 	int err;         /* nonzero: this entry reports an error: errno ... */
 	const char *why; /* ... and what failed, e.g. "cannot open folder" */
+	/* A file found in a folder walk: the folder (an id unique in the
+	   scan, 0 for files named or listed), its rel ("" at the top) and
+	   every entry name it holds, sorted. Borrowed until the next
+	   scan_next(). */
+	unsigned folder;
+	const char *folder_rel;
+	const GPtrArray *siblings;
 };
 
 struct scan;

@@ -312,8 +312,8 @@ Test(output, mkdirs)
 	g_free(dir);
 }
 
-/* Two inputs that map to one output: the second is an error. A file at
-   an output path that pthumb did not make is not a thumbnail. */
+/* Two inputs of one folder that map to one output: both are errors. A
+   file at an output path that pthumb did not make is not a thumbnail. */
 Test(output, collisions_and_skips_in_the_queue)
 {
 	char *dir = helper_tmpdir();
@@ -341,14 +341,19 @@ Test(output, collisions_and_skips_in_the_queue)
 	qc.scan = s;
 	q = jobq_new(&qc);
 
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_JOB);
+	/* Both colliders in one folder, each naming the other. */
+	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
 	cr_assert_str_eq(job->in, a);
 	cr_assert(g_str_has_suffix(job->out, "/out/x.webp"));
+	cr_assert_eq(r.status, STATUS_ERROR);
+	cr_assert_not_null(strstr(r.error, "would also be the thumbnail of "
+	    "x.png, in the same folder; neither is made"), "%s", r.error);
 	jobq_done(q, job);
 	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
 	cr_assert_str_eq(job->in, b);
 	cr_assert_eq(r.status, STATUS_ERROR);
-	cr_assert_not_null(strstr(r.error, "also the output of another"));
+	cr_assert_not_null(strstr(r.error, "thumbnail of x.jpg, in the same"),
+	    "%s", r.error);
 	jobq_done(q, job);
 	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
 	cr_assert_str_eq(job->in, c);

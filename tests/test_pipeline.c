@@ -172,8 +172,8 @@ Test(pipeline, shards_cover_the_tree_exactly_once)
 
 /*
  * x3.jpeg and x3.png both make x3.webp. Shards are decided by the output
- * path, so the two always meet in one shard, which reports the collision:
- * the other shard never writes a thumbnail under the same name.
+ * path, so the two always meet in one shard, which reports both; no shard
+ * writes a thumbnail under that name.
  */
 Test(pipeline, colliding_inputs_meet_in_one_shard)
 {
@@ -217,10 +217,16 @@ Test(pipeline, colliding_inputs_meet_in_one_shard)
 			seen[k] = helper_count_lines(err, name);
 			g_free(err);
 		}
-		cr_assert(seen[0] + seen[1] > 0, "%s: no shard saw the "
-		    "collision", name);
+		cr_assert(seen[0] + seen[1] == 2, "%s: %d and %d lines", name,
+		    seen[0], seen[1]);
 		cr_assert(seen[0] == 0 || seen[1] == 0, "%s: both shards "
-		    "wrote it (%d and %d lines)", name, seen[0], seen[1]);
+		    "saw it (%d and %d lines)", name, seen[0], seen[1]);
+		{
+			char *t = g_build_filename(out, name, NULL);
+
+			cr_assert_eq(access(t, F_OK), -1, "%s was written", t);
+			g_free(t);
+		}
 		g_free(name);
 	}
 	for (int k = 0; k < 2; k++)

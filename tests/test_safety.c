@@ -146,7 +146,12 @@ Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(summary_field(r.out, "done"), 1);
 	helper_run_free(&r);
-	cr_assert_str_neq(md5_of(old), sum);
+	{
+		char *now = md5_of(old);
+
+		cr_assert_str_neq(now, sum);
+		g_free(now);
+	}
 	/* Now it is pthumb's: the plain command finds it up to date. */
 	helper_run(&r, plain);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -410,5 +415,118 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 	g_free(out);
 	g_free(in2);
 	g_free(in);
+	g_free(dir);
+}
+
+/* Copy a file into folder dir under name. */
+static void
+copy_into(const char *from, const char *dir, const char *name)
+{
+	char *to = g_build_filename(dir, name, NULL);
+
+	cr_assert_eq(helper_copy(from, to), 0, "%s", to);
+	g_free(to);
+}
+
+/*
+ * Collisions never replace: two inputs of one folder are both reported
+ * and neither is made; across PATH arguments the first found is made and
+ * the later one reported, naming it, in this run and in later ones.
+ */
+Test(safety, colliding_inputs_never_replace_each_other)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *a = g_build_filename(dir, "a", NULL);
+	char *b = g_build_filename(dir, "b", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *x = g_build_filename(out, "x.webp", NULL);
+	char *y = g_build_filename(out, "y.jpg", NULL);
+	const char *const same_folder[] = {"-f", "webp", "-o", out, in, NULL};
+	const char *const both[] = {"-o", out, "--output-template", "%s.jpg",
+	    a, b, NULL};
+	const char *const later[] = {"-o", out, "--output-template", "%s.jpg",
+	    b, NULL};
+	struct run r;
+	char *sum;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	cr_assert_eq(g_mkdir_with_parents(a, 0755), 0);
+	cr_assert_eq(g_mkdir_with_parents(b, 0755), 0);
+	copy_into(TESTDATA "/sunset.jpg", in, "x.jpeg");
+	copy_into(TESTDATA "/wine-alpha.png", in, "x.png");
+	helper_run(&r, same_folder);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(helper_count_lines(r.err, "neither is made"), 2, "%s",
+	    r.err);
+	cr_assert_not_null(strstr(r.err, "x.jpeg: "));
+	cr_assert_not_null(strstr(r.err, "thumbnail of x.jpeg"));
+	cr_assert_eq(access(x, F_OK), -1);
+	helper_run_free(&r);
+
+	/* a/y.jpg and b/y.webp, both y.jpg under a template without %d. */
+	copy_into(TESTDATA "/sunset.jpg", a, "y.jpg");
+	copy_into(TESTDATA "/umang.webp", b, "y.webp");
+	helper_run(&r, both);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(helper_count_lines(r.err, "y.jpg is already the "
+	    "thumbnail of "), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "a/y.jpg; not made"), "%s", r.err);
+	helper_run_free(&r);
+	sum = md5_of(y);
+	/* b alone, later: a's thumbnail is still a's. */
+	helper_run(&r, later);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "is the thumbnail of another input; "
+	    "not replaced"), "%s", r.err);
+	helper_run_free(&r);
+	{
+		char *now = md5_of(y);
+
+		cr_assert_str_eq(now, sum);
+		g_free(now);
+	}
+	helper_rmtree(dir);
+	g_free(sum);
+	g_free(y);
+	g_free(x);
+	g_free(out);
+	g_free(b);
+	g_free(a);
+	g_free(in);
+	g_free(dir);
+}
+
+/* An output folder equal to the input folder stays usable: the
+   thumbnails found there are outputs, not inputs. */
+Test(safety, an_output_folder_equal_to_the_input_stays_usable)
+{
+	static const char *const srcs[] = {"sunset.jpg", "umang.webp", NULL};
+	char *dir = helper_tmpdir();
+	const char *const convert[] = {"--json", "-f", "png", "-o", dir, dir,
+	    NULL};
+	const char *const sizes[] = {"--json", "-s", "20,30", "-o", dir, dir,
+	    NULL};
+	struct run r;
+
+	helper_fill(dir, srcs, 4); /* 000.jpg 001.webp 002.jpg 003.webp */
+	for (int k = 0; k < 2; k++) {
+		helper_run(&r, convert);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert_eq(summary_field(r.out, k ? "skipped" : "done"), 4,
+		    "run %d: %s", k + 1, r.out);
+		cr_assert_eq(summary_field(r.out, "failed"), 0);
+		helper_run_free(&r);
+	}
+	for (int k = 0; k < 2; k++) {
+		helper_run(&r, sizes);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		/* The four inputs; never the PNG thumbnails of the first
+		   runs, nor those under 20/ and 30/. */
+		cr_assert_eq(summary_field(r.out, k ? "skipped" : "done"), 4,
+		    "run %d: %s", k + 1, r.out);
+		helper_run_free(&r);
+	}
+	helper_rmtree(dir);
 	g_free(dir);
 }
