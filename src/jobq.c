@@ -206,6 +206,7 @@ check_one(struct jobq *q, struct job *job, const char *out,
 	char *base = g_path_get_basename(out), *where;
 	int w, h, dirfd = dir_of(q, out, false, &where);
 	enum output_state state = OUTPUT_ABSENT;
+	const char *why = NULL;
 
 	*fresh = false;
 	if (where != NULL) {
@@ -231,7 +232,7 @@ check_one(struct jobq *q, struct job *job, const char *out,
 			return settle(r, STATUS_ERROR, "%s exists and was not "
 			    "made by pthumb, and may be an input; not "
 			    "replaced", out);
-		job->why = "file without pthumb's record";
+		why = "file without pthumb's record";
 		break;
 	case OUTPUT_IS_INPUT:
 		q->is_input = true;
@@ -244,23 +245,25 @@ check_one(struct jobq *q, struct job *job, const char *out,
 		return settle(r, STATUS_ERROR, "cannot read %s: %s", out,
 		    strerror(errno));
 	case OUTPUT_EMPTY:
-		job->why = job->why ? job->why : "empty file";
+		why = "empty file";
 		break;
 	case OUTPUT_TRUNCATED:
-		job->why = job->why ? job->why : "thumbnail cut short";
+		why = "thumbnail cut short";
 		break;
 	case OUTPUT_SOURCE_CHANGED:
-		job->why = job->why ? job->why : "source changed";
+		why = "source changed";
 		break;
 	case OUTPUT_OPTIONS_CHANGED:
-		job->why = job->why ? job->why : "options changed";
+		why = "options changed";
 		break;
 	case OUTPUT_FRESH:
 		*fresh = true;
-		if (q->cfg->force)
-			job->why = job->why ? job->why : "--force";
+		why = q->cfg->force ? "--force" : NULL;
 		break;
 	}
+	/* Of several boxes, the first reason is the one shown. */
+	if (job->why == NULL)
+		job->why = why;
 	job->redo = true;
 	return JOBQ_JOB;
 }
