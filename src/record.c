@@ -395,26 +395,13 @@ read_whole(int fd, size_t len)
 }
 
 int
-record_set_xattr(int fd, struct record *rec)
+record_set_xattr(int fd, struct record *rec, const void *data, size_t len)
 {
 	char text[RECORD_TEXT_MAX];
-	struct stat st;
-	unsigned char *b;
-	size_t tlen;
 
-	if (fstat(fd, &st) != 0)
-		return -1;
-	if (st.st_size > VERIFY_MAX) {
-		errno = EFBIG;
-		return -1;
-	}
-	if ((b = read_whole(fd, (size_t)st.st_size)) == NULL)
-		return -1;
-	rec->length = (long long)st.st_size;
-	rec->sum = hash64(b, (size_t)st.st_size);
-	g_free(b);
-	tlen = record_format(rec, text);
-	return fsetxattr(fd, RECORD_XATTR, text, tlen, 0);
+	rec->length = (long long)len;
+	rec->sum = hash64(data, len);
+	return fsetxattr(fd, RECORD_XATTR, text, record_format(rec, text), 0);
 }
 
 /* The record in a file's first bytes: its text and segment. */

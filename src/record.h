@@ -77,11 +77,12 @@ uint64_t record_options(const struct thumb_opts *o, int box_w, int box_h,
 GByteArray *record_embed(const void *buf, size_t len, struct record *rec);
 
 /*
- * Fill rec->length and rec->sum for the whole file open at fd (which
- * must be readable) and set it as fd's RECORD_XATTR. 0, or -1 with
- * errno (ENOTSUP: the file system keeps no extended attributes).
+ * Fill rec->length and rec->sum for the file open at fd, which holds
+ * exactly data (len bytes), and set it as fd's RECORD_XATTR. 0, or -1
+ * with errno (ENOTSUP: the file system keeps no extended attributes).
  */
-int record_set_xattr(int fd, struct record *rec);
+int record_set_xattr(int fd, struct record *rec, const void *data,
+    size_t len);
 
 enum record_found {
 	RECORD_NONE,  /* no record: not a thumbnail pthumb made */

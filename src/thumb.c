@@ -904,7 +904,7 @@ struct dest {
 
 /*
  * A thumbnail's bytes, with its record, into out: through a temporary
- * file, moved into place only as output_commit() allows. -1 with the
+ * file, moved into place only as output_commit_at() allows. -1 with the
  * cause in r->error.
  */
 static int
@@ -942,7 +942,7 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 		goto failed;
 	fault_while_writing();
 	/* Formats without a place for it keep it as an attribute. */
-	if (b == NULL && record_set_xattr(fd, &rec) != 0) {
+	if (b == NULL && record_set_xattr(fd, &rec, data, len) != 0) {
 		if (errno != ENOTSUP)
 			goto failed;
 		g_string_append_printf(t->log, "%s%s has no record (the file "

@@ -198,7 +198,7 @@ Test(record, other_formats_carry_it_as_an_attribute)
 	struct stat st;
 
 	cr_assert_null(record_embed(buf, len, &r), "TIFF has no place");
-	if (record_set_xattr(fd, &r) != 0) {
+	if (record_set_xattr(fd, &r, buf, len) != 0) {
 		cr_assert(errno == ENOTSUP, "%s", strerror(errno));
 		cr_skip_test("no extended attributes on this file system");
 	}
