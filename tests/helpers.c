@@ -319,3 +319,19 @@ helper_same_bytes(const char *a, const char *b)
 	g_free(y);
 	return same;
 }
+
+long
+helper_summary_field(const char *out, const char *key)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p;
+	long v;
+
+	cr_assert_not_null(s, "no summary: %s", out);
+	p = strstr(s, pat);
+	cr_assert_not_null(p, "no %s in %s", key, s);
+	v = strtol(p + strlen(pat), NULL, 10);
+	g_free(pat);
+	return v;
+}

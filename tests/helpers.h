@@ -59,6 +59,10 @@ int helper_count_files(const char *dir);
 /* The pids of pid's children, from /proc (a GArray of pid_t). */
 GArray *helper_children(pid_t pid);
 
+/* The integer after "key": in the summary line of a --json run's
+   stdout (fails the test when there is none). */
+long helper_summary_field(const char *out, const char *key);
+
 /* Lines in s that contain needle. */
 int helper_count_lines(const char *s, const char *needle);
 

@@ -82,23 +82,6 @@ files_under(const char *dir)
 	return v;
 }
 
-/* The integer after "key": in the summary line of a --json run. */
-static long
-summary_field(const char *out, const char *key)
-{
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p;
-	long v;
-
-	cr_assert_not_null(s, "no summary: %s", out);
-	p = strstr(s, pat);
-	cr_assert_not_null(p, "no %s in %s", key, s);
-	v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
-}
-
 Test(pipeline, shards_cover_the_tree_exactly_once)
 {
 	enum { N = 3, FILES = 31 };
@@ -128,8 +111,8 @@ Test(pipeline, shards_cover_the_tree_exactly_once)
 
 		cr_assert_eq(helper_wait(pids[k]), 0, "shard %d failed", k + 1);
 		cr_assert(g_file_get_contents(logs[k], &text, NULL, NULL));
-		done = summary_field(text, "done");
-		cr_assert_eq(summary_field(text, "skipped"), 0);
+		done = helper_summary_field(text, "done");
+		cr_assert_eq(helper_summary_field(text, "skipped"), 0);
 		cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""),
 		    done);
 		cr_assert_gt(done, 0, "shard %d got nothing of %d", k + 1,
@@ -251,7 +234,7 @@ Test(pipeline, a_half_finished_shard_resumes)
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	first = summary_field(r.out, "done");
+	first = helper_summary_field(r.out, "done");
 	helper_run_free(&r);
 	/* Half of its thumbnails lost, as by a run stopped half way. */
 	made = files_under(out);
@@ -265,8 +248,8 @@ Test(pipeline, a_half_finished_shard_resumes)
 	}
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "done"), removed);
-	cr_assert_eq(summary_field(r.out, "skipped"), first - removed);
+	cr_assert_eq(helper_summary_field(r.out, "done"), removed);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), first - removed);
 	cr_assert_eq(helper_count_files(out), first);
 	helper_run_free(&r);
 	g_ptr_array_unref(made);
@@ -305,8 +288,8 @@ Test(pipeline, an_interrupted_run_resumes_where_it_stopped)
 	/* The same command again finishes only what is missing. */
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "skipped"), before);
-	cr_assert_eq(summary_field(r.out, "done"), 12 - before);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), before);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 12 - before);
 	cr_assert_eq(helper_count_files(out), 12);
 	helper_run_free(&r);
 	helper_rmtree(dir);
@@ -588,7 +571,7 @@ Test(pipeline, several_sizes_from_one_decode)
 	}
 	/* Up to date only when every size is. */
 	helper_run(&r, multi_args);
-	cr_assert_eq(summary_field(r.out, "skipped"), TESTDATA_IMAGES);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), TESTDATA_IMAGES);
 	helper_run_free(&r);
 	{
 		char *p = g_build_filename(out, "256", "sunset.jpg", NULL);
@@ -597,7 +580,7 @@ Test(pipeline, several_sizes_from_one_decode)
 		g_free(p);
 	}
 	helper_run(&r, multi_args);
-	cr_assert_eq(summary_field(r.out, "done"), 1);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 1);
 	helper_run_free(&r);
 	cr_assert_eq(helper_count_files(out), 3 * TESTDATA_IMAGES);
 	cr_assert_eq(helper_count_tmp(out), 0);

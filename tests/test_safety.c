@@ -44,23 +44,6 @@ md5_of(const char *path)
 	return sum;
 }
 
-/* The integer after "key": in the summary line of a --json run. */
-static long
-summary_field(const char *out, const char *key)
-{
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p;
-	long v;
-
-	cr_assert_not_null(s, "no summary: %s", out);
-	p = strstr(s, pat);
-	cr_assert_not_null(p, "no %s in %s", key, s);
-	v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
-}
-
 /* A tiny PNG that is no one's thumbnail, with an old time. */
 static void
 make_unrelated_png(const char *path)
@@ -144,7 +127,7 @@ Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 	cr_assert(helper_same_bytes(old, TESTDATA "/seeding.jpg"));
 	helper_run(&r, upgrade);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "done"), 1);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 1);
 	helper_run_free(&r);
 	{
 		char *now = md5_of(old);
@@ -155,7 +138,7 @@ Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 	/* Now it is pthumb's: the plain command finds it up to date. */
 	helper_run(&r, plain);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "skipped"), 1);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1);
 	helper_run_free(&r);
 	helper_rmtree(dir);
 	g_free(sum);
@@ -208,7 +191,7 @@ Test(safety, changed_options_redo_and_the_same_options_skip)
 
 			helper_run(&r, args);
 			cr_assert_eq(r.status, 0, "%s", r.err);
-			cr_assert_eq(summary_field(r.out, field[k]),
+			cr_assert_eq(helper_summary_field(r.out, field[k]),
 			    TESTDATA_IMAGES, "%s %s then %s %s, run %d: %s",
 			    changes[i].a[0], changes[i].a[1], changes[i].b[0],
 			    changes[i].b[1], k + 1, r.out);
@@ -250,7 +233,7 @@ Test(safety, a_source_replaced_with_an_older_time_is_redone)
 	cr_assert_eq(utimensat(AT_FDCWD, in, old, 0), 0);
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "done"), 1, "%s", r.out);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 1, "%s", r.out);
 	helper_run_free(&r);
 	{
 		VipsImage *img = vips_image_new_from_file(thumb, NULL);
@@ -290,10 +273,10 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
 	    "\"source changed\""), "%s", r.out);
 	helper_run_free(&r);
 	helper_run(&r, make);
-	cr_assert_eq(summary_field(r.out, "done"), 1, "%s", r.out);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 1, "%s", r.out);
 	helper_run_free(&r);
 	helper_run(&r, make);
-	cr_assert_eq(summary_field(r.out, "skipped"), 1, "%s", r.out);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1, "%s", r.out);
 	helper_run_free(&r);
 	helper_rmtree(dir);
 	g_free(out);
@@ -394,8 +377,8 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 	cr_assert_eq(helper_count_tmp(out), 1);
 	helper_run(&r, again);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(summary_field(r.out, "done") +
-	    summary_field(r.out, "skipped"), 3, "%s", r.out);
+	cr_assert_eq(helper_summary_field(r.out, "done") +
+	    helper_summary_field(r.out, "skipped"), 3, "%s", r.out);
 	helper_run_free(&r);
 	cr_assert_eq(helper_count_tmp(out), 0, "the dead run's file is left");
 	/* Another host's: kept while young, removed at a day old. */
@@ -513,9 +496,9 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 	for (int k = 0; k < 2; k++) {
 		helper_run(&r, convert);
 		cr_assert_eq(r.status, 0, "%s", r.err);
-		cr_assert_eq(summary_field(r.out, k ? "skipped" : "done"), 4,
+		cr_assert_eq(helper_summary_field(r.out, k ? "skipped" : "done"), 4,
 		    "run %d: %s", k + 1, r.out);
-		cr_assert_eq(summary_field(r.out, "failed"), 0);
+		cr_assert_eq(helper_summary_field(r.out, "failed"), 0);
 		helper_run_free(&r);
 	}
 	for (int k = 0; k < 2; k++) {
@@ -523,7 +506,7 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 		cr_assert_eq(r.status, 0, "%s", r.err);
 		/* The four inputs; never the PNG thumbnails of the first
 		   runs, nor those under 20/ and 30/. */
-		cr_assert_eq(summary_field(r.out, k ? "skipped" : "done"), 4,
+		cr_assert_eq(helper_summary_field(r.out, k ? "skipped" : "done"), 4,
 		    "run %d: %s", k + 1, r.out);
 		helper_run_free(&r);
 	}
