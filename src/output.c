@@ -289,18 +289,6 @@ output_tmp_path(const char *final, pid_t worker)
 	return tmp;
 }
 
-int
-output_mkdirs(const char *final)
-{
-	char *dir = g_path_get_dirname(final);
-	int rc = g_mkdir_with_parents(dir, 0777);
-	int err = errno;
-
-	g_free(dir);
-	errno = err;
-	return rc == 0 ? 0 : -1;
-}
-
 /* The file open at fd, stat st, against the source and options. */
 static enum output_state
 classify(int fd, const struct stat *st, const struct stat *src,
@@ -404,26 +392,6 @@ output_open_dir(const char *root, const char *final, bool create,
 }
 
 enum output_state
-output_check(const char *final, const struct stat *src, uint64_t source,
-    uint64_t options)
-{
-	char *dir = g_path_get_dirname(final);
-	char *base = g_path_get_basename(final);
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	enum output_state state = dirfd < 0 ? (errno == ENOENT ?
-	    OUTPUT_ABSENT : OUTPUT_UNREADABLE) : output_check_at(dirfd, base,
-	    src, source, options);
-	int err = errno;
-
-	if (dirfd >= 0)
-		close(dirfd);
-	g_free(dir);
-	g_free(base);
-	errno = err;
-	return state;
-}
-
-enum output_state
 output_check_at(int dirfd, const char *name, const struct stat *src,
     uint64_t source, uint64_t options)
 {
@@ -443,23 +411,6 @@ output_check_at(int dirfd, const char *name, const struct stat *src,
 	close(fd);
 	errno = err;
 	return state;
-}
-
-int
-output_create_tmp(const char *tmp)
-{
-	char *dir = g_path_get_dirname(tmp);
-	char *base = g_path_get_basename(tmp);
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = dirfd < 0 ? -1 : output_create_tmp_at(dirfd, base);
-	int err = errno;
-
-	if (dirfd >= 0)
-		close(dirfd);
-	g_free(dir);
-	g_free(base);
-	errno = err;
-	return fd;
 }
 
 int
@@ -493,30 +444,6 @@ move_no_replace(int dirfd, const char *tmp, const char *name)
 	if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
 		return -1;
 	return renameat(dirfd, tmp, dirfd, name);
-}
-
-int
-output_commit(const char *tmp, const char *final, const struct stat *src,
-    uint64_t source, bool replace_unrecorded, char *why, size_t size)
-{
-	char *dir = g_path_get_dirname(final);
-	char *base = g_path_get_basename(final);
-	char *tbase = g_path_get_basename(tmp);
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = -1;
-
-	if (dirfd < 0)
-		snprintf(why, size, "cannot write %s: %s", final,
-		    strerror(errno));
-	else
-		rc = output_commit_at(dirfd, tbase, base, final, src, source,
-		    replace_unrecorded, why, size);
-	if (dirfd >= 0)
-		close(dirfd);
-	g_free(dir);
-	g_free(base);
-	g_free(tbase);
-	return rc;
 }
 
 int

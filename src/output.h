@@ -12,7 +12,7 @@
  *
  * Replacing (parent and worker): pthumb replaces only what it made. Every
  * thumbnail carries a record (record.h); the file at a thumbnail's path is
- * classified by output_check(), and output_commit() checks again just
+ * classified by output_check_at(), and output_commit_at() checks again just
  * before the move.
  */
 #ifndef PTHUMB_OUTPUT_H
@@ -92,9 +92,6 @@ int output_clean_leftovers(int dirfd);
 char *output_tmp_path(const char *final, pid_t worker);
 char *output_tmp_name(const char *final, pid_t worker);
 
-/* Create the folder that will hold `final`, and its parents. 0 or -1. */
-int output_mkdirs(const char *final);
-
 /*
  * Open the folder that holds `final`, a path under the output folder
  * `root`, following no symbolic link below root (root itself may be one
@@ -122,36 +119,30 @@ enum output_state {
 };
 
 /*
- * What is at `final` for the source whose stat is src and whose record
- * would be `source` and `options` (record.h). Reads the record without
- * following a link or waiting on a FIFO.
+ * What is at the entry `name` of the folder open at dirfd for the source
+ * whose stat is src and whose record would be `source` and `options`
+ * (record.h). Reads the record without following a link or waiting on a
+ * FIFO.
  */
-enum output_state output_check(const char *final, const struct stat *src,
-    uint64_t source, uint64_t options);
-
-/* The same for the entry `name` of the folder open at dirfd. */
 enum output_state output_check_at(int dirfd, const char *name,
     const struct stat *src, uint64_t source, uint64_t options);
 
 /*
- * Create the temporary file (replacing a stale one left by an earlier
- * process with the same pid). Returns an fd, or -1 with errno set.
+ * Create the temporary file `name` in the folder open at dirfd (replacing
+ * a stale one left by an earlier process with the same pid). Returns an
+ * fd, or -1 with errno set.
  */
-int output_create_tmp(const char *tmp);
 int output_create_tmp_at(int dirfd, const char *name);
 
 /*
- * Move the complete temporary file to `final`, replacing only what pthumb
- * may replace: an empty file, its own thumbnail of this source, and (with
- * replace_unrecorded) a file without a record; never the source itself.
- * A path found empty is taken without replacing what another process put
- * there meanwhile. 0, or -1 with the cause in why (errno kept for I/O).
+ * Move the complete temporary file tmp to `name`, both entries of the
+ * folder open at dirfd, replacing only what pthumb may replace: an empty
+ * file, its own thumbnail of this source, and (with replace_unrecorded) a
+ * file without a record; never the source itself. A name found free is
+ * taken without replacing what another process put there meanwhile.
+ * `final` is the path the messages name. 0, or -1 with the cause in why
+ * (errno kept for I/O).
  */
-int output_commit(const char *tmp, const char *final, const struct stat *src,
-    uint64_t source, bool replace_unrecorded, char *why, size_t size);
-
-/* The same with tmp and the final name entries of the folder open at
-   dirfd; `final` is the path the messages name. */
 int output_commit_at(int dirfd, const char *tmp, const char *name,
     const char *final, const struct stat *src, uint64_t source,
     bool replace_unrecorded, char *why, size_t size);

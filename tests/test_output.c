@@ -90,6 +90,60 @@ Test(output, templates)
 	}
 }
 
+/* The output.h calls on a path: its folder opened, then the *_at call. */
+static int
+open_dir_of(const char *path, char **base)
+{
+	char *dir = g_path_get_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0, "%s: %s", dir, strerror(errno));
+	*base = g_path_get_basename(path);
+	g_free(dir);
+	return fd;
+}
+
+static enum output_state
+output_check(const char *path, const struct stat *src, uint64_t source,
+    uint64_t options)
+{
+	char *base;
+	int fd = open_dir_of(path, &base);
+	enum output_state state = output_check_at(fd, base, src, source,
+	    options);
+
+	close(fd);
+	g_free(base);
+	return state;
+}
+
+static int
+output_create_tmp(const char *tmp)
+{
+	char *base;
+	int dir = open_dir_of(tmp, &base);
+	int fd = output_create_tmp_at(dir, base);
+
+	close(dir);
+	g_free(base);
+	return fd;
+}
+
+static int
+output_commit(const char *tmp, const char *final, const struct stat *src,
+    uint64_t source, bool replace_unrecorded, char *why, size_t size)
+{
+	char *base, *tbase = g_path_get_basename(tmp);
+	int dir = open_dir_of(final, &base);
+	int rc = output_commit_at(dir, tbase, base, final, src, source,
+	    replace_unrecorded, why, size);
+
+	close(dir);
+	g_free(base);
+	g_free(tbase);
+	return rc;
+}
+
 Test(output, suffix_and_tmp_name)
 {
 	char *tmp = output_tmp_path("out/sub/pic.jpg", 1234);
@@ -297,15 +351,19 @@ Test(output, tmp_file_mode_follows_umask_and_replaces_stale)
 	g_free(dir);
 }
 
-Test(output, mkdirs)
+Test(output, output_folders_are_made)
 {
 	char *dir = helper_tmpdir();
 	char *fin = g_build_filename(dir, "a", "b", "c.jpg", NULL);
 	char *parent = g_path_get_dirname(fin);
+	int fd;
 
-	cr_assert_eq(output_mkdirs(fin), 0);
+	cr_assert_geq(fd = output_open_dir(dir, fin, true, NULL), 0);
+	close(fd);
 	cr_assert(g_file_test(parent, G_FILE_TEST_IS_DIR));
-	cr_assert_eq(output_mkdirs(fin), 0, "existing folders are fine");
+	cr_assert_geq(fd = output_open_dir(dir, fin, true, NULL), 0,
+	    "existing folders are fine");
+	close(fd);
 	helper_rmtree(dir);
 	g_free(parent);
 	g_free(fin);
