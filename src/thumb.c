@@ -933,9 +933,10 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	record_set_source(&rec, d->source, &src->st);
 	rec.options = record_options(t->o, bw, bh, output_suffix(out));
 	b = record_embed(data, len, &rec);
+	/* The temporary file's name means nothing to a user: name out. */
 	if ((fd = output_create_tmp_at(dirfd, tmp)) < 0) {
-		snprintf(r->error, sizeof(r->error), "cannot create %s: %s",
-		    tmp, strerror(errno));
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    out, strerror(errno));
 		goto out;
 	}
 	if (write_full(fd, b ? b->data : data, b ? b->len : len) != 0)
