@@ -256,29 +256,83 @@ record_format(const struct record *rec, char *buf)
 	return n > 0 && n < RECORD_TEXT_MAX ? (size_t)n : 0;
 }
 
+/*
+ * The parser reads only the form record_format() writes, by hand: the
+ * parent reads a record per thumbnail on every re-run, and sscanf() and
+ * the reformatting that checked its leniency cost a tenth of that path.
+ * p walks the text; each step fails (NULL) on anything else.
+ */
+static const char *
+expect(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	return p != NULL && (size_t)(end - p) >= n && memcmp(p, word, n) == 0
+	    ? p + n : NULL;
+}
+
+/* Exactly 16 lower-case hex digits (%016x). */
+static const char *
+hex16(const char *p, const char *end, uint64_t *v)
+{
+	*v = 0;
+	if (p == NULL || end - p < 16)
+		return NULL;
+	for (int i = 0; i < 16; i++, p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' :
+		    *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+		if (d < 0)
+			return NULL;
+		*v = *v << 4 | (uint64_t)d;
+	}
+	return p;
+}
+
+/* Decimal digits: exactly `width` of them, or (width 0) as %lld prints a
+   number, no leading zero, at most 18 digits. */
+static const char *
+digits(const char *p, const char *end, int width, long long *v)
+{
+	int n = 0;
+
+	*v = 0;
+	if (p == NULL)
+		return NULL;
+	while (p < end && *p >= '0' && *p <= '9' && n < 18) {
+		*v = *v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (width > 0 ? n != width : n == 0 || (n > 1 && p[-n] == '0') ||
+	    (p < end && *p >= '0' && *p <= '9'))
+		return NULL;
+	return p;
+}
+
 bool
 record_parse(const char *text, size_t len, struct record *rec)
 {
-	char buf[RECORD_TEXT_MAX + 1];
+	const char *p = text, *end = text + len;
+	long long ns;
+	bool minus;
 	struct record r;
-	int used = -1;
 
-	if (len >= sizeof(buf) || len < sizeof(MAGIC) ||
-	    memcmp(text, MAGIC, sizeof(MAGIC) - 1) != 0)
+	p = hex16(expect(p, end, MAGIC "source="), end, &r.source);
+	p = digits(expect(p, end, " size="), end, 0, &r.size);
+	p = expect(p, end, " mtime=");
+	/* A file may be dated before 1970. */
+	minus = p != NULL && p < end && *p == '-';
+	p = digits(minus ? p + 1 : p, end, 0, &r.mtime_s);
+	if (minus && r.mtime_s == 0)
 		return false;
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	if (sscanf(buf + sizeof(MAGIC) - 1, "source=%16" SCNx64 " size=%lld "
-	    "mtime=%lld.%9ld options=%16" SCNx64 " length=%lld sum=%16"
-	    SCNx64 "%n", &r.source, &r.size, &r.mtime_s, &r.mtime_ns,
-	    &r.options, &r.length, &r.sum, &used) != 7 ||
-	    (size_t)used != len - (sizeof(MAGIC) - 1) || r.size < 0 ||
-	    r.mtime_ns < 0 || r.mtime_ns > 999999999 || r.length < 0)
+	p = digits(expect(p, end, "."), end, 9, &ns);
+	p = hex16(expect(p, end, " options="), end, &r.options);
+	p = digits(expect(p, end, " length="), end, 12, &r.length);
+	p = hex16(expect(p, end, " sum="), end, &r.sum);
+	if (p != end)
 		return false;
-	/* Only the form record_format() writes: no sign, space or
-	   shortened field that sscanf() would let through. */
-	if (record_format(&r, buf) != len || memcmp(buf, text, len) != 0)
-		return false;
+	r.mtime_s = minus ? -r.mtime_s : r.mtime_s;
+	r.mtime_ns = (long)ns;
 	*rec = r;
 	return true;
 }
@@ -439,6 +493,7 @@ record_read(int fd, const struct stat *st, struct record *rec)
 	unsigned char head[HEAD_BYTES];
 	size_t want = (size_t)MIN((long long)st->st_size, HEAD_BYTES);
 	size_t off, seglen;
+	struct place pl;
 	ssize_t n;
 	int rc;
 
@@ -449,6 +504,10 @@ record_read(int fd, const struct stat *st, struct record *rec)
 		return RECORD_IOERR;
 	if (find_in_head(head, (size_t)n, rec, &off, &seglen))
 		return RECORD_FOUND;
+	/* A format with a place for the record keeps pthumb's there: no
+	   attribute to look for (one system call per input saved). */
+	if (find_place(head, (size_t)n, &pl))
+		return RECORD_NONE;
 	rc = find_in_xattr(fd, rec);
 	return rc > 0 ? RECORD_FOUND : rc == 0 ? RECORD_NONE : RECORD_IOERR;
 }
