@@ -165,9 +165,26 @@ freedesktop_mkdirs(const char *final)
 	return rc;
 }
 
+/* Flush the folder holding final, so that a rename into it is kept. */
+static int
+sync_dir_of(const char *final)
+{
+	char *dir = g_path_get_dirname(final);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1, err;
+
+	g_free(dir);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
 int
 freedesktop_write(const char *final, const void *data, size_t len,
-    pid_t pid)
+    pid_t pid, bool sync)
 {
 	char *tmp = output_tmp_path(final, pid);
 	int fd, err, rc = -1;
@@ -177,12 +194,18 @@ freedesktop_write(const char *final, const void *data, size_t len,
 	    0600);
 	if (fd >= 0) {
 		rc = write_full(fd, data, len);
+		if (rc == 0 && sync)
+			rc = fsync(fd);
 		err = errno;
 		if (close(fd) != 0 && rc == 0) {
 			rc = -1;
 			err = errno;
 		}
 		if (rc == 0 && rename(tmp, final) != 0) {
+			rc = -1;
+			err = errno;
+		} else if (rc == 0 && sync && sync_dir_of(final) != 0) {
+			/* In place, perhaps not on the disk: say so. */
 			rc = -1;
 			err = errno;
 		}

@@ -17,6 +17,7 @@
 #ifndef PTHUMB_FREEDESKTOP_H
 #define PTHUMB_FREEDESKTOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,10 +47,11 @@ GByteArray *freedesktop_add_text(const void *png, size_t len,
  */
 long long freedesktop_read_mtime(const char *path);
 
-/* Write bytes to final atomically: 0600 temporary file, then rename. 0 or
-   -1 with errno. */
+/* Write bytes to final atomically: 0600 temporary file, then rename; with
+   sync, the file and then its folder are flushed to the disk. 0 or -1 with
+   errno. */
 int freedesktop_write(const char *final, const void *data, size_t len,
-    pid_t pid);
+    pid_t pid, bool sync);
 
 /* Create the folder holding `final` and its parents, 0700. 0 or -1. */
 int freedesktop_mkdirs(const char *final);

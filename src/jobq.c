@@ -30,6 +30,11 @@ struct jobq {
 	bool is_input;       /* check_one() found the input at its output */
 	char *dir;           /* the last output folder looked into ... */
 	int dirfd;           /* ... and its descriptor, or -1 */
+	struct {             /* the last record_options() asked for */
+		int w, h;
+		char *suffix;
+		uint64_t digest;
+	} options;
 };
 
 struct jobq *
@@ -191,6 +196,23 @@ box_of(const struct jobq *q, int i, int *w, int *h)
 	*h = t == NULL ? 0 : multi(q) ? t->boxes[i].height : t->height;
 }
 
+/* record_options() of the w x h box and suffix, kept for the next file:
+   most files of a run ask for the same. */
+static uint64_t
+options_of(struct jobq *q, const struct thumb_opts *t, int w, int h,
+    const char *suffix)
+{
+	if (q->options.suffix == NULL || q->options.w != w ||
+	    q->options.h != h || strcmp(q->options.suffix, suffix) != 0) {
+		g_free(q->options.suffix);
+		q->options.suffix = g_strdup(suffix);
+		q->options.w = w;
+		q->options.h = h;
+		q->options.digest = record_options(t, w, h, suffix);
+	}
+	return q->options.digest;
+}
+
 /*
  * What the file at one thumbnail's path means for its job (output.h's
  * rule): JOBQ_JOB to make it (job->redo and job->why say what it
@@ -216,9 +238,12 @@ check_one(struct jobq *q, struct job *job, const char *out,
 	box_of(q, box, &w, &h);
 	if (dirfd >= 0)
 		state = output_check_at(dirfd, base, st, job->source,
-		    record_options(t, w, h, output_suffix(out)));
+		    options_of(q, t, w, h, output_suffix(out)));
 	else if (errno != ENOENT)
 		state = OUTPUT_UNREADABLE;
+	if (state == OUTPUT_FRESH && q->cfg->verify &&
+	    output_verify_at(dirfd, base) != 1)
+		state = OUTPUT_DAMAGED;
 	g_free(base);
 	switch (state) {
 	case OUTPUT_ABSENT:
@@ -249,6 +274,9 @@ check_one(struct jobq *q, struct job *job, const char *out,
 		break;
 	case OUTPUT_TRUNCATED:
 		why = "thumbnail cut short";
+		break;
+	case OUTPUT_DAMAGED:
+		why = "thumbnail damaged";
 		break;
 	case OUTPUT_SOURCE_CHANGED:
 		why = "source changed";
@@ -590,5 +618,6 @@ jobq_free(struct jobq *q)
 	if (q->dirfd >= 0)
 		close(q->dirfd);
 	g_free(q->dir);
+	g_free(q->options.suffix);
 	g_free(q);
 }

@@ -42,6 +42,7 @@ struct jobq_config {
 				       even with --replace-unrecorded */
 	bool allow_untrusted; /* the scan takes untrusted formats too */
 	bool force;         /* redo up-to-date thumbnails */
+	bool verify;        /* read up-to-date ones whole (output_verify_at) */
 	bool dry_run;       /* create no folder */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */
 };

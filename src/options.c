@@ -389,7 +389,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
 	gboolean keep_metadata = FALSE, freedesktop = FALSE;
-	gboolean replace_unrecorded = FALSE;
+	gboolean replace_unrecorded = FALSE, verify = FALSE, fsync = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -414,6 +414,12 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 &replace_unrecorded, "replace files at output paths that "
 		 "carry no pthumb record (thumbnails made before records)",
 		 NULL},
+		{"verify", 0, 0, G_OPTION_ARG_NONE, &verify,
+		 "read every up-to-date thumbnail and redo it if its bytes "
+		 "are not those its record sums", NULL},
+		{"fsync", 0, 0, G_OPTION_ARG_NONE, &fsync,
+		 "flush each thumbnail and its folder to the disk before "
+		 "going on (slower; for machines that may lose power)", NULL},
 		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
 		 "list input, output and action; write nothing", NULL},
 		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
@@ -736,6 +742,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	o->null_sep = null_sep;
 	o->force = force;
 	o->thumb.replace_unrecorded = replace_unrecorded;
+	o->thumb.fsync = fsync;
+	o->verify = verify;
 	o->json = json;
 	o->quiet = quiet;
 	o->follow = follow;

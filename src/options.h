@@ -57,6 +57,8 @@ struct thumb_opts {
 			       freedesktop.h) */
 	bool replace_unrecorded; /* files without pthumb's record at an
 			       output path may be replaced */
+	bool fsync;         /* each thumbnail and its folder reach the disk
+			       before the next file */
 };
 
 /* How the files are spread over processes or threads (--mode). */
@@ -93,6 +95,8 @@ struct opts {
 	const char *files_from; /* list of paths, "-" = stdin, or NULL */
 	bool null_sep;          /* list is NUL-separated */
 	bool force;             /* redo up-to-date thumbnails */
+	bool verify;            /* an up-to-date thumbnail's bytes are read
+				   and checked against its record */
 	bool json;              /* JSON lines on stdout */
 	bool quiet;             /* errors and summary only */
 	enum run_mode mode;     /* --mode; --sequential = sequential */

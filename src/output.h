@@ -112,6 +112,8 @@ enum output_state {
 	OUTPUT_IS_INPUT,   /* the source file itself */
 	OUTPUT_OTHERS,     /* pthumb's thumbnail of another source */
 	OUTPUT_TRUNCATED,  /* ours, but not the length its record says */
+	OUTPUT_DAMAGED,    /* ours, but not the bytes its record sums
+			      (output_verify_at only) */
 	OUTPUT_SOURCE_CHANGED,  /* ours, of the source as it was */
 	OUTPUT_OPTIONS_CHANGED, /* ours, made with other options */
 	OUTPUT_FRESH,      /* ours, of this source, with these options */
@@ -126,6 +128,13 @@ enum output_state {
  */
 enum output_state output_check_at(int dirfd, const char *name,
     const struct stat *src, uint64_t source, uint64_t options);
+
+/*
+ * Read the file `name` of the folder open at dirfd whole and check it
+ * against its record (record_verify): 1 whole, 0 damaged or without a
+ * record, -1 with errno.
+ */
+int output_verify_at(int dirfd, const char *name);
 
 /*
  * Create the temporary file `name` in the folder open at dirfd (replacing

@@ -304,6 +304,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.thumb = &o->thumb,
 		.allow_untrusted = o->allow_untrusted,
 		.force = o->force,
+		.verify = o->verify,
 		.dry_run = o->dry_run,
 		.shard = o->shard,
 		.shards = o->shards,

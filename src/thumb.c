@@ -64,6 +64,8 @@ struct thumb {
 	GString *log;       /* messages libvips logged for this image */
 	guint log_handler;
 	GHashTable *formats; /* output suffix -> saver option string */
+	char *dir;          /* the last output folder written into ... */
+	int dirfd;          /* ... and its descriptor, or -1 */
 };
 
 /* How an attempt ended: written, or failed on the image, refused before
@@ -114,6 +116,7 @@ thumb_new(const struct thumb_opts *o, enum thumb_home home)
 	t->log = g_string_new(NULL);
 	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
+	t->dirfd = -1;
 	/* One thread per process: N workers use N cores, and fork stays
 	   safe. No operation cache: every image is seen once. */
 	vips_concurrency_set(1);
@@ -145,6 +148,9 @@ thumb_free(struct thumb *t)
 	}
 	g_string_free(t->log, TRUE);
 	g_hash_table_unref(t->formats);
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	g_free(t->dir);
 	g_free(t);
 }
 
@@ -903,6 +909,42 @@ struct dest {
 };
 
 /*
+ * The folder of out, opened from the output folder without following a
+ * link (output_open_dir), and kept open for the next thumbnail: a folder
+ * of small images is opened once, not once per file. Owned by t; again
+ * forces a fresh open. -1 with the cause in r->error.
+ */
+static int
+out_dir(struct thumb *t, const char *out, bool again, struct result *r)
+{
+	char *dir = g_path_get_dirname(out), *where = NULL;
+
+	if (!again && t->dir != NULL && strcmp(t->dir, dir) == 0) {
+		g_free(dir);
+		return t->dirfd;
+	}
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	g_free(t->dir);
+	t->dir = NULL;
+	t->dirfd = output_open_dir(t->o->outdir, out, true, &where);
+	if (t->dirfd >= 0) {
+		t->dir = dir;
+		return t->dirfd;
+	}
+	if (where != NULL)
+		snprintf(r->error, sizeof(r->error), "%s %s", where,
+		    errno == ELOOP ? "is a symbolic link; nothing is written "
+		    "through it" : "is not a folder");
+	else
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    out, strerror(errno));
+	g_free(where);
+	g_free(dir);
+	return -1;
+}
+
+/*
  * A thumbnail's bytes, with its record, into out: through a temporary
  * file, moved into place only as output_commit_at() allows. -1 with the
  * cause in r->error.
@@ -913,28 +955,27 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
     size_t len, struct result *r)
 {
 	char *tmp = output_tmp_name(out, getpid());
-	char *base = g_path_get_basename(out), *where = NULL;
+	char *base = g_path_get_basename(out);
 	struct record rec = {0};
 	GByteArray *b = NULL;
 	int fd = -1, rc = -1;
 	/* No symbolic link below the output folder is followed. */
-	int dirfd = output_open_dir(t->o->outdir, out, true, &where);
+	int dirfd = out_dir(t, out, false, r);
 
-	if (dirfd < 0) {
-		if (where != NULL)
-			snprintf(r->error, sizeof(r->error), "%s %s", where,
-			    errno == ELOOP ? "is a symbolic link; nothing is "
-			    "written through it" : "is not a folder");
-		else
-			snprintf(r->error, sizeof(r->error), "cannot write %s: "
-			    "%s", out, strerror(errno));
+	if (dirfd < 0)
 		goto out;
-	}
 	record_set_source(&rec, d->source, &src->st);
 	rec.options = record_options(t->o, bw, bh, output_suffix(out));
 	b = record_embed(data, len, &rec);
 	/* The temporary file's name means nothing to a user: name out. */
-	if ((fd = output_create_tmp_at(dirfd, tmp)) < 0) {
+	fd = output_create_tmp_at(dirfd, tmp);
+	if (fd < 0 && errno == ENOENT) {
+		/* The kept folder was removed meanwhile: open it again. */
+		if ((dirfd = out_dir(t, out, true, r)) < 0)
+			goto out;
+		fd = output_create_tmp_at(dirfd, tmp);
+	}
+	if (fd < 0) {
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
 		    out, strerror(errno));
 		goto out;
@@ -950,6 +991,8 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 		    "system keeps no extended attributes): a later run will "
 		    "not replace it", t->log->len ? "; " : "", out);
 	}
+	if (t->o->fsync && fsync(fd) != 0)
+		goto failed;
 	rc = close(fd);
 	fd = -1;
 	if (rc != 0)
@@ -958,6 +1001,9 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	    t->o->replace_unrecorded, r->error, sizeof(r->error));
 	if (rc != 0)
 		unlinkat(dirfd, tmp, 0);
+	/* The rename reaches the disk with the folder. */
+	else if (t->o->fsync && fsync(dirfd) != 0)
+		goto failed;
 	goto out;
 failed:
 	snprintf(r->error, sizeof(r->error), "cannot write %s: %s", out,
@@ -967,11 +1013,8 @@ failed:
 	unlinkat(dirfd, tmp, 0);
 	rc = -1;
 out:
-	if (dirfd >= 0)
-		close(dirfd);
 	if (b != NULL)
 		g_byte_array_unref(b);
-	g_free(where);
 	g_free(base);
 	g_free(tmp);
 	return rc;
@@ -1028,7 +1071,7 @@ out:
    -1 with the cause in r->error. */
 static int
 deliver_cache(const struct thumb_src *src, const struct dest *d,
-    const void *data, size_t len, struct result *r)
+    const void *data, size_t len, bool sync, struct result *r)
 {
 	char *uri = freedesktop_uri(src->path);
 	char size[32], width[16], height[16];
@@ -1053,7 +1096,8 @@ deliver_cache(const struct thumb_src *src, const struct dest *d,
 		    "no IHDR to follow", d->out);
 		goto out;
 	}
-	rc = freedesktop_write(d->out, png->data, png->len, getpid());
+	rc = freedesktop_write(d->out, png->data, png->len, getpid(),
+	    sync);
 	if (rc != 0)
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
 		    d->out, strerror(errno));
@@ -1097,7 +1141,8 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	data = vips_blob_get(blob, &len);
 	written = now_ns();
 	/* deliver_cache() says why it failed. */
-	if (d->out != NULL && deliver_cache(src, d, data, len, r) != 0) {
+	if (d->out != NULL && deliver_cache(src, d, data, len,
+	    t->o->fsync, r) != 0) {
 		result = ATTEMPT_IO;
 		goto out;
 	}
@@ -1201,7 +1246,8 @@ record_failure(const struct thumb_src *src, const struct dest *d)
 	    (png = freedesktop_add_text(buf, len, uri,
 	    (long long)src->st.st_mtime, NULL)) != NULL &&
 	    freedesktop_mkdirs(fail) == 0)
-		(void)freedesktop_write(fail, png->data, png->len, getpid());
+		(void)freedesktop_write(fail, png->data, png->len, getpid(),
+		    false);
 	vips_error_clear();
 	if (png != NULL)
 		g_byte_array_unref(png);
