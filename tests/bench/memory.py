@@ -73,13 +73,10 @@ def worker_flatness(pthumb, photos, scratch):
     return rss50, rss500, peak, settled
 
 
-def tree_scale(pthumb, scratch):
-    tree = os.path.join(scratch, "tree")
-    out = os.path.join(scratch, "tree-out")
+def make_tree(tree, seed):
+    """100 folders of 1,000 names for one small black JPEG each."""
     shutil.rmtree(tree, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
     os.makedirs(tree)
-    seed = os.path.join(scratch, "seed.jpg")
     subprocess.run(["vips", "black", seed + "[Q=90]", "32", "24"], check=True)
     for d in range(100):
         folder = os.path.join(tree, f"d{d:03d}")
@@ -89,6 +86,14 @@ def tree_scale(pthumb, scratch):
         shutil.copyfile(seed, first)
         for i in range(1, 1000):
             os.link(first, os.path.join(folder, f"img{i:04d}.jpg"))
+
+
+def tree_scale(pthumb, scratch):
+    tree = os.path.join(scratch, "tree")
+    out = os.path.join(scratch, "tree-out")
+    seed = os.path.join(scratch, "seed.jpg")
+    shutil.rmtree(out, ignore_errors=True)
+    make_tree(tree, seed)
     results = {}
     for label in ("first run", "re-run, all up to date",
                   "resumed with half the thumbnails lost"):

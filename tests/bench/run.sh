@@ -10,14 +10,16 @@
 # GraphicsMagick cannot read it, and every tool gets the same files); (e)
 # 1,000 small JPEGs of 320-640 px cut from the photos (make_small.py), as a
 # web folder holds them; (m) memory and scale: a worker over 500 images, a
-# tree of 100,000 files (tests/bench/memory.py). pthumb also runs with
+# tree of 100,000 files (tests/bench/memory.py); (r) what thumbnail records
+# cost, against the pthumb of commit BASELINE (below), the last before them
+# (tests/bench/records.py: needs the repository's history). pthumb also runs with
 # -b 0 on (a) and (e), to show what the blur costs. Each figure is the median of BENCH_RUNS (default 3) timed
 # runs after one warm-up; peak memory is the largest resident set of any
 # one process of the run. Results: tests/bench/results/latest.md and
 # bench.png (gnuplot), memory.md for (m), and the same on standard output.
 #
 # Environment: BENCH_JOBS (default: online CPUs), BENCH_RUNS,
-# BENCH_WORKLOADS (default "a b c d e m"), PTHUMB_CORPUS (a folder holding
+# BENCH_WORKLOADS (default "a b c d e m r"), PTHUMB_CORPUS (a folder holding
 # photos/, as the tests use).
 set -euo pipefail
 
@@ -27,7 +29,9 @@ B=$top/build/bench
 R=$here/results
 N=${BENCH_JOBS:-$(nproc)}
 RUNS=${BENCH_RUNS:-3}
-WORKLOADS=${BENCH_WORKLOADS:-a b c d e m}
+WORKLOADS=${BENCH_WORKLOADS:-a b c d e m r}
+# The last commit whose freshness was one stat of modification times.
+BASELINE=430dcba
 PY=/usr/bin/python3
 mkdir -p "$B" "$R"
 
@@ -203,4 +207,21 @@ fi
 case " $WORKLOADS " in
 *" m "*) "$PY" "$here/memory.py" "$top/pthumb" "$photos" "$B/memory" |
 	tee "$R/memory.md" ;;
+esac
+# r: records against the baseline, built from the repository's history.
+case " $WORKLOADS " in
+*" r "*)
+	if [ ! -x "$B/baseline/pthumb" ] ||
+		[ "$(cat "$B/baseline/.commit" 2>/dev/null)" != "$BASELINE" ]; then
+		rm -rf "$B/baseline" && mkdir -p "$B/baseline"
+		git -C "$top" archive "$BASELINE" | tar -x -C "$B/baseline" &&
+			make -s -C "$B/baseline" pthumb >/dev/null &&
+			echo "$BASELINE" >"$B/baseline/.commit" ||
+			say "r: cannot build commit $BASELINE; skipped"
+	fi
+	if [ -f "$B/baseline/.commit" ]; then
+		"$PY" "$here/records.py" "$top/pthumb" "$B/baseline/pthumb" \
+			"$B/records" "$B/smallweb" "$N" "${BENCH_RECORD_ROUNDS:-5}" |
+			tee "$R/records.md"
+	fi ;;
 esac
