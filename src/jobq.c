@@ -30,6 +30,9 @@ struct jobq {
 	bool is_input;       /* check_one() found the input at its output */
 	char *dir;           /* the last output folder looked into ... */
 	int dirfd;           /* ... and its descriptor, or -1 */
+	char *in_dir;        /* the last input folder is_own_output() saw */
+	bool in_is_out;      /* ... is the output folder q->dir (forgotten
+				when that changes) */
 	struct {             /* the last record_options() asked for */
 		int w, h;
 		char *suffix;
@@ -160,6 +163,9 @@ dir_of(struct jobq *q, const char *out, bool create, char **where)
 		close(q->dirfd);
 	g_free(q->dir);
 	q->dir = NULL;
+	/* is_own_output() compared an input folder with the one closed. */
+	g_free(q->in_dir);
+	q->in_dir = NULL;
 	q->dirfd = output_open_dir(q->cfg->outdir, out, create, where);
 	if (q->dirfd < 0) {
 		g_free(dir);
@@ -377,17 +383,70 @@ out_path(struct jobq *q, const struct scan_entry *e)
 	return out_for(q, e->path, e->rel);
 }
 
-/* Is the input of e the very file at its output path? */
+/*
+ * Is the input of e the very file at its output path? Only if both have
+ * one name in one folder: that is one entry, so the folders are compared,
+ * once per pair, and the files never (no system call per input).
+ */
 static bool
-is_own_output(const struct scan_entry *e, const char *out)
+is_own_output(struct jobq *q, const struct scan_entry *e, const char *out)
 {
 	const char *a = strrchr(e->path, '/'), *b = strrchr(out, '/');
-	struct stat st;
+	char *dir, *where;
+	struct stat in, of;
+	int fd;
 
-	/* Different names are different files: no stat for those. */
-	return strcmp(a ? a + 1 : e->path, b ? b + 1 : out) == 0 &&
-	    stat(out, &st) == 0 && st.st_dev == e->st.st_dev &&
-	    st.st_ino == e->st.st_ino;
+	if (strcmp(a ? a + 1 : e->path, b ? b + 1 : out) != 0)
+		return false;
+	fd = dir_of(q, out, false, &where);
+	g_free(where);
+	if (fd < 0)
+		return false;
+	dir = g_path_get_dirname(e->path);
+	if (q->in_dir != NULL && strcmp(q->in_dir, dir) == 0) {
+		g_free(dir);
+		return q->in_is_out;
+	}
+	g_free(q->in_dir);
+	q->in_dir = dir;
+	q->in_is_out = stat(dir, &in) == 0 && fstat(fd, &of) == 0 &&
+	    in.st_dev == of.st_dev && in.st_ino == of.st_ino;
+	return q->in_is_out;
+}
+
+/*
+ * Does the file at path carry pthumb's record? Then it is a thumbnail: an
+ * output found among the inputs (an output folder inside or equal to an
+ * input folder), not an input.
+ */
+static bool
+is_thumbnail(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct record rec;
+	struct stat st;
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    record_read(fd, &st, &rec) == RECORD_FOUND;
+	close(fd);
+	return yes;
+}
+
+/* Is the entry `name` of e's folder a thumbnail (a rival of none)? Asked
+   only of rivals: collisions are rare. */
+static bool
+is_sibling_thumbnail(const struct scan_entry *e, const char *name)
+{
+	char *dir = g_path_get_dirname(e->path);
+	char *path = g_build_filename(dir, name, NULL);
+	bool yes = is_thumbnail(path);
+
+	g_free(path);
+	g_free(dir);
+	return yes;
 }
 
 /* Is the entry `name` of e's folder the file at path out? */
@@ -455,7 +514,8 @@ sibling_collision(struct jobq *q, const struct scan_entry *e, const char *out)
 	for (guint i = 0; names != NULL && i < names->len; i++) {
 		const char *name = g_ptr_array_index(names, i);
 
-		if (strcmp(name, self) != 0 && !is_at(e, name, out))
+		if (strcmp(name, self) != 0 && !is_at(e, name, out) &&
+		    !is_sibling_thumbnail(e, name))
 			return name;
 	}
 	return NULL;
@@ -499,37 +559,41 @@ next_entry(struct jobq *q, struct scan_entry *e, char **out)
 	return false;
 }
 
-/*
- * Does the file at path carry pthumb's record? Then it is a thumbnail: an
- * output found among the inputs (an output folder inside or equal to an
- * input folder), not an input.
- */
-static bool
-is_thumbnail(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct record rec;
-	struct stat st;
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    record_read(fd, &st, &rec) == RECORD_FOUND;
-	close(fd);
-	return yes;
-}
-
 /* The next scan entry as a job, or settled; JOBQ_NOT_INPUT for a thumbnail
    found among the inputs, which is no job at all. */
 #define JOBQ_NOT_INPUT ((enum jobq_next)-1)
+
+/*
+ * Take out for e's input, unless another input of its folder would make
+ * it too (neither is made) or an input found earlier took it (reported,
+ * naming that one). An entry in such a conflict that is itself a
+ * thumbnail is no input at all: JOBQ_NOT_INPUT.
+ */
+static enum jobq_next
+claim(struct jobq *q, const struct scan_entry *e, const char *out,
+    struct result *r)
+{
+	const char *sibling = sibling_collision(q, e, out);
+	const char *first = sibling != NULL ? NULL :
+	    g_hash_table_lookup(q->claimed, out);
+
+	if ((sibling != NULL || first != NULL) && is_thumbnail(e->path))
+		return JOBQ_NOT_INPUT;
+	if (sibling != NULL)
+		return settle(r, STATUS_ERROR, "%s would also be the thumbnail "
+		    "of %s, in the same folder; neither is made", out, sibling);
+	if (first != NULL)
+		return settle(r, STATUS_ERROR, "%s is already the thumbnail of "
+		    "%s; not made", out, first);
+	g_hash_table_insert(q->claimed, g_strdup(out), g_strdup(e->path));
+	return JOBQ_JOB;
+}
 
 static enum jobq_next
 take_entry(struct jobq *q, struct job **job, struct result *r)
 {
 	struct scan_entry e;
 	enum jobq_next next;
-	const char *other;
 	char *out;
 
 	if (!next_entry(q, &e, &out))
@@ -545,17 +609,9 @@ take_entry(struct jobq *q, struct job **job, struct result *r)
 	g_free(e.rel);
 	/* An input at its own output path claims nothing: it is a
 	   thumbnail, or reported as the input it would overwrite. */
-	if (!is_own_output(&e, out)) {
-		if ((other = sibling_collision(q, &e, out)) != NULL)
-			return settle(r, STATUS_ERROR, "%s would also be the "
-			    "thumbnail of %s, in the same folder; neither is "
-			    "made", out, other);
-		if ((other = g_hash_table_lookup(q->claimed, out)) != NULL)
-			return settle(r, STATUS_ERROR, "%s is already the "
-			    "thumbnail of %s; not made", out, other);
-		g_hash_table_insert(q->claimed, g_strdup(out),
-		    g_strdup(e.path));
-	}
+	if (!is_own_output(q, &e, out) &&
+	    (next = claim(q, &e, out, r)) != JOBQ_JOB)
+		return next;
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
 	if (q->cfg->freedesktop_size != NULL) {
@@ -618,6 +674,7 @@ jobq_free(struct jobq *q)
 	if (q->dirfd >= 0)
 		close(q->dirfd);
 	g_free(q->dir);
+	g_free(q->in_dir);
 	g_free(q->options.suffix);
 	g_free(q);
 }
