@@ -472,6 +472,10 @@ output_commit_at(int dirfd, const char *tmp, const char *name,
     const char *final, const struct stat *src, uint64_t source,
     bool replace_unrecorded, char *why, size_t size)
 {
+	/* Most often nothing is there yet: a move that cannot replace needs
+	   no look first (a file system without it is looked at below). */
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
 	/* Twice at most: a file that appears between the look and the move
 	   is looked at again. */
 	for (int tries = 0; tries < 2; tries++) {
