@@ -486,7 +486,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	};
 	GOptionEntry limits_entries[] = {
 		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
-		 "do only shard K of N (by a hash of each file's path)", "K/N"},
+		 "do only shard K of N (by a hash of each thumbnail's path)", "K/N"},
 		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
 		 "fail damaged images instead of writing them with a warning",
 		 NULL},
