@@ -488,8 +488,10 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 	char *dir = helper_tmpdir();
 	const char *const convert[] = {"--json", "-f", "png", "-o", dir, dir,
 	    NULL};
-	const char *const sizes[] = {"--json", "-s", "20,30", "-o", dir, dir,
-	    NULL};
+	/* Converting again: 001.webp and the first runs' 001.png would both
+	   make 20/001.png, but that 001.png is a thumbnail, no rival. */
+	const char *const sizes[] = {"--json", "-s", "20,30", "-f", "png",
+	    "-o", dir, dir, NULL};
 	struct run r;
 
 	helper_fill(dir, srcs, 4); /* 000.jpg 001.webp 002.jpg 003.webp */
@@ -511,5 +513,264 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 		helper_run_free(&r);
 	}
 	helper_rmtree(dir);
+	g_free(dir);
+}
+
+/* path -> MD5 of every file under dir, recursively (into sums). */
+static void
+sum_tree(GHashTable *sums, const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	cr_assert_not_null(d, "%s", dir);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+			sum_tree(sums, path);
+			g_free(path);
+		} else {
+			g_hash_table_insert(sums, path, md5_of(path));
+		}
+	}
+	g_dir_close(d);
+}
+
+/* A conflict, as check_one() and take_entry() word them. */
+static bool
+is_conflict(const char *line)
+{
+	static const char *const words[] = {"not made by pthumb",
+	    "neither is made", "already the thumbnail of",
+	    "the thumbnail of another input", "overwrite the input", NULL};
+
+	for (int i = 0; words[i] != NULL; i++)
+		if (strstr(line, words[i]) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Each input is reported at most once, and a conflict names both files:
+ * the input that leads the line and the one it would have replaced (the
+ * same path twice where the output is the input itself).
+ */
+static void
+check_conflict_lines(const char *err, const char *dir, const char *what)
+{
+	char **lines = g_strsplit(err, "\n", -1);
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		const char *path = lines[i] + strlen("pthumb: ");
+		const char *end = strstr(path, ": ");
+		char *lead;
+
+		if (!g_str_has_prefix(lines[i], "pthumb: ") || end == NULL)
+			continue;
+		lead = g_strndup(path, (size_t)(end - path));
+		cr_assert_not(g_hash_table_contains(seen, lead),
+		    "%s: %s is reported twice:\n%s", what, lead, err);
+		g_hash_table_add(seen, lead);
+		if (is_conflict(end))
+			cr_assert_not_null(strstr(end, dir), "%s: a conflict "
+			    "that names one file: %s", what, lines[i]);
+	}
+	g_hash_table_destroy(seen);
+	g_strfreev(lines);
+}
+
+/*
+ * The overwrite matrix: output folders equal to, inside and beside the
+ * input folder, converting or not, templates writing next to the source,
+ * several sizes, every mode, a stream, the desktop's cache: each command
+ * run twice, and no input's bytes ever change (an unrelated, older
+ * sunset.png sits where sunset.jpg's PNG thumbnail would go).
+ */
+Test(safety, no_input_changes_in_any_layout_or_mode)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *sub = g_build_filename(in, "sub", NULL);
+	char *inside = g_build_filename(in, "thumbs", NULL);
+	char *beside = g_build_filename(dir, "out", NULL);
+	char *one = g_build_filename(in, "sunset.jpg", NULL);
+	char *png = g_build_filename(in, "sunset.png", NULL);
+	const char *const cases[][12] = {
+		{"-o", in, in},
+		{"-o", in, "-f", "png", in},
+		{"-o", in, "-f", "webp", in},
+		{"-o", inside, in},
+		{"-o", inside, "-f", "png", in},
+		{"-o", beside, in},
+		{"-o", beside, "-f", "png", in},
+		{"-o", in, "--output-template", "%d/%s.%e", in},
+		{"-o", in, "--output-template", "%d/%s.png", in},
+		{"-o", in, "-s", "20,30", in},
+		{"-o", in, "-s", "20,30", "-f", "png", in},
+		{"-o", in, "-f", "png", "--mode", "spawn", in},
+		{"-o", in, "-f", "png", "--mode", "threads", in},
+		{"-o", in, "-f", "png", "--sequential", in},
+		{"-o", in, "-f", "png", "--force", in},
+		{"-o", "-", one},
+		{"-o", "-", "-f", "png", png},
+		{"--freedesktop", in},
+	};
+	GHashTable *before = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, g_free);
+
+	cr_assert_eq(g_mkdir_with_parents(sub, 0755), 0);
+	copy_into(TESTDATA "/sunset.jpg", in, "sunset.jpg");
+	make_unrelated_png(png);
+	copy_into(TESTDATA "/umang.webp", in, "umang.webp");
+	copy_into(TESTDATA "/wine-alpha.png", sub, "wine-alpha.png");
+	sum_tree(before, in);
+	/* --freedesktop writes under $XDG_CACHE_HOME: here, the input. */
+	cr_assert_eq(setenv("XDG_CACHE_HOME", in, 1), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *what = g_strjoinv(" ", (char **)cases[i]);
+
+		for (int k = 0; k < 2; k++) {
+			GHashTableIter it;
+			gpointer path, sum;
+			struct run r;
+
+			helper_run(&r, cases[i]);
+			cr_assert(r.status == 0 || r.status == 1,
+			    "%s: status %d: %s", what, r.status, r.err);
+			check_conflict_lines(r.err, dir, what);
+			g_hash_table_iter_init(&it, before);
+			while (g_hash_table_iter_next(&it, &path, &sum)) {
+				char *now = md5_of(path);
+
+				cr_assert_not_null(now, "%s, run %d: %s is "
+				    "gone", what, k + 1, (char *)path);
+				cr_assert_str_eq(now, sum, "%s, run %d: %s "
+				    "changed", what, k + 1, (char *)path);
+				g_free(now);
+			}
+			cr_assert_eq(helper_count_tmp(dir), 0, "%s", what);
+			helper_run_free(&r);
+		}
+		g_free(what);
+	}
+	cr_assert_eq(unsetenv("XDG_CACHE_HOME"), 0);
+	g_hash_table_destroy(before);
+	helper_rmtree(dir);
+	g_free(png);
+	g_free(one);
+	g_free(beside);
+	g_free(inside);
+	g_free(sub);
+	g_free(in);
+	g_free(dir);
+}
+
+/*
+ * --verify reads each up-to-date thumbnail whole: one whose bytes were
+ * changed in place (same length, so the record's length still holds) is
+ * redone, and only with --verify; the others are still skipped.
+ */
+Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
+{
+	static const char *const srcs[] = {"sunset.jpg", "umang.webp",
+	    "wine-alpha.png", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *thumb = g_build_filename(out, "000.jpg", NULL);
+	const char *const plain[] = {"--json", "-o", out, in, NULL};
+	const char *const verify[] = {"--json", "--verify", "-o", out, in,
+	    NULL};
+	const char *const dry[] = {"--json", "-n", "--verify", "-o", out, in,
+	    NULL};
+	struct run r;
+	gchar *data;
+	gsize len;
+	char *sum;
+
+	helper_fill(in, srcs, 3);
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	sum = md5_of(thumb);
+	cr_assert(g_file_get_contents(thumb, &data, &len, NULL));
+	data[len - 8] ^= 0x55; /* entropy-coded data, before the EOI */
+	cr_assert(g_file_set_contents(thumb, data, (gssize)len, NULL));
+	g_free(data);
+	helper_run(&r, plain);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), 3, "%s", r.out);
+	helper_run_free(&r);
+	helper_run(&r, dry);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.out, "\"why\": \"thumbnail "
+	    "damaged\""), 1, "%s", r.out);
+	helper_run_free(&r);
+	helper_run(&r, verify);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(helper_summary_field(r.out, "done"), 1, "%s", r.out);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), 2, "%s", r.out);
+	helper_run_free(&r);
+	{
+		char *now = md5_of(thumb);
+
+		cr_assert_str_eq(now, sum, "the thumbnail was not made again");
+		g_free(now);
+	}
+	helper_run(&r, verify);
+	cr_assert_eq(helper_summary_field(r.out, "skipped"), 3, "%s", r.out);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(sum);
+	g_free(thumb);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
+/* --fsync changes when the bytes reach the disk, never the bytes. */
+Test(safety, fsync_writes_the_same_thumbnails)
+{
+	char *dir = helper_tmpdir();
+	char *a = g_build_filename(dir, "a", NULL);
+	char *b = g_build_filename(dir, "b", NULL);
+	const char *const plain[] = {"-q", "-s", "20,40", "-o", a, TESTDATA,
+	    NULL};
+	const char *const synced[] = {"-q", "--fsync", "-s", "20,40", "-o", b,
+	    TESTDATA, NULL};
+	GHashTable *sa = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
+	GHashTable *sb = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
+	GHashTableIter it;
+	gpointer path, sum;
+	struct run r;
+
+	helper_run(&r, plain);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	helper_run(&r, synced);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	sum_tree(sa, a);
+	sum_tree(sb, b);
+	cr_assert_eq(g_hash_table_size(sa), 2 * TESTDATA_IMAGES);
+	cr_assert_eq(g_hash_table_size(sb), 2 * TESTDATA_IMAGES);
+	g_hash_table_iter_init(&it, sa);
+	while (g_hash_table_iter_next(&it, &path, &sum)) {
+		char *other = g_build_filename(b, (char *)path + strlen(a),
+		    NULL);
+
+		cr_assert_str_eq(g_hash_table_lookup(sb, other), sum, "%s",
+		    other);
+		g_free(other);
+	}
+	g_hash_table_destroy(sa);
+	g_hash_table_destroy(sb);
+	helper_rmtree(dir);
+	g_free(b);
+	g_free(a);
 	g_free(dir);
 }
