@@ -8,7 +8,9 @@ the rounds; a ratio is the median of the rounds' own ratios.
    folders of 1,000 names of one small JPEG, as memory.py makes them),
    which reads each thumbnail's record instead of its mtime.
 2. Making thumbnails: the small-JPEG folder given (workload e's) into an
-   empty folder each time, where writing the record is a share of each thumbnail's cost.
+   empty folder each time, where writing the record is a share of each
+   thumbnail's cost.
+3. What --fsync costs on that same job (pthumb against itself).
 
     records.py PTHUMB BASELINE SCRATCH_DIR SMALL_DIR JOBS ROUNDS
 """
@@ -23,24 +25,34 @@ import time
 from memory import make_tree
 
 
-def timed(cmd):
+# glibc's sliding mmap threshold makes the page faults of one binary on one
+# job vary threefold from run to run (25,000 to 109,000 on these small
+# JPEGs, 0.5 to 1 s of 5), which swamps a difference of a few percent.
+# Where a few percent is measured, both sides run with the same fixed
+# thresholds (about 3,000 faults each time).
+STEADY_MALLOC = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.mmap_threshold="
+                     "33554432:glibc.malloc.trim_threshold=134217728")
+
+
+def timed(cmd, env=None):
     """Wall seconds and the JSON summary of one run."""
     start = time.monotonic()
-    run = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    run = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False,
+                         env=env)
     wall = time.monotonic() - start
     return wall, json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def alternate(rounds, new_cmd, old_cmd, expect, fresh=None):
+def alternate(rounds, new_cmd, old_cmd, expect, fresh=None, env=None):
     """Medians of the new and old command's times, and of their ratios;
     every run's summary must show expect (field: value). fresh: a folder
-    removed before each run."""
+    removed before each run; env: both commands' environment."""
     new, old = [], []
     for _ in range(rounds):
         for cmd, walls in ((old_cmd, old), (new_cmd, new)):
             if fresh is not None:
                 shutil.rmtree(fresh, ignore_errors=True)
-            wall, summary = timed(cmd)
+            wall, summary = timed(cmd, env)
             for key, value in expect.items():
                 if summary.get(key) != value:
                     sys.exit(f"records.py: {cmd[0]}: {key} is "
@@ -81,12 +93,24 @@ def main():
     made = os.path.join(scratch, "s")
     make = base + ["-s", "256", "-o", made, "--files-from", listing]
     new, old, ratio = alternate(rounds, [pthumb] + make, [baseline] + make,
-                                {"done": len(files), "failed": 0}, made)
+                                {"done": len(files), "failed": 0}, made,
+                                STEADY_MALLOC)
     print(f"{len(files)} small JPEGs to 256 px (-j {jobs}, into an empty "
           "folder): "
           f"{new:.2f} s with records against {old:.2f} s before them: "
           f"{ratio:.3f}x, {1000 * (new - old) / len(files):+.2f} ms of wall "
-          f"time per thumbnail (medians of {rounds} alternating rounds).\n")
+          f"time per thumbnail (medians of {rounds} alternating rounds, "
+          "both with the same fixed malloc thresholds).\n")
+
+    synced = base + ["--fsync", "-s", "256", "-o", made, "--files-from",
+                     listing]
+    new, old, ratio = alternate(rounds, [pthumb] + synced, [pthumb] + make,
+                                {"done": len(files), "failed": 0}, made,
+                                STEADY_MALLOC)
+    print(f"The same with --fsync (each thumbnail and its folder flushed): "
+          f"{new:.2f} s against {old:.2f} s without: {ratio:.3f}x, "
+          f"{1000 * (new - old) / len(files):+.2f} ms of wall time per "
+          f"thumbnail (medians of {rounds} alternating rounds).\n")
     shutil.rmtree(made, ignore_errors=True)
 
 

@@ -221,7 +221,7 @@ case " $WORKLOADS " in
 	fi
 	if [ -f "$B/baseline/.commit" ]; then
 		"$PY" "$here/records.py" "$top/pthumb" "$B/baseline/pthumb" \
-			"$B/records" "$B/smallweb" "$N" "${BENCH_RECORD_ROUNDS:-5}" |
+			"$B/records" "$B/smallweb" "$N" "${BENCH_RECORD_ROUNDS:-9}" |
 			tee "$R/records.md"
 	fi ;;
 esac
