@@ -564,11 +564,13 @@ check_conflict_lines(const char *err, const char *dir, const char *what)
 	    g_free, NULL);
 
 	for (int i = 0; lines[i] != NULL; i++) {
-		const char *path = lines[i] + strlen("pthumb: ");
-		const char *end = strstr(path, ": ");
+		const char *path, *end;
 		char *lead;
 
-		if (!g_str_has_prefix(lines[i], "pthumb: ") || end == NULL)
+		if (!g_str_has_prefix(lines[i], "pthumb: "))
+			continue;
+		path = lines[i] + strlen("pthumb: ");
+		if ((end = strstr(path, ": ")) == NULL)
 			continue;
 		lead = g_strndup(path, (size_t)(end - path));
 		cr_assert_not(g_hash_table_contains(seen, lead),
