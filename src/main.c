@@ -4,8 +4,11 @@
  * into an exit status.
  */
 #include <errno.h>  /* errno */
+#include <signal.h> /* SIGPIPE */
+#include <stdbool.h>
 #include <stdio.h>  /* fprintf, setvbuf */
 #include <string.h> /* strerror */
+#include <unistd.h> /* access */
 
 #include <vips/vips.h> /* VIPS_INIT, vips_block_untrusted_set */
 
@@ -32,6 +35,22 @@ usage_error(const char *msg)
 	fprintf(stderr, "pthumb: %s\nTry 'pthumb --help' for more "
 	    "information.\n", msg);
 	return EXIT_USAGE;
+}
+
+/*
+ * Did standard output fail to take what the run wrote (a full disk, a
+ * closed file under --json)? Then the run failed, and says so once. A
+ * reader that stopped reading (EPIPE: head -1) is no error.
+ */
+static bool
+stdout_failed(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return false;
+	if (errno == EPIPE)
+		return false;
+	fprintf(stderr, "pthumb: write error: %s\n", strerror(errno));
+	return true;
 }
 
 int
@@ -72,6 +91,17 @@ main(int argc, char **argv)
 			options_free(&o);
 			return status;
 		}
+	}
+	/* A list that is not there is a mistake in the command, not a
+	   file that failed. */
+	if (o.files_from != NULL && strcmp(o.files_from, "-") != 0 &&
+	    access(o.files_from, R_OK) != 0) {
+		msg = g_strdup_printf("cannot read --files-from %s: %s",
+		    o.files_from, strerror(errno));
+		status = usage_error(msg);
+		g_free(msg);
+		options_free(&o);
+		return status;
 	}
 	if (o.to_stdout) {
 		status = stream_run(&o);
@@ -122,6 +152,8 @@ main(int argc, char **argv)
 		    "were left undone\n");
 
 	report_free(rp);
+	if (stdout_failed() && status != 128 + SIGPIPE)
+		status = EXIT_USAGE;
 	options_free(&o);
 	vips_shutdown();
 	return status;

@@ -103,17 +103,44 @@ report_json_string(GString *out, const char *s)
 	g_string_append_c(out, '"');
 }
 
-/* A file name for a terminal: control characters shown as escapes. */
-static void
-append_name(GString *out, const char *s)
+/* Does code point c steer a terminal or the text's direction? C1
+   controls, and the bidirectional marks, embeddings, overrides and
+   isolates. */
+static bool
+is_steering(gunichar c)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\n')
-			g_string_append(out, "\\n");
-		else if (*p < 0x20 || *p == 0x7f)
-			g_string_append_printf(out, "\\x%02x", *p);
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
+	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069);
+}
+
+/*
+ * Text for a terminal, a file name or what a decoder said: nothing in it
+ * can move the cursor, clear a line, reorder the text or fake a line.
+ * Control characters, C1 controls, bidirectional controls and bytes that
+ * are not UTF-8 appear as \xNN (each byte), a backslash as \\.
+ */
+static void
+append_safe(GString *out, const char *s)
+{
+	const char *p = s;
+
+	while (*p != '\0') {
+		const unsigned char b = (unsigned char)*p;
+		gunichar c = b < 0x80 ? b : g_utf8_get_char_validated(p, -1);
+		const char *next = c < 0x80 || c >= (gunichar)-2 ? p + 1 :
+		    g_utf8_next_char(p);
+
+		if (b == '\\')
+			g_string_append(out, "\\\\");
+		else if (b < 0x20 || b == 0x7f || c >= (gunichar)-2 ||
+		    is_steering(c))
+			for (const char *q = p; q < next; q++)
+				g_string_append_printf(out, "\\x%02x",
+				    (unsigned char)*q);
 		else
-			g_string_append_c(out, (char)*p);
+			g_string_append_len(out, p, next - p);
+		p = next;
 	}
 }
 
@@ -250,16 +277,21 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	GString *l = rp->line;
 
 	g_string_assign(l, "pthumb: ");
-	append_name(l, job->in);
+	append_safe(l, job->in);
 	switch (r->status) {
 	case STATUS_ERROR:
 	case STATUS_TIMEOUT:
-		g_string_append_printf(l, ": %s%s\n",
-		    r->status == STATUS_TIMEOUT ? "timeout: " : "", r->error);
+		g_string_append(l, r->status == STATUS_TIMEOUT ? ": timeout: "
+		    : ": ");
+		append_safe(l, r->error);
+		g_string_append_c(l, '\n');
 		put_line(rp, l->str, stderr);
 		return;
 	case STATUS_WARNING:
-		g_string_append_printf(l, ": damaged: %s\n", r->warnings);
+		/* cause_shape() names the damage: "damaged JPEG: ...". */
+		g_string_append(l, ": ");
+		append_safe(l, r->warnings);
+		g_string_append_c(l, '\n');
 		put_line(rp, l->str, stderr);
 		break;
 	case STATUS_OK:
@@ -270,9 +302,9 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	if (rp->quiet)
 		return;
 	g_string_truncate(l, 0);
-	append_name(l, job->in);
+	append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	append_name(l, job->out);
+	append_safe(l, job->out);
 	if (r->status == STATUS_SKIPPED)
 		g_string_append(l, "  up to date\n");
 	else
@@ -344,16 +376,16 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 	g_string_truncate(l, 0);
 	if (plan == PLAN_ERROR) {
 		g_string_append(l, "pthumb: ");
-		append_name(l, job->in);
+		append_safe(l, job->in);
 		g_string_append_printf(l, ": %s\n", r->error);
 		fputs(l->str, stderr);
 		return;
 	}
 	if (rp->quiet)
 		return;
-	append_name(l, job->in);
+	append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	append_name(l, job->out);
+	append_safe(l, job->out);
 	g_string_append_printf(l, "  %s", plan_names[plan]);
 	if (plan == PLAN_REDO && job->why != NULL)
 		g_string_append_printf(l, ": %s", job->why);
@@ -365,17 +397,20 @@ void
 report_note(struct report *rp, const char *path, const char *fmt, ...)
 {
 	GString *l = rp->line;
+	char *text;
 	va_list ap;
 
 	if (rp->silent)
 		return;
 	progress_erase(rp);
 	g_string_assign(l, "pthumb: ");
-	append_name(l, path);
+	append_safe(l, path);
 	g_string_append(l, ": ");
 	va_start(ap, fmt);
-	g_string_append_vprintf(l, fmt, ap);
+	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	append_safe(l, text);
+	g_free(text);
 	g_string_append_c(l, '\n');
 	fputs(l->str, stderr);
 }

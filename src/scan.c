@@ -30,6 +30,7 @@ struct scan {
 	bool files_from_done;
 	FILE *list;
 	bool list_is_stdin;
+	const char *list_name; /* as given: "-" or the file (borrowed) */
 	char *line;
 	size_t linecap;
 	GPtrArray *stack; /* of struct frame *, innermost last */
@@ -283,6 +284,7 @@ static int
 open_list(struct scan *s, const char *name, struct scan_entry *e)
 {
 	s->list_is_stdin = strcmp(name, "-") == 0;
+	s->list_name = name;
 	s->list = s->list_is_stdin ? stdin : fopen(name, "re");
 	if (s->list == NULL)
 		return error_entry(e, name, errno, "cannot open list");
@@ -315,7 +317,15 @@ scan_next(struct scan *s, struct scan_entry *e)
 			    s->cfg->null_sep ? '\0' : '\n', s->list);
 
 			if (n < 0) {
+				/* A list that cannot be read is no empty list:
+				   a folder, an I/O error. */
+				int err = errno;
+				bool failed = ferror(s->list);
+
 				close_list(s);
+				if (failed)
+					return error_entry(e, s->list_name, err,
+					    "cannot read list");
 				continue;
 			}
 			if (n > 0 && s->line[n - 1] == (s->cfg->null_sep ?

@@ -134,7 +134,7 @@ stream_run(const struct opts *o)
 		goto out;
 	}
 	if (r.status == STATUS_WARNING)
-		fprintf(stderr, "pthumb: %s: damaged: %s\n", name, r.warnings);
+		fprintf(stderr, "pthumb: %s: %s\n", name, r.warnings);
 	status = 0;
 out:
 	thumb_free(t);

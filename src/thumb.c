@@ -17,6 +17,7 @@
 
 #include <vips/vips.h>
 
+#include "cause.h"  /* cause_shape */
 #include "fault.h"
 #include "freedesktop.h"
 #include "icc.h"    /* icc_is_srgb */
@@ -62,6 +63,7 @@ struct thumb {
 	enum thumb_home home;
 	GMutex *lock;       /* &shared_lock in a shared process, or NULL */
 	GString *log;       /* messages libvips logged for this image */
+	GString *notes;     /* pthumb's own remarks on it */
 	guint log_handler;
 	GHashTable *formats; /* output suffix -> saver option string */
 	char *dir;          /* the last output folder written into ... */
@@ -114,6 +116,7 @@ thumb_new(const struct thumb_opts *o, enum thumb_home home)
 	t->home = home;
 	t->lock = home == THUMB_SHARED_PROCESS ? &shared_lock : NULL;
 	t->log = g_string_new(NULL);
+	t->notes = g_string_new(NULL);
 	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
 	t->dirfd = -1;
@@ -158,6 +161,7 @@ thumb_free(struct thumb *t)
 		g_log_set_default_handler(g_log_default_handler, NULL);
 	}
 	g_string_free(t->log, TRUE);
+	g_string_free(t->notes, TRUE);
 	g_hash_table_unref(t->formats);
 	if (t->dirfd >= 0)
 		close(t->dirfd);
@@ -856,16 +860,16 @@ pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 }
 
 /*
- * libvips' error buffer as one line, then cleared. Some loaders fail
- * having only logged why: then the log is the message.
+ * libvips' error buffer as one line in words a user knows (cause.h), then
+ * cleared. Some loaders fail having only logged why: then the log is the
+ * message.
  */
 static void
-take_vips_error(char *buf, size_t size, const char *log)
+take_vips_error(char *buf, size_t size, const char *log,
+    const struct thumb_src *src)
 {
 	/* Copied and cleared at once: other threads may be adding to it. */
 	char *text = g_strstrip(vips_error_buffer_copy());
-	char **lines;
-	char *line;
 
 	if (strstr(text, "operation is blocked") != NULL) {
 		int n = (int)strcspn(text, ":");
@@ -875,38 +879,22 @@ take_vips_error(char *buf, size_t size, const char *log)
 			n -= 7;
 		snprintf(buf, size, "%.*s is blocked: libvips marks it "
 		    "untrusted (--allow-untrusted allows it)", n, text);
-		g_free(text);
-		return;
-	}
-	/* libvips names the file again; the report already does. */
-	if (strstr(text, "is not a known file format") != NULL ||
+	} else if (strstr(text, "is not a known file format") != NULL ||
 	    strstr(text, "is not in a known format") != NULL) {
+		/* libvips names the file again; the report already does. */
 		snprintf(buf, size, "not a known image format");
-		g_free(text);
-		return;
-	}
-	if (strstr(text, "\" does not exist") != NULL) {
+	} else if (strstr(text, "\" does not exist") != NULL) {
 		snprintf(buf, size, "file does not exist (any more)");
-		g_free(text);
-		return;
+	} else {
+		/* What the decoder logged may be all there is to it:
+		   "libpng read error" in the buffer, "not enough data" in the
+		   log. */
+		char *both = g_strconcat(text, "\n", log, NULL);
+
+		cause_shape(both, src->path, src->path != NULL ?
+		    output_suffix(src->path) : NULL, buf, size);
+		g_free(both);
 	}
-	lines = g_strsplit(text, "\n", -1);
-	/* A saver's "unable to write to target" only follows from the
-	   decoder's failure above it: drop it when there is a cause. */
-	for (char **l = lines, **keep = lines; ; l++) {
-		if (*l == NULL || !strstr(*l, "unable to write to target") ||
-		    keep == lines)
-			*keep++ = *l;
-		else
-			g_free(*l);
-		if (*l == NULL)
-			break;
-	}
-	line = g_strjoinv("; ", lines);
-	snprintf(buf, size, "%s", *line ? line : *log ? log
-	    : "unknown libvips error");
-	g_free(line);
-	g_strfreev(lines);
 	g_free(text);
 }
 
@@ -998,9 +986,9 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	if (b == NULL && record_set_xattr(fd, &rec, data, len) != 0) {
 		if (errno != ENOTSUP)
 			goto failed;
-		g_string_append_printf(t->log, "%s%s has no record (the file "
-		    "system keeps no extended attributes): a later run will "
-		    "not replace it", t->log->len ? "; " : "", out);
+		g_string_append_printf(t->notes, "%s%s has no record (the "
+		    "file system keeps no extended attributes): a later run "
+		    "will not replace it", t->notes->len ? "; " : "", out);
 	}
 	if (t->o->fsync && fsync(fd) != 0)
 		goto failed;
@@ -1061,7 +1049,7 @@ attempt_file(struct thumb *t, const struct thumb_src *src,
 		goto out;
 	}
 	if (rc != 0) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str);
+		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
 		goto out;
 	}
 	g_object_get(target, "blob", &blob, NULL);
@@ -1145,7 +1133,7 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 		goto out;
 	}
 	if (rc != 0) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str);
+		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
 		goto out;
 	}
 	g_object_get(target, "blob", &blob, NULL);
@@ -1196,7 +1184,7 @@ attempt_boxes(struct thumb *t, const struct thumb_src *src,
 	}
 	start = now_ns();
 	if (rc != 0 || (mem = vips_image_copy_memory(l.img)) == NULL) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str);
+		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
 		goto out;
 	}
 	vips_object_local(ctx, mem);
@@ -1294,6 +1282,7 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 		g_mutex_lock(t->lock);
 	memset(r, 0, sizeof(*r));
 	g_string_truncate(t->log, 0);
+	g_string_truncate(t->notes, 0);
 	/* A successful decode can leave text in libvips' error buffer; it
 	   must not be taken for the next image's error. Another thread's
 	   error may be in it too: then leave it for that thread. */
@@ -1313,13 +1302,11 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 		r->usec_write = first.usec_write;
 		g_string_truncate(t->log, 0);
 		rc = attempt_to(t, src, d, VIPS_FAIL_ON_NONE, r);
+		/* The strict attempt's cause says it: what the decoder
+		   said again on the way is left out. */
 		if (rc == ATTEMPT_OK) {
 			r->status = STATUS_WARNING;
-			if (strstr(t->log->str, damage) == NULL) {
-				g_string_prepend(t->log, t->log->len ? "; "
-				    : "");
-				g_string_prepend(t->log, damage);
-			}
+			g_string_assign(t->log, damage);
 		}
 	}
 	if (rc != ATTEMPT_OK) {
@@ -1329,7 +1316,8 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 	if ((rc == ATTEMPT_IMAGE || rc == ATTEMPT_REFUSED) &&
 	    t->o->freedesktop && d->out != NULL)
 		record_failure(src, d);
-	snprintf(r->warnings, sizeof(r->warnings), "%s", t->log->str);
+	snprintf(r->warnings, sizeof(r->warnings), "%s%s%s", t->log->str,
+	    t->log->len && t->notes->len ? "; " : "", t->notes->str);
 	if (t->lock != NULL)
 		g_mutex_unlock(t->lock);
 	if (src->fd >= 0)

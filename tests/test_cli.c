@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "../src/cause.h" /* CAUSE_MAX */
 #include "helpers.h"
 
 #define BAD TOP_DIR "/tests/data/bad"
@@ -153,7 +155,7 @@ Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
 		g_free(thumb);
 	}
 	/* A truncated PNG decodes with damage: written, and said so. */
-	cr_assert_eq(helper_count_lines(r.err, "truncated.png: damaged: "), 1,
+	cr_assert_eq(helper_count_lines(r.err, "truncated.png: damaged PNG: "), 1,
 	    "%s", r.err);
 	cr_assert_eq(helper_count_lines(r.err, "empty.jpg: empty file"), 1);
 	cr_assert_eq(helper_count_lines(r.err,
@@ -487,4 +489,156 @@ Test(cli, work_starts_before_the_scan_ends)
 	helper_run_free(&r);
 	helper_rmtree(out);
 	g_free(out);
+}
+
+/* One failure line's shape: "pthumb: PATH: CAUSE" with the path once, a
+   cause of at most CAUSE_MAX bytes (output paths aside) with no fragment
+   twice, and none of libvips' internal words. */
+static void
+check_failure_line(const char *line, const char *out)
+{
+	static const char *const internal[] = {"Vips", "vips_", "read gave",
+	    "unix error", "libpng read error", NULL};
+	const char *path = line + strlen("pthumb: ");
+	const char *cause = strstr(path, ": ");
+	char *in, *rest, **parts;
+	GString *bare;
+
+	cr_assert_not_null(cause, "no cause: %s", line);
+	in = g_strndup(path, (size_t)(cause - path));
+	cause += 2;
+	cr_assert_null(strstr(cause, in), "the path twice: %s", line);
+	for (int i = 0; internal[i] != NULL; i++)
+		cr_assert_null(strstr(cause, internal[i]), "'%s' in: %s",
+		    internal[i], line);
+	for (const char *c = line; *c != '\0'; c++)
+		cr_assert((unsigned char)*c >= 0x20 && *c != 0x7f,
+		    "a control character in: %s", line);
+	/* Output paths (a collision names one) do not count. */
+	bare = g_string_new(cause);
+	while ((rest = strstr(bare->str, out)) != NULL)
+		g_string_erase(bare, rest - bare->str, (gssize)strlen(out));
+	cr_assert_leq(bare->len, CAUSE_MAX, "too long: %s", line);
+	parts = g_strsplit(cause, "; ", -1);
+	for (int i = 0; parts[i] != NULL; i++)
+		for (int j = i + 1; parts[j] != NULL; j++)
+			cr_assert_str_neq(parts[i], parts[j], "'%s' twice: %s",
+			    parts[i], line);
+	g_strfreev(parts);
+	g_string_free(bare, TRUE);
+	g_free(in);
+}
+
+/*
+ * Every failure over damaged and hostile files, PngSuite and libvips' and
+ * libjpeg-turbo's test images (where the corpus is fetched) is one line
+ * in words a user knows.
+ */
+Test(cli, every_failure_is_one_plain_line)
+{
+	const char *suite = TOP_DIR "/../shared/corpus/pngsuite";
+	const char *photos = helper_corpus_photos();
+	char *formats = photos ? g_build_filename(photos, "..", "formats",
+	    NULL) : NULL;
+	char *out = helper_tmpdir();
+	const char *args[12] = {"-q", "--allow-untrusted", "-o", out,
+	    TOP_DIR "/tests/data"};
+	int n = 5, failures = 0;
+	struct run r;
+	char **lines;
+
+	if (g_file_test(suite, G_FILE_TEST_IS_DIR))
+		args[n++] = suite;
+	else
+		cr_log_warn("no %s: tests/data alone", suite);
+	if (formats != NULL && g_file_test(formats, G_FILE_TEST_IS_DIR))
+		args[n++] = formats;
+	else
+		cr_log_warn("no corpus formats folder: without libvips' test "
+		    "images");
+	args[n] = NULL;
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	lines = g_strsplit(r.err, "\n", -1);
+	for (char **l = lines; *l != NULL && **l != '\0'; l++) {
+		cr_assert(g_str_has_prefix(*l, "pthumb: "), "raw: %s", *l);
+		if (strstr(*l, " done, ") != NULL)
+			continue; /* the summary */
+		check_failure_line(*l, out);
+		failures++;
+	}
+	cr_assert_geq(failures, 6, "%s", r.err);
+	g_strfreev(lines);
+	helper_run_free(&r);
+	helper_rmtree(out);
+	g_free(out);
+	g_free(formats);
+}
+
+/* Standard output that cannot take the report is a failed run, said once;
+   a reader that stops reading is none. */
+Test(cli, a_full_standard_output_is_an_error)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	char *err = g_build_filename(dir, "err", NULL);
+	const char *const json[] = {"--json", "-o", out, TESTDATA, NULL};
+	const char *const dry[] = {"-n", "--json", "-o", out, TESTDATA, NULL};
+	const char *const *runs[] = {json, dry};
+
+	if (access("/dev/full", W_OK) != 0)
+		cr_skip_test("no /dev/full");
+	for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+		gchar *text = NULL;
+		int status = helper_wait(helper_start(runs[i], "/dev/full",
+		    err));
+
+		cr_assert_eq(status, 2, "run %zu: exit %d", i, status);
+		cr_assert(g_file_get_contents(err, &text, NULL, NULL));
+		cr_assert_eq(helper_count_lines(text, "pthumb: write error: No "
+		    "space left on device"), 1, "%s", text);
+		g_free(text);
+	}
+	helper_rmtree(dir);
+	g_free(err);
+	g_free(out);
+	g_free(dir);
+}
+
+/* A list that cannot be read is no empty list: a missing one is a usage
+   error, a folder (named, or on standard input) fails the run. */
+Test(cli, a_list_that_cannot_be_read_is_an_error)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	char *missing = g_build_filename(dir, "missing", NULL);
+	const char *const none[] = {"-o", out, "--files-from", missing, NULL};
+	const char *const folder[] = {"-o", out, "--files-from", dir, NULL};
+	char *cmd = g_strdup_printf("sh -c 'exec \"%s\" -o \"%s\" - < \"%s\"'",
+	    helper_bin(), out, dir);
+	gchar *text = NULL, *err = NULL;
+	gint wait = 0;
+	struct run r;
+
+	helper_run(&r, none);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "cannot read --files-from"), "%s",
+	    r.err);
+	helper_run_free(&r);
+	helper_run(&r, folder);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, ": cannot read list: Is a "
+	    "directory"), 1, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert(g_spawn_command_line_sync(cmd, &text, &err, &wait, NULL));
+	cr_assert(WIFEXITED(wait) && WEXITSTATUS(wait) == 1, "%s", err);
+	cr_assert_eq(helper_count_lines(err, "pthumb: -: cannot read list: "
+	    "Is a directory"), 1, "%s", err);
+	g_free(text);
+	g_free(err);
+	g_free(cmd);
+	helper_rmtree(dir);
+	g_free(missing);
+	g_free(out);
+	g_free(dir);
 }

@@ -85,7 +85,8 @@ Test(hostile, each_damaged_file_gets_its_status_and_message)
 	expect(r.out, BAD "/corrupt.jpg", "error", "Empty JPEG image");
 	expect(r.out, BAD "/empty.jpg", "error", "empty file");
 	expect(r.out, BAD "/notes.jpg", "error", "not a known image format");
-	expect(r.out, BAD "/truncated.png", "warning", "libpng read error");
+	expect(r.out, BAD "/truncated.png", "warning",
+	    "damaged PNG: not enough data");
 	expect(r.out, HOSTILE "/truncated.jpg", "warning",
 	    "Premature end of");
 	expect(r.out, HOSTILE "/bitflip.jpg", "warning", "Corrupt JPEG data");
@@ -270,6 +271,51 @@ Test(hostile, odd_names_round_trip)
 	helper_rmtree(dir);
 	g_free(in);
 	g_free(out);
+	g_free(dir);
+}
+
+/*
+ * A name that would clear a line, or reverse the text after it, is shown
+ * escaped wherever it appears in a line: leading it, and inside the cause
+ * (a collision names the other input).
+ */
+Test(hostile, names_inside_a_cause_are_escaped)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *a = g_build_filename(in, "x\n\x1b[2K.jpeg", NULL);
+	char *b = g_build_filename(in, "x\n\x1b[2K.png", NULL);
+	char *c = g_build_filename(in, "a\xe2\x80\xae\xc2\x9b.jpg", NULL);
+	const char *const args[] = {"-f", "webp", "-o", out, in, NULL};
+	struct run r;
+	char **lines;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/wine-alpha.png", b), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", c), 0);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_null(strchr(r.err, '\x1b'), "%s", r.err);
+	cr_assert_null(strchr(r.out, '\x1b'), "%s", r.out);
+	cr_assert_null(strstr(r.out, "\xe2\x80\xae"), "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.err, "would also be the thumbnail "
+	    "of x\\x0a\\x1b[2K.png"), 1, "%s", r.err);
+	lines = g_strsplit(r.err, "\n", -1);
+	for (char **l = lines; *l != NULL && **l != '\0'; l++)
+		cr_assert(g_str_has_prefix(*l, "pthumb: "), "a line that "
+		    "pthumb did not start: %s", *l);
+	g_strfreev(lines);
+	cr_assert_not_null(strstr(r.out, "a\\xe2\\x80\\xae\\xc2\\x9b.jpg"),
+	    "%s", r.out);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(c);
+	g_free(b);
+	g_free(a);
+	g_free(out);
+	g_free(in);
 	g_free(dir);
 }
 
