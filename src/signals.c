@@ -7,6 +7,7 @@
 #include "signals.h"
 
 #include <errno.h>  /* errno */
+#include <stdbool.h>
 #include <stddef.h> /* NULL */
 
 static volatile sig_atomic_t caught;
@@ -22,19 +23,39 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/* The signals that stop a run cleanly. SIGHUP and SIGQUIT only where they
+   were not ignored when pthumb started (nohup, a background job). */
+static const int stops[] = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT};
+
+static bool
+keeps_ignored(int sig)
+{
+	struct sigaction old;
+
+	return (sig == SIGHUP || sig == SIGQUIT) &&
+	    sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+}
+
 int
 signals_install(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGPIPE};
 	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t block;
 
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&dfl.sa_mask);
 	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigaction(sigs[i], &sa, NULL) != 0)
+	/* Started with SIGCHLD ignored, the workers' deaths would be reaped
+	   unseen: their signals must be reported. */
+	if (sigaction(SIGCHLD, &dfl, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		if (keeps_ignored(stops[i]))
+			continue;
+		if (sigaction(stops[i], &sa, NULL) != 0)
 			return -1;
-		sigaddset(&block, sigs[i]);
+		sigaddset(&block, stops[i]);
 	}
 	return sigprocmask(SIG_BLOCK, &block, &sleep_mask);
 }
@@ -45,14 +66,10 @@ signals_caught(void)
 	sigset_t pending;
 
 	/* Blocked signals wait here until a sleep lets them in. */
-	if (caught == 0 && sigpending(&pending) == 0) {
-		if (sigismember(&pending, SIGINT))
-			return SIGINT;
-		if (sigismember(&pending, SIGTERM))
-			return SIGTERM;
-		if (sigismember(&pending, SIGPIPE))
-			return SIGPIPE;
-	}
+	if (caught == 0 && sigpending(&pending) == 0)
+		for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+			if (sigismember(&pending, stops[i]))
+				return stops[i];
 	return caught;
 }
 
@@ -67,7 +84,11 @@ signals_reset_child(void)
 {
 	sigset_t none;
 
+	/* The parent stops the workers on what it catches: a Ctrl-C, a
+	   hangup or a quit sent to the whole group leaves them to it. */
 	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);

@@ -1,8 +1,11 @@
 /*
- * signals: SIGINT, SIGTERM and SIGPIPE only set a flag; the loops that
- * hand out work look at it between files and stop cleanly.
+ * signals: SIGINT, SIGTERM, SIGPIPE, SIGHUP and SIGQUIT only set a flag;
+ * the loops that hand out work look at it between files and stop cleanly.
+ * SIGHUP and SIGQUIT ignored when pthumb starts (nohup, a background job)
+ * stay ignored; SIGINT and SIGTERM are always caught. SIGCHLD is set back
+ * to its default, so that a worker's death is seen.
  *
- * signals_install() blocks the three signals; a loop that sleeps unblocks
+ * signals_install() blocks those signals; a loop that sleeps unblocks
  * them only while it sleeps (ppoll with signals_sleep_mask()), so a signal
  * can never slip in between the check and the sleep.
  */
@@ -21,7 +24,8 @@ int signals_caught(void);
 const sigset_t *signals_sleep_mask(void);
 
 /* For a freshly forked worker: default dispositions, nothing blocked,
-   SIGINT ignored (the parent decides when workers stop). */
+   SIGINT, SIGHUP and SIGQUIT ignored (the parent decides when workers
+   stop). */
 void signals_reset_child(void);
 
 #endif

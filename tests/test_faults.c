@@ -321,6 +321,48 @@ Test(faults, sigterm_stops_cleanly_with_143)
 	interrupt_with(SIGTERM);
 }
 
+Test(faults, sighup_stops_cleanly_with_129)
+{
+	interrupt_with(SIGHUP);
+}
+
+Test(faults, sigquit_stops_cleanly_with_131)
+{
+	interrupt_with(SIGQUIT);
+}
+
+/* nohup: a hangup ignored when pthumb starts stays ignored. */
+Test(faults, a_hangup_ignored_at_start_stays_ignored)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	const char *const args[] = {"--json", "-j", "1", "-o", out, TESTDATA,
+	    NULL};
+	char *log = g_build_filename(dir, "log", NULL);
+	gchar *text = NULL;
+	pid_t pid;
+
+	cr_assert_neq(signal(SIGHUP, SIG_IGN), SIG_ERR);
+	cr_assert_eq(setenv("PTHUMB_FAULT", "stall:1", 1), 0);
+	pid = helper_start(args, log, "/dev/null");
+	cr_assert_eq(unsetenv("PTHUMB_FAULT"), 0);
+	cr_assert_neq(signal(SIGHUP, SIG_DFL), SIG_ERR);
+	usleep(500 * 1000);
+	cr_assert_eq(kill(pid, SIGHUP), 0);
+	usleep(200 * 1000);
+	/* Still there; SIGTERM ends it as always. */
+	cr_assert_eq(kill(pid, 0), 0, "a SIGHUP ignored at start ended it");
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(helper_wait(pid), 128 + SIGTERM);
+	cr_assert(g_file_get_contents(log, &text, NULL, NULL));
+	cr_assert_not_null(strstr(text, "\"type\": \"summary\""), "%s", text);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log);
+	g_free(out);
+	g_free(dir);
+}
+
 Test(faults, a_closed_pipe_ends_the_run_quietly)
 {
 	char *dir = helper_tmpdir();
