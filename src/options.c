@@ -15,7 +15,6 @@
 #define MAX_BOX 100000
 #define MAX_JOBS 1024
 /* Short options that take a value. */
-#define SHORT_WITH_VALUE "jsbofQ"
 
 int
 options_parse_int(const char *s, int lo, int hi, int *out)
@@ -278,32 +277,62 @@ online_cpus(void)
 	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
 }
 
+/* The entry among groups (NULL-terminated arrays of entries) that takes a
+   value and is named -c (long NULL) or --long (c 0), or NULL. */
+static const GOptionEntry *
+valued_entry(const GOptionEntry *const *groups, char c, const char *name,
+    size_t len)
+{
+	for (; *groups != NULL; groups++)
+		for (const GOptionEntry *e = *groups; e->long_name; e++) {
+			if (e->arg == G_OPTION_ARG_NONE ||
+			    (e->flags & (G_OPTION_FLAG_NO_ARG |
+			    G_OPTION_FLAG_OPTIONAL_ARG)))
+				continue;
+			if (c != 0 ? e->short_name == c :
+			    strlen(e->long_name) == len &&
+			    strncmp(e->long_name, name, len) == 0)
+				return e;
+		}
+	return NULL;
+}
+
 /*
- * GOption takes a short option's value only as the next argument; users
- * write -j2 and -s256 as with make and vipsthumbnail. Split those (before
- * any "--") into two arguments. Returns a new vector of borrowed strings.
+ * An option that takes a value takes the next argument whole, as getopt
+ * does: GOption splits "-o -bad" into -o, -b and "ad". Users also write
+ * -j2 and -s256, as with make and vipsthumbnail. So before GOption sees
+ * them (and up to "--"), "-o VALUE", "-oVALUE" and "--output VALUE" become
+ * "--output=VALUE". Returns a new vector.
  */
 static char **
-split_short_values(int argc, char **argv, int *out_argc)
+join_values(int argc, char **argv, const GOptionEntry *const *groups)
 {
-	char **v = g_new0(char *, 2 * (size_t)argc + 1);
-	int n = 0;
-	bool options = true;
+	char **v = g_new0(char *, (size_t)argc + 1);
+	int n = 0, i = 0;
 
-	for (int i = 0; i < argc; i++) {
+	if (argc > 0)
+		v[n++] = g_strdup(argv[i++]);
+	for (; i < argc; i++) {
 		const char *a = argv[i];
+		const GOptionEntry *e = NULL;
+		const char *value = NULL;
 
-		if (strcmp(a, "--") == 0)
-			options = false;
-		if (i > 0 && options && a[0] == '-' && a[1] != '\0' &&
-		    strchr(SHORT_WITH_VALUE, a[1]) != NULL && a[2] != '\0') {
-			v[n++] = g_strndup(a, 2);
-			v[n++] = g_strdup(a + 2);
-		} else {
-			v[n++] = g_strdup(a);
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				v[n++] = g_strdup(argv[i++]);
+			break;
 		}
+		if (a[0] == '-' && a[1] == '-' && strchr(a, '=') == NULL)
+			e = valued_entry(groups, 0, a + 2, strlen(a + 2));
+		else if (a[0] == '-' && a[1] != '-' && a[1] != '\0')
+			e = valued_entry(groups, a[1], NULL, 0);
+		if (e != NULL && a[1] != '-' && a[2] != '\0')
+			value = a + 2;
+		else if (e != NULL && i + 1 < argc)
+			value = argv[++i];
+		v[n++] = value != NULL ? g_strdup_printf("--%s=%s",
+		    e->long_name, value) : g_strdup(a);
 	}
-	*out_argc = n;
 	return v;
 }
 
@@ -528,7 +557,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	    "Show the execution model and timing options", timing_entries);
 	add_group(ctx, "limits", "Limits, damage and sharding:",
 	    "Show the limit, damage and shard options", limits_entries);
-	args = split_short_values(argc, argv, &argc);
+	args = join_values(argc, argv, (const GOptionEntry *const[]){
+	    entries, picture_entries, timing_entries, limits_entries, NULL});
 	/* The _strv variant frees the arguments it consumes. */
 	if (!g_option_context_parse_strv(ctx, &args, &err)) {
 		*msg = g_strdup(err->message);

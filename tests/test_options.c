@@ -129,6 +129,35 @@ Test(options, every_option_and_attached_values)
 	options_free(&o);
 }
 
+/* An option that takes a value takes the next argument whole, as getopt
+   does, even when it starts with '-'. */
+Test(options, a_value_that_starts_with_a_dash_is_taken_whole)
+{
+	const char *const args[] = {"-o", "-bad", "--files-from", "-filelist",
+	    "--format", "png", "-s-3", "a", NULL};
+	const char *const dash_blur[] = {"-b", "-1", "a", NULL};
+	struct opts o;
+	char *msg;
+
+	/* -s-3 is a size of -3: refused, naming it. */
+	cr_assert_eq(parse(&o, &msg, args), -1);
+	cr_assert_not_null(strstr(msg, "-3"), "%s", msg);
+	g_free(msg);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"-o", "-bad",
+	    "--files-from", "-filelist", "--format", "png", "a", NULL}), 0,
+	    "%s", msg);
+	cr_assert_str_eq(o.outdir, "-bad");
+	cr_assert_str_eq(o.files_from, "-filelist");
+	cr_assert_str_eq(o.format, "png");
+	cr_assert_eq(o.npaths, 1);
+	cr_assert_str_eq(o.paths[0], "a");
+	options_free(&o);
+	/* A negative blur is the value, refused as one. */
+	cr_assert_eq(parse(&o, &msg, dash_blur), -1);
+	cr_assert_not_null(strstr(msg, "-1"), "%s", msg);
+	g_free(msg);
+}
+
 Test(options, modes)
 {
 	static const struct {
