@@ -51,6 +51,7 @@
 #include "pool.h"
 
 #include <errno.h>      /* errno, EINTR */
+#include <fcntl.h>      /* open, O_RDWR */
 #include <poll.h>       /* ppoll, struct pollfd */
 #include <signal.h>     /* kill, SIGKILL, SIGTERM */
 #include <stdbool.h>
@@ -60,7 +61,7 @@
 #include <sys/socket.h> /* socketpair, shutdown */
 #include <sys/wait.h>   /* waitpid, W* */
 #include <time.h>       /* nanosleep */
-#include <unistd.h>     /* fork, close, read, getpid, getppid, _exit */
+#include <unistd.h>     /* fork, close, close_range, dup2, getpid, _exit */
 
 #include <glib.h> /* g_new0, g_free, g_malloc */
 
@@ -119,15 +120,38 @@ work_one(const struct pool_ops *ops, void *state, int fd,
 }
 
 static void
-worker_main(struct pool *p, int self, int fd, const struct job *job)
+worker_main(struct pool *p, int fd, const struct job *job)
     G_GNUC_NORETURN;
+
+/*
+ * What a worker holds of its parent's descriptors: its socket (returned,
+ * now fd 3) and standard error; standard input and output become
+ * /dev/null. Not the list being read, other workers' sockets or whatever
+ * pthumb itself inherited. -1 if that cannot be arranged.
+ */
+static int
+hold_only(int sock)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+	    dup2(null, STDOUT_FILENO) < 0)
+		return -1;
+	if (null > STDERR_FILENO)
+		close(null);
+	if (sock != 3 && dup2(sock, 3) < 0)
+		return -1;
+	if (close_range(4, ~0U, 0) != 0)
+		return -1;
+	return 3;
+}
 
 /*
  * The child side: initialise, then either the one job it was forked for
  * (spawn), or say READY and take one job at a time until end of file.
  */
 static void
-worker_main(struct pool *p, int self, int fd, const struct job *job)
+worker_main(struct pool *p, int fd, const struct job *job)
 {
 	const struct pool_ops *ops = p->ops;
 	unsigned char in[PROTO_MSG_MAX];
@@ -141,9 +165,8 @@ worker_main(struct pool *p, int self, int fd, const struct job *job)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
 		goto out;
 	signals_reset_child();
-	for (int i = 0; i < p->n; i++)
-		if (i != self && p->slots[i].fd >= 0)
-			close(p->slots[i].fd);
+	if ((fd = hold_only(fd)) < 0)
+		goto out;
 	if (ops->worker_init != NULL && (state = ops->worker_init(ops->data))
 	    == NULL) {
 		status = 3;
@@ -208,7 +231,7 @@ spawn(struct pool *p, int i, struct job *job)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		worker_main(p, i, sv[1], job);
+		worker_main(p, sv[1], job);
 		/* NOTREACHED */
 	}
 	close(sv[1]);

@@ -453,3 +453,81 @@ Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 	g_free(out);
 	g_free(dir);
 }
+
+/* Where descriptor fd of process pid leads (a new string), or NULL. */
+static char *
+fd_target(pid_t pid, const char *fd)
+{
+	char *link = g_strdup_printf("/proc/%ld/fd/%s", (long)pid, fd);
+	char *target = g_file_read_link(link, NULL);
+
+	g_free(link);
+	return target;
+}
+
+/*
+ * A worker forked after the list was opened holds its socket, standard
+ * error and its own files: not the list, and standard input and output
+ * are /dev/null.
+ */
+Test(faults, a_worker_holds_no_descriptor_of_the_parent)
+{
+	/* Spawned workers are forked as files come, the list open. */
+	static const char *const modes[][4] = {
+		{"--mode", "spawn", NULL},
+	};
+	char *dir = helper_tmpdir();
+	char *list = g_build_filename(dir, "list", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *text = g_strdup_printf("%s/sunset.jpg\n%s/umang.webp\n", TESTDATA,
+	    TESTDATA);
+
+	cr_assert(g_file_set_contents(list, text, -1, NULL));
+	for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
+		const char *const args[] = {"-j", "1", modes[m][0], modes[m][1],
+		    "-o", out, "--files-from", list, NULL};
+		GArray *workers = NULL;
+		pid_t pid, worker;
+		GDir *d;
+		const char *name;
+		char *fds;
+
+		cr_assert_eq(setenv("PTHUMB_FAULT", "stall:1", 1), 0);
+		pid = helper_start(args, "/dev/null", "/dev/null");
+		cr_assert_eq(unsetenv("PTHUMB_FAULT"), 0);
+		for (int tries = 0; tries < 100; tries++) {
+			if (workers != NULL)
+				g_array_unref(workers);
+			workers = helper_children(pid);
+			if (workers->len > 0 && helper_count_tmp(out) > 0)
+				break;
+			usleep(50 * 1000);
+		}
+		cr_assert_gt(workers->len, 0, "no worker");
+		worker = g_array_index(workers, pid_t, 0);
+		fds = g_strdup_printf("/proc/%ld/fd", (long)worker);
+		d = g_dir_open(fds, 0, NULL);
+		cr_assert_not_null(d);
+		while ((name = g_dir_read_name(d)) != NULL) {
+			char *target = fd_target(worker, name);
+
+			cr_assert_not_null(target);
+			cr_assert_str_neq(target, list, "%s: fd %s is the list",
+			    modes[m][0], name);
+			if (strcmp(name, "0") == 0 || strcmp(name, "1") == 0)
+				cr_assert_str_eq(target, "/dev/null", "%s: fd "
+				    "%s is %s", modes[m][0], name, target);
+			g_free(target);
+		}
+		g_dir_close(d);
+		g_free(fds);
+		g_array_unref(workers);
+		cr_assert_eq(kill(pid, SIGTERM), 0);
+		cr_assert_eq(helper_wait(pid), 128 + SIGTERM);
+	}
+	helper_rmtree(dir);
+	g_free(text);
+	g_free(out);
+	g_free(list);
+	g_free(dir);
+}
