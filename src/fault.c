@@ -9,6 +9,7 @@
 #include <signal.h> /* raise, signal, SIGSEGV */
 #include <stdlib.h> /* getenv, abort, atoi */
 #include <string.h> /* strncmp, strchr */
+#include <sys/stat.h> /* mkfifo */
 #include <unistd.h> /* pause, _exit */
 
 void
@@ -41,6 +42,10 @@ fault_before_image(const char *in)
 		_exit(7);
 	} else if (strncmp(spec, "vanish:", 7) == 0) {
 		unlink(in);
+	} else if (strncmp(spec, "fifo:", 5) == 0) {
+		/* Replaced by a FIFO after the scan saw a file. */
+		if (unlink(in) != 0 || mkfifo(in, 0644) != 0)
+			abort();
 	} else if (strncmp(spec, "abort:", 6) == 0) {
 		signal(SIGABRT, SIG_DFL);
 		abort();

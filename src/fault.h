@@ -7,6 +7,7 @@
  *   crash  SIGSEGV          hang  sleep until killed
  *   exit   _exit(7)         abort abort()
  *   vanish delete the input file first (it vanished after the scan)
+ *   fifo   put a FIFO in the input file's place first
  *   change append a byte to the input once it is open (it changed
  *          while its thumbnail was made)
  *   stall  sleep until killed once the temporary file is written

@@ -1257,27 +1257,53 @@ record_failure(const struct thumb_src *src, const struct dest *d)
 	g_free(fail);
 }
 
+/*
+ * A file is opened once: what is decoded, every time, is what was opened,
+ * and its fstat() is the identity the record keeps. Without waiting: a
+ * FIFO put where a file was is no image. 0, or -1 with why it cannot be
+ * read in why (src->fd is then -1).
+ */
+static int
+open_once(struct thumb_src *src, char *why, size_t size)
+{
+	bool stated;
+
+	src->fd = open(src->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (src->fd < 0) {
+		if (errno == ENOENT)
+			snprintf(why, size, "file does not exist (any more)");
+		else
+			snprintf(why, size, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	stated = fstat(src->fd, &src->st) == 0;
+	if (stated && S_ISREG(src->st.st_mode))
+		return 0;
+	if (stated)
+		snprintf(why, size, "not a regular file");
+	else
+		snprintf(why, size, "cannot read: %s", strerror(errno));
+	close(src->fd);
+	src->fd = -1;
+	return -1;
+}
+
 /* One thumbnail under the damage policy (see thumb.h). */
 static void
 run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
     struct result *r)
 {
 	long long start = now_ns();
-	char damage[RESULT_ERROR_MAX];
+	char damage[RESULT_ERROR_MAX], unread[RESULT_ERROR_MAX];
 	struct thumb_src src_copy = *in, *src = &src_copy;
 	enum attempt rc;
+	int opened = 0;
 
-	/* A file is opened once: what is decoded, every time, is what was
-	   opened, and its fstat() is the identity the record keeps. */
 	src->fd = -1;
-	if (src->path != NULL &&
-	    (src->fd = open(src->path, O_RDONLY | O_CLOEXEC)) >= 0 &&
-	    fstat(src->fd, &src->st) != 0) {
-		close(src->fd);
-		src->fd = -1;
-	}
-	if (src->path != NULL)
+	if (src->path != NULL) {
+		opened = open_once(src, unread, sizeof(unread));
 		fault_after_open(src->path);
+	}
 	if (t->lock != NULL)
 		g_mutex_lock(t->lock);
 	memset(r, 0, sizeof(*r));
@@ -1288,7 +1314,13 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 	   error may be in it too: then leave it for that thread. */
 	if (t->home == THUMB_OWN_PROCESS)
 		vips_error_clear();
-	rc = attempt_to(t, src, d, fail_on_level[t->o->damage], r);
+	if (opened != 0) {
+		/* Nothing to decode: no lenient second try either. */
+		snprintf(r->error, sizeof(r->error), "%s", unread);
+		rc = ATTEMPT_IO;
+	} else {
+		rc = attempt_to(t, src, d, fail_on_level[t->o->damage], r);
+	}
 	/* By default an image that fails only a strict decode is damaged but
 	   readable: decode it leniently, write it, and say so. */
 	if (rc == ATTEMPT_IMAGE && t->o->damage == DAMAGE_WARN) {

@@ -391,6 +391,32 @@ Test(faults, a_closed_pipe_ends_the_run_quietly)
 	g_free(dir);
 }
 
+/* A FIFO put where an image was after the scan is no image: said at
+   once, not after a --timeout spent waiting for a writer. */
+Test(faults, a_fifo_in_a_files_place_is_not_waited_for)
+{
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *a = g_build_filename(in, "a.jpg", NULL);
+	const char *const args[] = {"-j", "1", "--timeout", "20", "-o", out,
+	    in, NULL};
+	struct run r;
+
+	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
+	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
+	run_with_fault(&r, "fifo:1", args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(helper_count_lines(r.err, "a.jpg: not a regular file"),
+	    1, "%s", r.err);
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_free(a);
+	g_free(out);
+	g_free(in);
+	g_free(dir);
+}
+
 /* A file that vanishes between the scan and the read is one error line;
    the others are done. */
 Test(faults, a_file_that_vanishes_after_the_scan)
