@@ -28,10 +28,9 @@ struct jobq {
 	GHashTable *made;    /* folders made (or found) this run */
 	GHashTable *cleaned; /* folders rid of dead runs' temporary files */
 	bool is_input;       /* check_one() found the input at its output */
-	char *dir;           /* the last output folder looked into ... */
-	int dirfd;           /* ... and its descriptor, or -1 */
+	struct output_dir out; /* the last output folder looked into */
 	char *in_dir;        /* the last input folder is_own_output() saw */
-	bool in_is_out;      /* ... is the output folder q->dir (forgotten
+	bool in_is_out;      /* ... is the output folder q->out (forgotten
 				when that changes) */
 	struct {             /* the last record_options() asked for */
 		int w, h;
@@ -55,7 +54,7 @@ jobq_new(const struct jobq_config *cfg)
 	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->cleaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
-	q->dirfd = -1;
+	q->out.fd = -1;
 	return q;
 }
 
@@ -152,32 +151,22 @@ check_cache(struct jobq *q, struct job *job, const struct stat *st,
 static int
 dir_of(struct jobq *q, const char *out, bool create, char **where)
 {
-	char *dir = g_path_get_dirname(out);
+	bool fresh;
+	int fd = output_dir_of(&q->out, q->cfg->outdir, out, create, false,
+	    &fresh, where);
 
-	*where = NULL;
-	if (q->dir != NULL && strcmp(dir, q->dir) == 0) {
-		g_free(dir);
-		return q->dirfd;
-	}
-	if (q->dirfd >= 0)
-		close(q->dirfd);
-	g_free(q->dir);
-	q->dir = NULL;
-	/* is_own_output() compared an input folder with the one closed. */
+	if (!fresh)
+		return fd;
+	/* is_own_output() compared an input folder with the one before. */
 	g_free(q->in_dir);
 	q->in_dir = NULL;
-	q->dirfd = output_open_dir(q->cfg->outdir, out, create, where);
-	if (q->dirfd < 0) {
-		g_free(dir);
-		return -1;
-	}
 	/* Once per folder: what runs killed before us left in it. */
-	if (!q->cfg->dry_run && !g_hash_table_contains(q->cleaned, dir)) {
-		output_clean_leftovers(q->dirfd);
-		g_hash_table_add(q->cleaned, g_strdup(dir));
+	if (!q->cfg->dry_run && !g_hash_table_contains(q->cleaned,
+	    q->out.path)) {
+		output_clean_leftovers(fd);
+		g_hash_table_add(q->cleaned, g_strdup(q->out.path));
 	}
-	q->dir = dir;
-	return q->dirfd;
+	return fd;
 }
 
 /* A link (errno ELOOP) or a file where a folder of the output's path
@@ -671,9 +660,7 @@ jobq_free(struct jobq *q)
 	g_hash_table_unref(q->savable);
 	g_hash_table_unref(q->made);
 	g_hash_table_unref(q->cleaned);
-	if (q->dirfd >= 0)
-		close(q->dirfd);
-	g_free(q->dir);
+	output_dir_close(&q->out);
 	g_free(q->in_dir);
 	g_free(q->options.suffix);
 	g_free(q);

@@ -391,6 +391,42 @@ output_open_dir(const char *root, const char *final, bool create,
 	return fd;
 }
 
+int
+output_dir_of(struct output_dir *c, const char *root, const char *final,
+    bool create, bool again, bool *fresh, char **where)
+{
+	char *dir = g_path_get_dirname(final);
+
+	if (fresh != NULL)
+		*fresh = false;
+	if (where != NULL)
+		*where = NULL;
+	if (!again && c->path != NULL && strcmp(dir, c->path) == 0) {
+		g_free(dir);
+		return c->fd;
+	}
+	output_dir_close(c);
+	c->fd = output_open_dir(root, final, create, where);
+	if (c->fd < 0) {
+		g_free(dir);
+		return -1;
+	}
+	c->path = dir;
+	if (fresh != NULL)
+		*fresh = true;
+	return c->fd;
+}
+
+void
+output_dir_close(struct output_dir *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	g_free(c->path);
+	c->path = NULL;
+}
+
 enum output_state
 output_check_at(int dirfd, const char *name, const struct stat *src,
     uint64_t source, uint64_t options)

@@ -103,6 +103,28 @@ char *output_tmp_name(const char *final, pid_t worker);
 int output_open_dir(const char *root, const char *final, bool create,
     char **where);
 
+/*
+ * The last folder output_open_dir() opened, kept for the next file: files
+ * come folder by folder, so a folder of small images is opened once, not
+ * once per file. Zero-initialised, then .fd = -1; the owner closes it
+ * with output_dir_close().
+ */
+struct output_dir {
+	char *path; /* the folder of the last final asked for, or NULL */
+	int fd;     /* its descriptor, or -1 */
+};
+
+/*
+ * The folder of final, from the cache when it is the one kept (unless
+ * again: the kept one was found gone), else opened with output_open_dir()
+ * and kept. *fresh (when not NULL) says it was opened now. -1 as
+ * output_open_dir() returns it, with errno and *where.
+ */
+int output_dir_of(struct output_dir *c, const char *root, const char *final,
+    bool create, bool again, bool *fresh, char **where);
+
+void output_dir_close(struct output_dir *c);
+
 /* What is at a thumbnail's path, as the rule "pthumb replaces only what
    it made" sees it. */
 enum output_state {

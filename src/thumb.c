@@ -66,8 +66,7 @@ struct thumb {
 	GString *notes;     /* pthumb's own remarks on it */
 	guint log_handler;
 	GHashTable *formats; /* output suffix -> saver option string */
-	char *dir;          /* the last output folder written into ... */
-	int dirfd;          /* ... and its descriptor, or -1 */
+	struct output_dir out; /* the last output folder written into */
 };
 
 /* How an attempt ended: written, or failed on the image, refused before
@@ -119,7 +118,7 @@ thumb_new(const struct thumb_opts *o, enum thumb_home home)
 	t->notes = g_string_new(NULL);
 	t->formats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
-	t->dirfd = -1;
+	t->out.fd = -1;
 	/* One thread per process: N workers use N cores, and fork stays
 	   safe. No operation cache: every image is seen once. */
 	vips_concurrency_set(1);
@@ -163,9 +162,7 @@ thumb_free(struct thumb *t)
 	g_string_free(t->log, TRUE);
 	g_string_free(t->notes, TRUE);
 	g_hash_table_unref(t->formats);
-	if (t->dirfd >= 0)
-		close(t->dirfd);
-	g_free(t->dir);
+	output_dir_close(&t->out);
 	g_free(t);
 }
 
@@ -909,28 +906,18 @@ struct dest {
 
 /*
  * The folder of out, opened from the output folder without following a
- * link (output_open_dir), and kept open for the next thumbnail: a folder
- * of small images is opened once, not once per file. Owned by t; again
- * forces a fresh open. -1 with the cause in r->error.
+ * link and kept for the next thumbnail (output_dir_of); again forces a
+ * fresh open. -1 with the cause in r->error.
  */
 static int
 out_dir(struct thumb *t, const char *out, bool again, struct result *r)
 {
-	char *dir = g_path_get_dirname(out), *where = NULL;
+	char *where = NULL;
+	int fd = output_dir_of(&t->out, t->o->outdir, out, true, again, NULL,
+	    &where);
 
-	if (!again && t->dir != NULL && strcmp(t->dir, dir) == 0) {
-		g_free(dir);
-		return t->dirfd;
-	}
-	if (t->dirfd >= 0)
-		close(t->dirfd);
-	g_free(t->dir);
-	t->dir = NULL;
-	t->dirfd = output_open_dir(t->o->outdir, out, true, &where);
-	if (t->dirfd >= 0) {
-		t->dir = dir;
-		return t->dirfd;
-	}
+	if (fd >= 0)
+		return fd;
 	if (where != NULL)
 		snprintf(r->error, sizeof(r->error), "%s %s", where,
 		    errno == ELOOP ? "is a symbolic link; nothing is written "
@@ -939,7 +926,6 @@ out_dir(struct thumb *t, const char *out, bool again, struct result *r)
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
 		    out, strerror(errno));
 	g_free(where);
-	g_free(dir);
 	return -1;
 }
 
