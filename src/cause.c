@@ -167,13 +167,21 @@ cause_shape(const char *text, const char *path, const char *suffix,
 	char *line = NULL, *whole;
 	bool io = false;
 
-	/* An I/O error is that, whatever else was said. */
+	/* An I/O error, or memory running out, is that, whatever else was
+	   said. */
 	for (char **p = parts; *p != NULL && line == NULL; p++) {
 		const char *unix_error = strstr(*p, "unix error: ");
 
 		if (unix_error != NULL) {
 			line = g_strdup(unix_error + strlen("unix error: "));
 			io = true;
+		} else if (strstr(*p, "out of memory") != NULL ||
+		    strstr(*p, "Error creating thread") != NULL) {
+			/* A thread's stack counts against the limit too. */
+			snprintf(out, size, "out of memory (a larger "
+			    "--worker-memory may help)");
+			g_strfreev(parts);
+			return;
 		}
 	}
 	for (char **p = parts; *p != NULL && line == NULL; p++) {

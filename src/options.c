@@ -8,12 +8,17 @@
 #include <math.h>   /* isfinite */
 #include <stdlib.h> /* strtol */
 #include <string.h> /* strcmp, strchr */
+#include <sys/resource.h> /* getrlimit, RLIMIT_DATA */
 #include <unistd.h> /* sysconf */
 
 #include <glib.h> /* GOptionContext, g_ascii_strtod, g_strdup */
 
 #define MAX_BOX 100000
 #define MAX_JOBS 1024
+/* The least --worker-memory: a worker's threads and libvips itself need
+   about 32 MiB before any pixel (measured: with less, even a 16x16 PNG
+   fails; under 8 MiB GLib aborts the worker as it starts). */
+#define WORKER_MEMORY_MIN (32LL << 20)
 /* Short options that take a value. */
 
 int
@@ -395,6 +400,32 @@ default_worker_memory(int jobs)
 	return (long long)pages * size / jobs;
 }
 
+/*
+ * A worker's data segment: never above the hard limit pthumb inherited
+ * (which it could not raise), nor below what a worker needs at all. The
+ * default is lowered to that hard limit; a value given (text) outside
+ * them is refused. NULL, or the message (new string).
+ */
+static char *
+check_worker_memory(long long *bytes, const char *text)
+{
+	struct rlimit rl;
+
+	if (text != NULL && *bytes > 0 && *bytes < WORKER_MEMORY_MIN)
+		return g_strdup_printf("--worker-memory %s is below the %lld "
+		    "MiB a worker needs to thumbnail even a tiny image", text,
+		    WORKER_MEMORY_MIN >> 20);
+	if (getrlimit(RLIMIT_DATA, &rl) != 0 || rl.rlim_max == RLIM_INFINITY)
+		return NULL;
+	if (text != NULL && *bytes > 0 && (rlim_t)*bytes > rl.rlim_max)
+		return g_strdup_printf("--worker-memory %s is above the "
+		    "data-segment hard limit pthumb was started with, %llu "
+		    "bytes (ulimit -d)", text, (unsigned long long)rl.rlim_max);
+	if (text == NULL && (*bytes <= 0 || (rlim_t)*bytes > rl.rlim_max))
+		*bytes = (long long)rl.rlim_max;
+	return NULL;
+}
+
 /* --help shows the main entries; each group has a --help-NAME. */
 static void
 add_group(GOptionContext *ctx, const char *name, const char *title,
@@ -527,8 +558,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		{"timeout", 0, 0, G_OPTION_ARG_STRING, &r.timeout,
 		 "seconds one image may take (default 60)", "SECONDS"},
 		{"worker-memory", 0, 0, G_OPTION_ARG_STRING, &r.memory,
-		 "data-segment limit of each worker, e.g. 2G (default: memory "
-		 "/ jobs)", "BYTES"},
+		 "data-segment limit of each worker, e.g. 2G, at least 32M "
+		 "(default: memory / jobs, within ulimit -d)", "BYTES"},
 		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
 		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
 		 NULL},
@@ -612,6 +643,8 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    "bytes, e.g. 512M or 2G)", r.memory);
 		goto out;
 	}
+	if ((*msg = check_worker_memory(&o->worker_memory, r.memory)) != NULL)
+		goto out;
 	if (r.compare_jobs && (!compare || options_parse_jobs_list(
 	    r.compare_jobs, o->compare_jobs, G_N_ELEMENTS(o->compare_jobs))
 	    != 0)) {

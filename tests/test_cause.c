@@ -74,6 +74,16 @@ Test(cause, an_io_error_is_named_as_one)
 	    "x.jpg", ".jpg", "cannot read: Permission denied");
 }
 
+Test(cause, memory_running_out_is_said_so)
+{
+	expect("vips_tracked: out of memory --- size == 9MB; linear: vector "
+	    "must have 1 or 8 elements", "x.jpg", ".jpg",
+	    "out of memory (a larger --worker-memory may help)");
+	expect("glib: Error creating thread: Resource temporarily unavailable",
+	    "x.jpg", ".jpg", "out of memory (a larger --worker-memory may "
+	    "help)");
+}
+
 Test(cause, a_long_cause_is_cut_at_a_word)
 {
 	char text[600], out[CAUSE_MAX + 1];

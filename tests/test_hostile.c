@@ -488,7 +488,7 @@ Test(hostile, a_read_only_output_folder)
 Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 {
 	char *out = helper_tmpdir();
-	const char *const args[] = {"--worker-memory", "30M", "-o", out,
+	const char *const args[] = {"--worker-memory", "32M", "-o", out,
 	    TESTDATA "/seeding.jpg", NULL};
 	struct run r;
 
@@ -498,7 +498,7 @@ Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
 	cr_assert_eq(helper_count_lines(r.err, "pthumb: " TESTDATA
-	    "/seeding.jpg: "), 1, "%s", r.err);
+	    "/seeding.jpg: out of memory"), 1, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "0 done, 1 failed"), "%s", r.out);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);

@@ -2,6 +2,7 @@
  * options: sizes, numbers and whole command lines, good and bad.
  */
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 #include <glib.h>
 #include <string.h>
 
@@ -156,6 +157,34 @@ Test(options, a_value_that_starts_with_a_dash_is_taken_whole)
 	cr_assert_eq(parse(&o, &msg, dash_blur), -1);
 	cr_assert_not_null(strstr(msg, "-1"), "%s", msg);
 	g_free(msg);
+}
+
+/* --worker-memory stays within what a worker needs and what pthumb may
+   set: the hard limit it inherited, which it could not raise. */
+Test(options, worker_memory_within_its_bounds)
+{
+	struct rlimit rl = {1LL << 30, 1LL << 30};
+	struct opts o;
+	char *msg;
+
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--worker-memory=10K",
+	    "a", NULL}), -1);
+	cr_assert_not_null(strstr(msg, "32 MiB"), "%s", msg);
+	g_free(msg);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--worker-memory", "1",
+	    "a", NULL}), -1);
+	g_free(msg);
+	/* This test's own process, as under ulimit -d. */
+	cr_assert_eq(setrlimit(RLIMIT_DATA, &rl), 0);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--worker-memory=2G",
+	    "a", NULL}), -1);
+	cr_assert_not_null(strstr(msg, "1073741824"), "%s", msg);
+	g_free(msg);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"-j", "1", "a", NULL}),
+	    0, "%s", msg);
+	cr_assert_leq(o.worker_memory, 1LL << 30);
+	cr_assert_gt(o.worker_memory, 0);
+	options_free(&o);
 }
 
 Test(options, modes)
