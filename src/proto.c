@@ -9,12 +9,12 @@
 
 #include "xio.h" /* read_full */
 
-/* RESULT payload before its two texts. */
+/* RESULT payload before its three texts. */
 struct wire_result {
 	uint32_t status;
 	int32_t width, height, out_width, out_height;
 	int64_t usec, usec_open, usec_pixels, usec_resample, usec_write;
-	uint16_t error_len, warnings_len;
+	uint16_t error_len, warnings_len, detail_len;
 };
 
 static int
@@ -84,12 +84,15 @@ proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
 	w.usec_write = r->usec_write;
 	w.error_len = (uint16_t)text_len(r->error, sizeof(r->error));
 	w.warnings_len = (uint16_t)text_len(r->warnings, sizeof(r->warnings));
+	w.detail_len = (uint16_t)text_len(r->detail, sizeof(r->detail));
 
 	memcpy(p, &w, sizeof(w));
-	memcpy(p + sizeof(w), r->error, w.error_len);
-	memcpy(p + sizeof(w) + w.error_len, r->warnings, w.warnings_len);
-	return put_header(buf, MSG_RESULT,
-	    (uint32_t)(sizeof(w) + w.error_len + w.warnings_len), job_id, pid);
+	p += sizeof(w);
+	memcpy(p, r->error, w.error_len);
+	memcpy(p + w.error_len, r->warnings, w.warnings_len);
+	memcpy(p + w.error_len + w.warnings_len, r->detail, w.detail_len);
+	return put_header(buf, MSG_RESULT, (uint32_t)(sizeof(w) +
+	    w.error_len + w.warnings_len + w.detail_len), job_id, pid);
 }
 
 static int
@@ -134,7 +137,8 @@ decode_result(const char *p, uint32_t len, struct msg *m, const char **why)
 	memcpy(&w, p, sizeof(w));
 	if (w.status >= STATUS_LAST || w.error_len >= sizeof(r->error) ||
 	    w.warnings_len >= sizeof(r->warnings) ||
-	    len != sizeof(w) + w.error_len + w.warnings_len ||
+	    w.detail_len >= sizeof(r->detail) ||
+	    len != sizeof(w) + w.error_len + w.warnings_len + w.detail_len ||
 	    w.width < 0 || w.height < 0 || w.out_width < 0 ||
 	    w.out_height < 0 || w.usec < 0 || w.usec_open < 0 ||
 	    w.usec_pixels < 0 || w.usec_resample < 0 || w.usec_write < 0) {
@@ -153,8 +157,10 @@ decode_result(const char *p, uint32_t len, struct msg *m, const char **why)
 	r->usec_resample = w.usec_resample;
 	r->usec_write = w.usec_write;
 	r->worker = m->hdr.pid;
-	memcpy(r->error, p + sizeof(w), w.error_len);
-	memcpy(r->warnings, p + sizeof(w) + w.error_len, w.warnings_len);
+	p += sizeof(w);
+	memcpy(r->error, p, w.error_len);
+	memcpy(r->warnings, p + w.error_len, w.warnings_len);
+	memcpy(r->detail, p + w.error_len + w.warnings_len, w.detail_len);
 	return 1;
 }
 

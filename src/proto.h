@@ -24,7 +24,7 @@
 #include "result.h"
 
 #define PROTO_MAGIC 0x42485450u /* "PTHB" */
-#define PROTO_VERSION 3
+#define PROTO_VERSION 4
 #define PROTO_PATH_MAX 4096
 /* Largest payload: a job's source, two paths and their terminators. */
 #define PROTO_PAYLOAD_MAX (8 + 2 * (PROTO_PATH_MAX + 1))

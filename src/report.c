@@ -177,6 +177,8 @@ write_json(struct report *rp, const struct job *job, const struct result *r)
 	json_text_or_null(l, r->error);
 	g_string_append(l, ", \"warnings\": ");
 	json_text_or_null(l, r->warnings);
+	g_string_append(l, ", \"detail\": ");
+	json_text_or_null(l, r->detail);
 	g_string_append_printf(l, ", \"width\": %d, \"height\": %d, "
 	    "\"out_width\": %d, \"out_height\": %d, \"ms\": %.3f, "
 	    "\"ms_open\": %.3f, \"ms_pixels\": %.3f, \"ms_resample\": %.3f, "

@@ -20,6 +20,7 @@ enum status {
 /* Text kept per file; longer error and warning text is cut. */
 #define RESULT_ERROR_MAX 512
 #define RESULT_WARNINGS_MAX 1024
+#define RESULT_DETAIL_MAX 1024
 
 struct result {
 	enum status status;
@@ -36,6 +37,8 @@ struct result {
 	pid_t worker;              /* 0 = settled by the parent */
 	char error[RESULT_ERROR_MAX];
 	char warnings[RESULT_WARNINGS_MAX];
+	char detail[RESULT_DETAIL_MAX]; /* what libvips said, whole, for
+					   whoever debugs (--json) */
 };
 
 /* "ok", "warning", ... as used in --json. */

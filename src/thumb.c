@@ -856,17 +856,33 @@ pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 	    r);
 }
 
+/* What libvips and the decoder said, whole and on one line, for --json's
+   detail: the words cause_shape() chose from. */
+static void
+set_detail(struct result *r, const char *text, const char *log)
+{
+	char *both = g_strjoin(*text && *log ? "; " : "", text, log, NULL);
+
+	g_strdelimit(both, "\n\r", ' ');
+	snprintf(r->detail, sizeof(r->detail), "%s", g_strstrip(both));
+	g_free(both);
+}
+
 /*
  * libvips' error buffer as one line in words a user knows (cause.h), then
  * cleared. Some loaders fail having only logged why: then the log is the
  * message.
  */
 static void
-take_vips_error(char *buf, size_t size, const char *log,
+take_vips_error(struct result *r, const char *log,
     const struct thumb_src *src)
 {
 	/* Copied and cleared at once: other threads may be adding to it. */
 	char *text = g_strstrip(vips_error_buffer_copy());
+	char *buf = r->error;
+	const size_t size = sizeof(r->error);
+
+	set_detail(r, text, log);
 
 	if (strstr(text, "operation is blocked") != NULL) {
 		int n = (int)strcspn(text, ":");
@@ -1035,7 +1051,7 @@ attempt_file(struct thumb *t, const struct thumb_src *src,
 		goto out;
 	}
 	if (rc != 0) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
+		take_vips_error(r, t->log->str, src);
 		goto out;
 	}
 	g_object_get(target, "blob", &blob, NULL);
@@ -1119,7 +1135,7 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 		goto out;
 	}
 	if (rc != 0) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
+		take_vips_error(r, t->log->str, src);
 		goto out;
 	}
 	g_object_get(target, "blob", &blob, NULL);
@@ -1170,7 +1186,7 @@ attempt_boxes(struct thumb *t, const struct thumb_src *src,
 	}
 	start = now_ns();
 	if (rc != 0 || (mem = vips_image_copy_memory(l.img)) == NULL) {
-		take_vips_error(r->error, sizeof(r->error), t->log->str, src);
+		take_vips_error(r, t->log->str, src);
 		goto out;
 	}
 	vips_object_local(ctx, mem);
@@ -1324,6 +1340,7 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 		   said again on the way is left out. */
 		if (rc == ATTEMPT_OK) {
 			r->status = STATUS_WARNING;
+			set_detail(r, first.detail, t->log->str);
 			g_string_assign(t->log, damage);
 		}
 	}

@@ -87,6 +87,9 @@ Test(hostile, each_damaged_file_gets_its_status_and_message)
 	expect(r.out, BAD "/notes.jpg", "error", "not a known image format");
 	expect(r.out, BAD "/truncated.png", "warning",
 	    "damaged PNG: not enough data");
+	/* The words it was shaped from stay there for whoever debugs. */
+	expect(r.out, BAD "/truncated.png", "warning",
+	    "\"detail\": \"vipspng: libpng read error");
 	expect(r.out, HOSTILE "/truncated.jpg", "warning",
 	    "Premature end of");
 	expect(r.out, HOSTILE "/bitflip.jpg", "warning", "Corrupt JPEG data");

@@ -25,6 +25,8 @@ sample_result(void)
 
 	snprintf(r.error, sizeof(r.error), "no error");
 	snprintf(r.warnings, sizeof(r.warnings), "Premature end of JPEG");
+	snprintf(r.detail, sizeof(r.detail), "VipsJpeg: Premature end of JPEG "
+	    "file; read gave 2 warnings");
 	return r;
 }
 
@@ -62,6 +64,8 @@ Test(proto, round_trip_each_type)
 	cr_assert_eq(m.result.usec, 123456);
 	cr_assert_str_eq(m.result.error, "no error");
 	cr_assert_str_eq(m.result.warnings, "Premature end of JPEG");
+	cr_assert_str_eq(m.result.detail, "VipsJpeg: Premature end of JPEG "
+	    "file; read gave 2 warnings");
 }
 
 Test(proto, every_prefix_asks_for_more)
@@ -195,6 +199,8 @@ Test(proto, recv_over_a_socket_with_short_writes)
 	close(sv[1]);
 	cr_assert_eq(proto_recv(sv[0], rbuf, &m, &why), 1, "%s", why);
 	cr_assert_str_eq(m.result.warnings, "Premature end of JPEG");
+	cr_assert_str_eq(m.result.detail, "VipsJpeg: Premature end of JPEG "
+	    "file; read gave 2 warnings");
 	cr_assert_eq(proto_recv(sv[0], rbuf, &m, &why), -1);
 	cr_assert_str_eq(why, "short message");
 	cr_assert_eq(proto_recv(sv[0], rbuf, &m, &why), 0, "then end of file");

@@ -65,7 +65,8 @@ Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 	cr_assert(g_str_has_prefix(buf,
 	    "{\"type\": \"file\", \"input\": \"in/a.jpg\", \"output\": "
 	    "\"thumbs/a.jpg\", \"status\": \"warning\", \"error\": null, "
-	    "\"warnings\": \"Premature end\", \"width\": 4000, \"height\": "
+	    "\"warnings\": \"Premature end\", \"detail\": null, "
+	    "\"width\": 4000, \"height\": "
 	    "3000, \"out_width\": 50, \"out_height\": 38, \"ms\": 12.345, "
 	    "\"ms_open\": 1.000, \"ms_pixels\": 8.000, \"ms_resample\": 2.000, "
 	    "\"ms_write\": 1.345, \"worker\": 77}\n"
@@ -110,8 +111,8 @@ Test(report, human_lines_and_errors, .init = redirect_both)
 	f = cr_get_redirected_stdout();
 	cr_assert_gt(fread(buf, 1, sizeof(buf) - 1, f), 0);
 	/* A newline in a name cannot break the one-line-per-file rule. */
-	cr_assert_str_eq(buf, "a\\nb.jpg -> t/a\\nb.jpg  4000x3000 -> 50x38  "
-	    "12.3 ms\n");
+	cr_assert_str_eq(buf, "a\\x0ab.jpg -> t/a\\x0ab.jpg  4000x3000 -> "
+	    "50x38  12.3 ms\n");
 	cr_assert(report_failed(rp));
 	fflush(stderr);
 	cr_assert_stderr_eq_str("pthumb: bad.jpg: not a known image format\n");
