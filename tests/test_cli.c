@@ -550,12 +550,12 @@ Test(cli, every_failure_is_one_plain_line)
 	if (g_file_test(suite, G_FILE_TEST_IS_DIR))
 		args[n++] = suite;
 	else
-		cr_log_warn("no %s: tests/data alone", suite);
+		fprintf(stderr, "cli: no %s: tests/data alone\n", suite);
 	if (formats != NULL && g_file_test(formats, G_FILE_TEST_IS_DIR))
 		args[n++] = formats;
 	else
-		cr_log_warn("no corpus formats folder: without libvips' test "
-		    "images");
+		fprintf(stderr, "cli: no corpus formats folder: without "
+		    "libvips' test images\n");
 	args[n] = NULL;
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
