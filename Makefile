@@ -114,8 +114,10 @@ sanitize: deps
 # themselves against the binary (kills, timeouts, signals) are left out:
 # valgrind is too slow for their clocks; so is the --worker-memory test,
 # since valgrind keeps its client's RLIMIT_DATA to itself; and so are the
-# spawn test (a valgrind start-up per file) and the threads Ctrl-C test.
-VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|pngsuite*|the_whole*|worker_memory*|spawn_never*|threads_stop*)
+# spawn test (a valgrind start-up per file), the threads Ctrl-C test and
+# the corpus-wide ones (PngSuite, the whole corpus, every failure line),
+# hours under valgrind with the corpus fetched.
+VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|pngsuite*|the_whole*|every_failure*|worker_memory*|spawn_never*|threads_stop*)
 
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \

@@ -19,7 +19,6 @@
    about 32 MiB before any pixel (measured: with less, even a 16x16 PNG
    fails; under 8 MiB GLib aborts the worker as it starts). */
 #define WORKER_MEMORY_MIN (32LL << 20)
-/* Short options that take a value. */
 
 int
 options_parse_int(const char *s, int lo, int hi, int *out)

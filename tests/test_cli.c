@@ -541,9 +541,8 @@ Test(cli, every_failure_is_one_plain_line)
 	char *formats = photos ? g_build_filename(photos, "..", "formats",
 	    NULL) : NULL;
 	char *out = helper_tmpdir();
-	const char *args[12] = {"-q", "--allow-untrusted", "-o", out,
-	    TOP_DIR "/tests/data"};
-	int n = 5, failures = 0;
+	const char *args[12] = {"-q", "-o", out, TOP_DIR "/tests/data"};
+	int n = 4, failures = 0;
 	struct run r;
 	char **lines;
 
