@@ -641,3 +641,39 @@ Test(cli, a_list_that_cannot_be_read_is_an_error)
 	g_free(out);
 	g_free(dir);
 }
+
+/* The manual names every option --help-all lists. */
+Test(cli, the_manual_names_every_option)
+{
+	const char *const args[] = {"--help-all", NULL};
+	gchar *man = NULL;
+	char **lines;
+	struct run r;
+	int options = 0;
+
+	cr_assert(g_file_get_contents(TOP_DIR "/src/pthumb.1", &man, NULL,
+	    NULL));
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	lines = g_strsplit(r.out, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		const char *dashes = strstr(*l, "--");
+		GString *roff;
+
+		/* "  -j, --jobs=N   ..." or "  --verify   ...". */
+		if (!g_str_has_prefix(*l, "  -") || dashes == NULL ||
+		    strncmp(dashes, "--help", 6) == 0)
+			continue;
+		roff = g_string_new(NULL);
+		for (const char *c = dashes; *c && *c != '=' && *c != ' '; c++)
+			g_string_append(roff, *c == '-' ? "\\-" : (char[]){*c, 0});
+		cr_assert_not_null(strstr(man, roff->str), "%s is not in "
+		    "src/pthumb.1", dashes);
+		g_string_free(roff, TRUE);
+		options++;
+	}
+	cr_assert_gt(options, 30, "%s", r.out);
+	g_strfreev(lines);
+	helper_run_free(&r);
+	g_free(man);
+}
