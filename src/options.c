@@ -6,6 +6,7 @@
 #include <errno.h>  /* errno, ERANGE */
 #include <limits.h> /* INT_MAX */
 #include <math.h>   /* isfinite */
+#include <stdio.h>  /* fputs */
 #include <stdlib.h> /* strtol */
 #include <string.h> /* strcmp, strchr */
 #include <sys/resource.h> /* getrlimit, RLIMIT_DATA */
@@ -425,6 +426,19 @@ check_worker_memory(long long *bytes, const char *text)
 	return NULL;
 }
 
+/* GLib's help text as bytes any terminal shows: its one non-ASCII
+   character, the ellipsis, as three dots. */
+static void
+print_help_text(const gchar *text)
+{
+	char **parts = g_strsplit(text, "\u2026", -1);
+	char *plain = g_strjoinv("...", parts);
+
+	fputs(plain, stdout);
+	g_free(plain);
+	g_strfreev(parts);
+}
+
 /* --help shows the main entries; each group has a --help-NAME. */
 static void
 add_group(GOptionContext *ctx, const char *name, const char *title,
@@ -571,6 +585,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	int rc = -1;
 
 	memset(o, 0, sizeof(*o));
+	/* --help's text is GLib's UTF-8, which g_print() would convert to
+	   the locale's charset: in the C locale "[OPTION\u2026]" became
+	   "[OPTION?]". */
+	g_set_print_handler(print_help_text);
 	ctx = g_option_context_new("PATH... - thumbnail images in parallel");
 	g_option_context_set_summary(ctx,
 	    "Blur, resize and save a thumbnail of every image under each PATH\n"

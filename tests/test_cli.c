@@ -677,3 +677,19 @@ Test(cli, the_manual_names_every_option)
 	helper_run_free(&r);
 	g_free(man);
 }
+
+/* --help reads the same in every locale: "[OPTION...]", never the
+   C locale's "[OPTION?]" for an ellipsis it cannot show. */
+Test(cli, help_reads_the_same_in_the_c_locale)
+{
+	const char *const args[] = {"--help", NULL};
+	struct run r;
+
+	cr_assert_eq(setenv("LC_ALL", "C", 1), 0);
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "pthumb [OPTION...] PATH..."), "%s",
+	    r.out);
+	cr_assert_null(strchr(r.out, '?'), "%s", r.out);
+	helper_run_free(&r);
+}
