@@ -158,6 +158,39 @@ fragments(const char *text)
 	return (char **)g_ptr_array_free(all, FALSE);
 }
 
+/*
+ * Fragments that say all there is, in words of pthumb's own (true, with
+ * the cause in out): a loader blocked as untrusted, a file in no known
+ * format or gone (libvips names the file again; the report already does),
+ * memory that ran out.
+ */
+static bool
+says_it_all(const char *s, char *out, size_t size)
+{
+	if (strstr(s, "operation is blocked") != NULL) {
+		int n = (int)strcspn(s, ":");
+
+		/* The loader's name, not its variant for sources. */
+		if (n > 7 && strncmp(s + n - 7, "_source", 7) == 0)
+			n -= 7;
+		snprintf(out, size, "%.*s is blocked: libvips marks it "
+		    "untrusted (--allow-untrusted allows it)", n, s);
+	} else if (strstr(s, "is not a known file format") != NULL ||
+	    strstr(s, "is not in a known format") != NULL) {
+		snprintf(out, size, "not a known image format");
+	} else if (strstr(s, "\" does not exist") != NULL) {
+		snprintf(out, size, "file does not exist (any more)");
+	} else if (strstr(s, "out of memory") != NULL ||
+	    strstr(s, "Error creating thread") != NULL) {
+		/* A thread's stack counts against the limit too. */
+		snprintf(out, size, "out of memory (a larger --worker-memory "
+		    "may help)");
+	} else {
+		return false;
+	}
+	return true;
+}
+
 void
 cause_shape(const char *text, const char *path, const char *suffix,
     char *out, size_t size)
@@ -167,21 +200,19 @@ cause_shape(const char *text, const char *path, const char *suffix,
 	char *line = NULL, *whole;
 	bool io = false;
 
-	/* An I/O error, or memory running out, is that, whatever else was
-	   said. */
+	/* Some messages are the whole story, whatever else was said; then
+	   an I/O error is one. */
+	for (char **p = parts; *p != NULL; p++)
+		if (says_it_all(*p, out, size)) {
+			g_strfreev(parts);
+			return;
+		}
 	for (char **p = parts; *p != NULL && line == NULL; p++) {
 		const char *unix_error = strstr(*p, "unix error: ");
 
 		if (unix_error != NULL) {
 			line = g_strdup(unix_error + strlen("unix error: "));
 			io = true;
-		} else if (strstr(*p, "out of memory") != NULL ||
-		    strstr(*p, "Error creating thread") != NULL) {
-			/* A thread's stack counts against the limit too. */
-			snprintf(out, size, "out of memory (a larger "
-			    "--worker-memory may help)");
-			g_strfreev(parts);
-			return;
 		}
 	}
 	for (char **p = parts; *p != NULL && line == NULL; p++) {

@@ -869,9 +869,10 @@ set_detail(struct result *r, const char *text, const char *log)
 }
 
 /*
- * libvips' error buffer as one line in words a user knows (cause.h), then
- * cleared. Some loaders fail having only logged why: then the log is the
- * message.
+ * libvips' error buffer, then cleared, as one line in words a user knows
+ * (cause_shape) into r->error, and whole into r->detail. What the decoder
+ * logged may be all there is to it: "libpng read error" in the buffer,
+ * "not enough data" in the log.
  */
 static void
 take_vips_error(struct result *r, const char *log,
@@ -879,35 +880,12 @@ take_vips_error(struct result *r, const char *log,
 {
 	/* Copied and cleared at once: other threads may be adding to it. */
 	char *text = g_strstrip(vips_error_buffer_copy());
-	char *buf = r->error;
-	const size_t size = sizeof(r->error);
+	char *both = g_strconcat(text, "\n", log, NULL);
 
 	set_detail(r, text, log);
-
-	if (strstr(text, "operation is blocked") != NULL) {
-		int n = (int)strcspn(text, ":");
-
-		/* The loader's name, not its variant for sources. */
-		if (n > 7 && strncmp(text + n - 7, "_source", 7) == 0)
-			n -= 7;
-		snprintf(buf, size, "%.*s is blocked: libvips marks it "
-		    "untrusted (--allow-untrusted allows it)", n, text);
-	} else if (strstr(text, "is not a known file format") != NULL ||
-	    strstr(text, "is not in a known format") != NULL) {
-		/* libvips names the file again; the report already does. */
-		snprintf(buf, size, "not a known image format");
-	} else if (strstr(text, "\" does not exist") != NULL) {
-		snprintf(buf, size, "file does not exist (any more)");
-	} else {
-		/* What the decoder logged may be all there is to it:
-		   "libpng read error" in the buffer, "not enough data" in the
-		   log. */
-		char *both = g_strconcat(text, "\n", log, NULL);
-
-		cause_shape(both, src->path, src->path != NULL ?
-		    output_suffix(src->path) : NULL, buf, size);
-		g_free(both);
-	}
+	cause_shape(both, src->path, src->path != NULL ?
+	    output_suffix(src->path) : NULL, r->error, sizeof(r->error));
+	g_free(both);
 	g_free(text);
 }
 

@@ -99,3 +99,17 @@ Test(cause, a_long_cause_is_cut_at_a_word)
 	cause_shape(text, "x.jpg", ".jpg", out, 10);
 	cr_assert_str_eq(out, "damaged J");
 }
+
+/* What libvips says of a blocked loader, an unknown format or a file gone
+   is said in pthumb's words, without the path libvips repeats. */
+Test(cause, whole_story_messages)
+{
+	expect("pdfload_source: operation is blocked", "x.pdf", ".pdf",
+	    "pdfload is blocked: libvips marks it untrusted "
+	    "(--allow-untrusted allows it)");
+	expect("VipsForeignLoad: \"a/notes.jpg\" is not a known file format",
+	    "a/notes.jpg", ".jpg", "not a known image format");
+	expect("VipsForeignLoad: file \"a/x.jpg\" does not exist; unable to "
+	    "open for read; unix error: No such file or directory", "a/x.jpg",
+	    ".jpg", "file does not exist (any more)");
+}
