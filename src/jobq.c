@@ -531,21 +531,23 @@ in_shard(const struct jobq *q, const char *out)
 
 /* The next entry of the scan that belongs to this shard, and its output
    (NULL for a walk error, which belongs to every shard: each missed it). */
-static bool
+static enum scan_next
 next_entry(struct jobq *q, struct scan_entry *e, char **out)
 {
-	while (scan_next(q->cfg->scan, e)) {
+	enum scan_next got;
+
+	while ((got = scan_next(q->cfg->scan, e)) == SCAN_ENTRY) {
 		if (e->err != 0 || e->rel == NULL) {
 			*out = NULL;
-			return true;
+			return got;
 		}
 		*out = out_path(q, e);
 		if (in_shard(q, *out))
-			return true;
+			return got;
 		g_free(*out);
 		scan_entry_clear(e);
 	}
-	return false;
+	return got;
 }
 
 /* The next scan entry as a job, or settled; JOBQ_NOT_INPUT for a thumbnail
@@ -583,10 +585,16 @@ take_entry(struct jobq *q, struct job **job, struct result *r)
 {
 	struct scan_entry e;
 	enum jobq_next next;
-	char *out;
+	char *out = NULL;
 
-	if (!next_entry(q, &e, &out))
+	switch (next_entry(q, &e, &out)) {
+	case SCAN_END:
 		return JOBQ_END;
+	case SCAN_WAIT:
+		return JOBQ_WAIT;
+	case SCAN_ENTRY:
+		break;
+	}
 	if (out == NULL) {
 		*job = job_new(q, e.path, NULL);
 		g_free(e.rel);
@@ -629,6 +637,12 @@ jobq_next(struct jobq *q, struct job **job, struct result *r)
 		*job = NULL;
 	}
 	return next;
+}
+
+int
+jobq_wait_fd(const struct jobq *q)
+{
+	return scan_wait_fd(q->cfg->scan);
 }
 
 void

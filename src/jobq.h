@@ -51,6 +51,8 @@ enum jobq_next {
 	JOBQ_END,     /* nothing left */
 	JOBQ_JOB,     /* *job needs a worker */
 	JOBQ_SETTLED, /* *job needs no worker; its outcome is in *r */
+	JOBQ_WAIT,    /* a list has nothing more yet: ask again once
+			 jobq_wait_fd() is readable */
 };
 
 struct jobq *jobq_new(const struct jobq_config *cfg);
@@ -63,6 +65,8 @@ struct jobq *jobq_new(const struct jobq_config *cfg);
  */
 unsigned jobq_shard(const char *rel, unsigned n);
 enum jobq_next jobq_next(struct jobq *q, struct job **job, struct result *r);
+/* After JOBQ_WAIT: the descriptor to wait on. */
+int jobq_wait_fd(const struct jobq *q);
 void jobq_retry(struct jobq *q, struct job *job);
 void jobq_done(struct jobq *q, struct job *job);
 void jobq_free(struct jobq *q);

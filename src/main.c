@@ -4,6 +4,7 @@
  * into an exit status.
  */
 #include <errno.h>  /* errno */
+#include <fcntl.h>  /* open, fcntl, O_RDWR */
 #include <stdbool.h>
 #include <stdio.h>  /* fprintf, setvbuf */
 #include <string.h> /* strerror */
@@ -52,6 +53,29 @@ stdout_failed(void)
 	return true;
 }
 
+/*
+ * Started with standard input, output or error closed, the next file
+ * pthumb opens would take its number: a worker's socket read as the path
+ * list, a thumbnail written into by the report. They get /dev/null.
+ */
+static bool
+hold_std_fds(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		null = open("/dev/null", O_RDWR);
+		if (null != fd) {
+			if (null >= 0)
+				close(null);
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -62,6 +86,8 @@ main(int argc, char **argv)
 	char *msg = NULL;
 	int status, sig;
 
+	if (!hold_std_fds())
+		return EXIT_USAGE; /* no /dev/null: nowhere to say it */
 	/* Lines reach a pipe as each file completes. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (options_parse(argc, argv, &o, &msg) != 0) {

@@ -15,6 +15,10 @@
  * huge photo on one worker does not hold back the small ones behind it;
  * the scanner is only asked for the next file when a worker needs one, so
  * the first thumbnails are made while a large tree is still being walked.
+ * A path list still being written may have no next file yet: next() says
+ * so, and the list's descriptor joins the workers' sockets in ppoll()
+ * until it is readable, so a slow writer holds up neither the results of
+ * the workers nor a Ctrl-C.
  *
  * The parent sleeps in ppoll() on every worker's socket, with SIGINT,
  * SIGTERM and SIGPIPE unblocked only during that sleep (signals.h): the
@@ -99,6 +103,7 @@ struct pool {
 	int n;
 	int live;           /* slots with a process */
 	bool no_more;       /* next() said there is no more work */
+	int wait_fd;        /* next() said to wait on this first, or -1 */
 	int startup_deaths; /* workers dead before READY, in a row */
 	pid_t parent;
 	struct pool_stats stats;
@@ -352,6 +357,26 @@ reap(struct pool *p, int i, const char *why)
 }
 
 /*
+ * The next job, or NULL: with p->no_more set when there is no more work,
+ * else with p->wait_fd to sleep on before asking again.
+ */
+static struct job *
+take_next(struct pool *p)
+{
+	const struct pool_ops *ops = p->ops;
+	struct job *job;
+
+	if (p->no_more)
+		return NULL;
+	if ((job = ops->next(ops->data)) != NULL)
+		return job;
+	if (ops->wait_fd != NULL && (p->wait_fd = ops->wait_fd(ops->data)) >= 0)
+		return NULL;
+	p->no_more = true;
+	return NULL;
+}
+
+/*
  * Is there more work? Asked before a retiring worker is replaced, so that
  * no fresh worker is forked for nothing at the end of the run: the job
  * goes back to the front of the queue.
@@ -359,15 +384,10 @@ reap(struct pool *p, int i, const char *why)
 static void
 look_ahead(struct pool *p)
 {
-	const struct pool_ops *ops = p->ops;
-	struct job *job;
+	struct job *job = take_next(p);
 
-	if (p->no_more)
-		return;
-	if ((job = ops->next(ops->data)) == NULL)
-		p->no_more = true;
-	else
-		ops->retry(ops->data, job);
+	if (job != NULL)
+		p->ops->retry(p->ops->data, job);
 }
 
 /* Act on one decoded message; false if it makes no sense here. */
@@ -445,10 +465,8 @@ dispatch_spawn(struct pool *p)
 
 		if (p->slots[i].state != SLOT_EMPTY)
 			continue;
-		if ((job = ops->next(ops->data)) == NULL) {
-			p->no_more = true;
+		if ((job = take_next(p)) == NULL)
 			break;
-		}
 		/* spawn() said why; the job waits for a slot that works. */
 		if (spawn(p, i, job) != 0) {
 			ops->retry(ops->data, job);
@@ -463,6 +481,7 @@ dispatch(struct pool *p)
 {
 	const struct pool_ops *ops = p->ops;
 
+	p->wait_fd = -1;
 	if (ops->spawn) {
 		dispatch_spawn(p);
 		return;
@@ -475,8 +494,8 @@ dispatch(struct pool *p)
 
 		if (s->state != SLOT_IDLE)
 			continue;
-		if (!p->no_more && (job = ops->next(ops->data)) == NULL)
-			p->no_more = true;
+		if ((job = take_next(p)) == NULL && p->wait_fd >= 0)
+			break; /* it stays idle until the list has more */
 		if (job == NULL) {
 			shutdown(s->fd, SHUT_WR);
 			s->state = SLOT_CLOSING;
@@ -588,8 +607,9 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 	p->n = ops->workers > 0 ? ops->workers : 1;
 	p->parent = getpid();
 	p->slots = g_new0(struct slot, p->n);
-	fds = g_new0(struct pollfd, p->n);
-	index = g_new0(int, p->n);
+	p->wait_fd = -1;
+	fds = g_new0(struct pollfd, p->n + 1);
+	index = g_new0(int, p->n + 1);
 	for (int i = 0; i < p->n; i++)
 		p->slots[i].fd = -1;
 	for (int i = 0; i < p->n && !ops->spawn; i++)
@@ -618,6 +638,14 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 			fds[nfds].revents = 0;
 			index[nfds++] = i;
 		}
+		/* A list still being written: more work once it is
+		   readable, if a worker is left to do it. */
+		if (p->wait_fd >= 0 && (nfds > 0 || ops->spawn)) {
+			fds[nfds].fd = p->wait_fd;
+			fds[nfds].events = POLLIN;
+			fds[nfds].revents = 0;
+			index[nfds++] = -1;
+		}
 		if (nfds == 0)
 			break;
 		if (ppoll(fds, (nfds_t)nfds, check_timeouts(p, &ts),
@@ -630,7 +658,7 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 			break;
 		}
 		for (int k = 0; k < nfds; k++)
-			if (fds[k].revents != 0)
+			if (fds[k].revents != 0 && index[k] >= 0)
 				receive(p, index[k]);
 	}
 	if (outcome == POOL_DONE && p->startup_deaths > 2 * p->n)

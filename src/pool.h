@@ -32,8 +32,12 @@ struct pool_ops {
 	long long timeout_ms;
 
 	/* Parent side. */
-	/* The next job, or NULL when there is no more work. */
+	/* The next job, or NULL when there is no more work ... */
 	struct job *(*next)(void *data);
+	/* ... or none yet (optional): after next() gave NULL, a descriptor
+	   to sleep on with the workers' sockets before asking again (a
+	   list still being written), or -1 for no more work. */
+	int (*wait_fd)(void *data);
 	/* A job's outcome; the job is the callee's again. */
 	void (*done)(void *data, struct job *job, const struct result *r);
 	/* Hand job out again before new work: a worker died holding it,

@@ -4,7 +4,8 @@
  */
 #include "run.h"
 
-#include <errno.h>  /* errno */
+#include <errno.h>  /* errno, EINTR */
+#include <poll.h>   /* ppoll */
 #include <stdio.h>  /* fprintf */
 #include <stdlib.h> /* realpath, free */
 #include <string.h> /* strerror, strcmp, strncmp */
@@ -26,9 +27,11 @@ struct run {
 	const struct opts *o;
 	struct jobq *q;
 	struct report *rp;
+	int wait_fd; /* next_job() found a list with nothing yet, or -1 */
 };
 
-/* The next file for a worker; files that need none are reported here. */
+/* The next file for a worker; files that need none are reported here.
+   NULL: no more, or none yet (run->wait_fd). */
 static struct job *
 next_job(void *data)
 {
@@ -36,8 +39,12 @@ next_job(void *data)
 	struct job *job;
 	struct result r;
 
+	run->wait_fd = -1;
 	for (;;) {
 		switch (jobq_next(run->q, &job, &r)) {
+		case JOBQ_WAIT:
+			run->wait_fd = jobq_wait_fd(run->q);
+			return NULL;
 		case JOBQ_END:
 			report_scan_done(run->rp);
 			return NULL;
@@ -51,6 +58,29 @@ next_job(void *data)
 			break;
 		}
 	}
+}
+
+static int
+job_wait_fd(void *data)
+{
+	struct run *run = data;
+
+	return run->wait_fd;
+}
+
+/*
+ * For the loops that have nothing else to wait for: sleep until fd is
+ * readable or a signal comes (signals_caught() says which).
+ */
+static void
+wait_readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	if (ppoll(&pfd, 1, NULL, signals_sleep_mask()) < 0 &&
+	    errno != EINTR)
+		fprintf(stderr, "pthumb: ppoll() failed: %s\n",
+		    strerror(errno));
 }
 
 static void
@@ -257,6 +287,10 @@ run_dry(struct run *run)
 
 		if (next == JOBQ_END)
 			break;
+		if (next == JOBQ_WAIT) {
+			wait_readable(jobq_wait_fd(run->q));
+			continue;
+		}
 		if (next == JOBQ_JOB)
 			report_plan(run->rp, job, job->redo ? PLAN_REDO
 			    : PLAN_MAKE, &r);
@@ -275,7 +309,13 @@ run_sequential(struct run *run)
 	struct job *job;
 	struct result r;
 
-	while (!signals_caught() && (job = next_job(run)) != NULL) {
+	while (!signals_caught()) {
+		if ((job = next_job(run)) == NULL && run->wait_fd < 0)
+			break;
+		if (job == NULL) {
+			wait_readable(run->wait_fd);
+			continue;
+		}
 		thumb_run(t, job->in, job->out, job->source, &r);
 		r.worker = getpid();
 		job_done(run, job, &r);
@@ -286,7 +326,7 @@ run_sequential(struct run *run)
 enum pool_outcome
 run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 {
-	struct run run = {.o = o, .rp = rp};
+	struct run run = {.o = o, .rp = rp, .wait_fd = -1};
 	struct scan_config sc = {
 		.paths = o->paths,
 		.files_from = o->files_from,
@@ -315,6 +355,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.max_tasks = (unsigned)o->max_tasks,
 		.timeout_ms = (long long)(o->timeout * 1000),
 		.next = next_job,
+		.wait_fd = job_wait_fd,
 		.done = job_done,
 		.retry = job_retry,
 		.note = job_note,

@@ -7,11 +7,11 @@
 #include <dirent.h> /* opendir, readdir, closedir */
 #include <errno.h>  /* errno, ELOOP, ENOENT */
 #include <fcntl.h>  /* AT_FDCWD, AT_SYMLINK_NOFOLLOW */
-#include <stdio.h>  /* FILE, fopen, getdelim */
-#include <stdlib.h> /* free */
 #include <string.h> /* strcmp, strrchr, memset */
 
 #include <glib.h> /* GPtrArray, g_ascii_strcasecmp, g_build_filename */
+
+#include "pathlist.h"
 
 /* A folder being walked: its entries, read whole and sorted. */
 struct frame {
@@ -28,11 +28,8 @@ struct scan {
 	const struct scan_config *cfg;
 	int argi;
 	bool files_from_done;
-	FILE *list;
-	bool list_is_stdin;
+	struct pathlist *list;
 	const char *list_name; /* as given: "-" or the file (borrowed) */
-	char *line;
-	size_t linecap;
 	GPtrArray *stack; /* of struct frame *, innermost last */
 	unsigned folders;  /* frames pushed so far */
 	bool have_skip;
@@ -271,27 +268,48 @@ scan_new(const struct scan_config *cfg)
 	return s;
 }
 
-static void
-close_list(struct scan *s)
-{
-	if (s->list != NULL && !s->list_is_stdin)
-		fclose(s->list);
-	s->list = NULL;
-}
-
 /* Open a path list; 0, or an error entry in *e (return 1). */
 static int
 open_list(struct scan *s, const char *name, struct scan_entry *e)
 {
-	s->list_is_stdin = strcmp(name, "-") == 0;
 	s->list_name = name;
-	s->list = s->list_is_stdin ? stdin : fopen(name, "re");
+	s->list = pathlist_open(name, s->cfg->null_sep);
 	if (s->list == NULL)
 		return error_entry(e, name, errno, "cannot open list");
 	return 0;
 }
 
-int
+/* The list's next path as an entry: SCAN_ENTRY, SCAN_WAIT, or SCAN_END
+   when it has nothing to hand out now: a folder it named is to be walked
+   first, or the list is done (and closed). */
+static enum scan_next
+take_listed(struct scan *s, struct scan_entry *e)
+{
+	const char *path, *why;
+	int err;
+
+	for (;;) {
+		switch (pathlist_next(s->list, &path, &why, &err)) {
+		case PATHLIST_PATH:
+			if (take_named(s, path, scan_list_rel(path), e))
+				return SCAN_ENTRY;
+			if (s->stack->len > 0)
+				return SCAN_END; /* a folder: walk it first */
+			break;
+		case PATHLIST_BAD:
+			error_entry(e, s->list_name, err, why);
+			return SCAN_ENTRY;
+		case PATHLIST_WAIT:
+			return SCAN_WAIT;
+		case PATHLIST_END:
+			pathlist_close(s->list);
+			s->list = NULL;
+			return SCAN_END;
+		}
+	}
+}
+
+enum scan_next
 scan_next(struct scan *s, struct scan_entry *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -305,7 +323,7 @@ scan_next(struct scan *s, struct scan_entry *e)
 				    f->next++);
 
 				if (take_child(s, f, name, e))
-					return 1;
+					return SCAN_ENTRY;
 			} else {
 				g_ptr_array_remove_index(s->stack,
 				    s->stack->len - 1);
@@ -313,28 +331,10 @@ scan_next(struct scan *s, struct scan_entry *e)
 			continue;
 		}
 		if (s->list != NULL) {
-			ssize_t n = getdelim(&s->line, &s->linecap,
-			    s->cfg->null_sep ? '\0' : '\n', s->list);
+			enum scan_next got = take_listed(s, e);
 
-			if (n < 0) {
-				/* A list that cannot be read is no empty list:
-				   a folder, an I/O error. */
-				int err = errno;
-				bool failed = ferror(s->list);
-
-				close_list(s);
-				if (failed)
-					return error_entry(e, s->list_name, err,
-					    "cannot read list");
-				continue;
-			}
-			if (n > 0 && s->line[n - 1] == (s->cfg->null_sep ?
-			    '\0' : '\n'))
-				s->line[--n] = '\0';
-			if (n == 0)
-				continue;
-			if (take_named(s, s->line, scan_list_rel(s->line), e))
-				return 1;
+			if (got != SCAN_END)
+				return got;
 			continue;
 		}
 		if (s->cfg->paths != NULL && s->cfg->paths[s->argi] != NULL) {
@@ -342,20 +342,26 @@ scan_next(struct scan *s, struct scan_entry *e)
 
 			if (strcmp(arg, "-") == 0) {
 				if (open_list(s, arg, e))
-					return 1;
+					return SCAN_ENTRY;
 			} else if (take_named(s, arg, NULL, e)) {
-				return 1;
+				return SCAN_ENTRY;
 			}
 			continue;
 		}
 		if (s->cfg->files_from != NULL && !s->files_from_done) {
 			s->files_from_done = true;
 			if (open_list(s, s->cfg->files_from, e))
-				return 1;
+				return SCAN_ENTRY;
 			continue;
 		}
-		return 0;
+		return SCAN_END;
 	}
+}
+
+int
+scan_wait_fd(const struct scan *s)
+{
+	return s->list != NULL ? pathlist_fd(s->list) : -1;
 }
 
 void
@@ -371,8 +377,7 @@ scan_free(struct scan *s)
 {
 	if (s == NULL)
 		return;
-	close_list(s);
-	free(s->line);
+	pathlist_close(s->list);
 	g_ptr_array_unref(s->stack);
 	g_free(s);
 }

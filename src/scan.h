@@ -50,11 +50,19 @@ struct scan;
 /* Returns a scanner; the config's strings must outlive it. */
 struct scan *scan_new(const struct scan_config *cfg);
 
-/*
- * Fill *e with the next file (or error report) and return 1; return 0 when
- * everything has been walked. The caller owns e's strings: scan_entry_clear.
- */
-int scan_next(struct scan *s, struct scan_entry *e);
+enum scan_next {
+	SCAN_END,   /* everything has been walked */
+	SCAN_ENTRY, /* *e is the next file, or an error to report */
+	SCAN_WAIT,  /* a list has nothing more yet: wait until
+		       scan_wait_fd() is readable, then ask again */
+};
+
+/* The next file or error report. The caller owns e's strings:
+   scan_entry_clear. */
+enum scan_next scan_next(struct scan *s, struct scan_entry *e);
+
+/* After SCAN_WAIT: the list's descriptor (pathlist.h). */
+int scan_wait_fd(const struct scan *s);
 
 void scan_entry_clear(struct scan_entry *e);
 void scan_free(struct scan *s);

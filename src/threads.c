@@ -6,7 +6,8 @@
  * calling thread sleeps in ppoll() on that pipe with the signal mask of
  * signals.h, exactly as the process pool sleeps on its workers' sockets,
  * so a signal wakes it and is never taken by a pool thread (the threads
- * are created with the signals blocked and never unblock them).
+ * are created with the signals blocked and never unblock them). A list
+ * still being written is waited for in the same ppoll().
  */
 #include "threads.h"
 
@@ -105,14 +106,20 @@ threads_run(const struct pool_ops *ops)
 		free_states[nfree++] = states[i];
 
 	for (;;) {
-		struct pollfd pfd = {.fd = th.wake[0], .events = POLLIN};
+		struct pollfd pfd[2] = {
+			{.fd = th.wake[0], .events = POLLIN},
+			{.fd = -1, .events = POLLIN},
+		};
 
 		/* After a signal: no new files; those in progress finish. */
 		while (nfree > 0 && !no_more && !signals_caught()) {
 			struct task *t = g_new0(struct task, 1);
 
 			if ((t->job = ops->next(ops->data)) == NULL) {
-				no_more = true;
+				/* None yet from a list: wait for it too. */
+				if (ops->wait_fd != NULL)
+					pfd[1].fd = ops->wait_fd(ops->data);
+				no_more = pfd[1].fd < 0;
 				g_free(t);
 				break;
 			}
@@ -122,9 +129,9 @@ threads_run(const struct pool_ops *ops)
 			g_thread_pool_push(pool, t, NULL);
 			busy++;
 		}
-		if (busy == 0)
+		if (busy == 0 && (pfd[1].fd < 0 || signals_caught()))
 			break;
-		if (ppoll(&pfd, 1, NULL, signals_sleep_mask()) < 0 &&
+		if (ppoll(pfd, 2, NULL, signals_sleep_mask()) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, "pthumb: ppoll() failed: %s\n",
 			    strerror(errno));

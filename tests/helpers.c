@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +81,8 @@ make_argv(const char *const *args)
 }
 
 pid_t
-helper_start(const char *const *args, const char *out_path,
-    const char *err_path)
+helper_start_in(const char *in_path, const char *const *args,
+    const char *out_path, const char *err_path)
 {
 	char **argv = make_argv(args);
 	pid_t pid;
@@ -90,18 +91,48 @@ helper_start(const char *const *args, const char *out_path,
 	pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
 		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int in = in_path != NULL ? open(in_path, O_RDONLY) : -1;
 
-		if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 ||
-		    dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		if (in_path == NULL)
+			close(0);
+		else if (in < 0 || dup2(in, 0) < 0)
 			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	g_strfreev(argv);
 	return pid;
+}
+
+pid_t
+helper_start(const char *const *args, const char *out_path,
+    const char *err_path)
+{
+	return helper_start_in("/dev/null", args, out_path, err_path);
+}
+
+int
+helper_wait_within(pid_t pid, int seconds)
+{
+	int status;
+
+	for (int i = 0; i < seconds * 100; i++) {
+		pid_t rc = waitpid(pid, &status, WNOHANG);
+
+		cr_assert(rc >= 0 || errno == EINTR, "waitpid: %s",
+		    strerror(errno));
+		if (rc == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status)
+			    : 128 + WTERMSIG(status);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	helper_wait(pid);
+	return -1;
 }
 
 int

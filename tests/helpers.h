@@ -45,7 +45,15 @@ void helper_run(struct run *r, const char *const *args);
 /* Start it in the background, stdout and stderr into files; see wait. */
 pid_t helper_start(const char *const *args, const char *out_path,
     const char *err_path);
+/* The same with stdin from in_path (opened in the child, so a FIFO waits
+   for its writer there), or closed when in_path is NULL. */
+pid_t helper_start_in(const char *in_path, const char *const *args,
+    const char *out_path, const char *err_path);
 int helper_wait(pid_t pid);
+/* helper_wait with a guard against a hang: -1, the process killed, when
+   it has not ended within `seconds` (not a timing: the guard is far above
+   what the command needs). */
+int helper_wait_within(pid_t pid, int seconds);
 
 void helper_run_free(struct run *r);
 

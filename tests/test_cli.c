@@ -3,9 +3,11 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -638,6 +640,167 @@ Test(cli, a_list_that_cannot_be_read_is_an_error)
 	g_free(cmd);
 	helper_rmtree(dir);
 	g_free(missing);
+	g_free(out);
+	g_free(dir);
+}
+
+/*
+ * A list writer that gives one path, then sleeps 30 s before the next:
+ * a process of its own, writing into the FIFO at fifo.
+ */
+static pid_t
+start_slow_writer(const char *fifo, const char *first, const char *second)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(fifo, O_WRONLY);
+
+		if (fd < 0 || dprintf(fd, "%s\n", first) < 0)
+			_exit(1);
+		sleep(30);
+		_exit(dprintf(fd, "%s\n", second) < 0);
+	}
+	return pid;
+}
+
+/*
+ * Ctrl-C while pthumb waits for the next line of a list stops it then,
+ * not once the line comes: in every mode, pthumb has ended (130, with
+ * its summary) while the writer still sleeps before its second line.
+ */
+Test(cli, a_signal_stops_a_run_waiting_for_its_list)
+{
+	static const char *const modes[] = {"pool", "threads",
+	    "sequential", "spawn"};
+	char *dir = helper_tmpdir();
+	char *fifo = g_build_filename(dir, "list", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	char *second = g_build_filename(TESTDATA, images[1], NULL);
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
+		char *out = g_build_filename(dir, modes[m], NULL);
+		const char *const args[] = {"--json", "--mode", modes[m],
+		    "-j", "2", "-o", out, "-", NULL};
+		pid_t writer = start_slow_writer(fifo, TESTDATA "/seeding.jpg",
+		    second);
+		pid_t pid = helper_start_in(fifo, args, log_out, log_err);
+		gchar *text = NULL;
+		int status;
+
+		/* The first line is done: pthumb waits for the second. */
+		for (int i = 0; i < 6000 && helper_count_files(out) -
+		    helper_count_tmp(out) == 0; i++)
+			usleep(5000);
+		cr_assert_eq(helper_count_files(out), 1, "%s", modes[m]);
+		cr_assert_eq(kill(pid, SIGINT), 0);
+		status = helper_wait_within(pid, 60);
+		cr_assert_eq(waitpid(writer, NULL, WNOHANG), 0, "%s: pthumb "
+		    "ended only after the list's next line", modes[m]);
+		cr_assert_eq(status, 128 + SIGINT, "%s: exit %d", modes[m],
+		    status);
+		cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+		cr_assert_eq(helper_summary_field(text, "done"), 1, "%s",
+		    modes[m]);
+		kill(writer, SIGKILL);
+		helper_wait(writer);
+		g_free(text);
+		g_free(out);
+	}
+	helper_rmtree(dir);
+	g_free(second);
+	g_free(log_err);
+	g_free(log_out);
+	g_free(fifo);
+	g_free(dir);
+}
+
+/* Bytes pid has read so far (/proc/PID/io), or -1. */
+static long long
+bytes_read(pid_t pid)
+{
+	char *path = g_strdup_printf("/proc/%ld/io", (long)pid);
+	gchar *text = NULL;
+	long long n = -1;
+	const char *p;
+
+	if (g_file_get_contents(path, &text, NULL, NULL) &&
+	    (p = strstr(text, "rchar: ")) != NULL)
+		n = atoll(p + strlen("rchar: "));
+	g_free(text);
+	g_free(path);
+	return n;
+}
+
+/*
+ * A list that never ends (/dev/zero: empty records with -0, one line
+ * longer than any path without) is read until Ctrl-C, which stops the run
+ * cleanly with its summary.
+ */
+Test(cli, a_signal_stops_a_run_reading_an_endless_list)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+
+	for (int nul = 0; nul <= 1; nul++) {
+		const char *const args[] = {"--json", "-o", out, "--files-from",
+		    "/dev/zero", nul ? "-0" : NULL, NULL};
+		pid_t pid = helper_start(args, log_out, log_err);
+		gchar *text = NULL, *err = NULL;
+		int status;
+
+		/* Well into the list: 16 MiB read. */
+		for (int i = 0; i < 6000 && bytes_read(pid) < (16 << 20); i++)
+			usleep(5000);
+		cr_assert_eq(kill(pid, SIGINT), 0);
+		status = helper_wait_within(pid, 60);
+		cr_assert_eq(status, 128 + SIGINT, "-0 %d: exit %d", nul,
+		    status);
+		cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+		cr_assert(g_file_get_contents(log_err, &err, NULL, NULL));
+		cr_assert_eq(helper_summary_field(text, "failed"), !nul, "%s",
+		    err);
+		cr_assert_eq(helper_count_lines(text, "\"error\": \"skipped a "
+		    "line longer than any path\""), !nul, "%s", text);
+		g_free(err);
+		g_free(text);
+	}
+	helper_rmtree(dir);
+	g_free(log_err);
+	g_free(log_out);
+	g_free(out);
+	g_free(dir);
+}
+
+/* Started with standard input closed, "-" is an empty list: not the
+   first descriptor pthumb opens next (a worker's socket). */
+Test(cli, a_closed_standard_input_is_an_empty_list)
+{
+	char *dir = helper_tmpdir();
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	const char *const args[] = {"--json", "-o", out, "-", NULL};
+	gchar *text = NULL;
+	int status;
+
+	status = helper_wait_within(helper_start_in(NULL, args, log_out,
+	    log_err), 60);
+	cr_assert_eq(status, 0, "exit %d", status);
+	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
+	cr_assert_eq(helper_summary_field(text, "done"), 0);
+	cr_assert_eq(helper_summary_field(text, "failed"), 0);
+	g_free(text);
+	helper_rmtree(dir);
+	g_free(log_err);
+	g_free(log_out);
 	g_free(out);
 	g_free(dir);
 }
