@@ -128,6 +128,12 @@ main(int argc, char **argv)
 		options_free(&o);
 		return status;
 	}
+	if (signals_install() != 0) {
+		fprintf(stderr, "pthumb: cannot install signal handlers: %s\n",
+		    strerror(errno));
+		options_free(&o);
+		return EXIT_USAGE;
+	}
 	if (o.to_stdout) {
 		status = stream_run(&o);
 		options_free(&o);
@@ -139,12 +145,6 @@ main(int argc, char **argv)
 	    o.freedesktop_size != NULL ? 0700 : 0777) != 0) {
 		fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",
 		    o.outdir, strerror(errno));
-		options_free(&o);
-		return EXIT_USAGE;
-	}
-	if (signals_install() != 0) {
-		fprintf(stderr, "pthumb: cannot install signal handlers: %s\n",
-		    strerror(errno));
 		options_free(&o);
 		return EXIT_USAGE;
 	}

@@ -255,13 +255,10 @@ spawn(struct pool *p, int i, struct job *job)
 	return 0;
 }
 
-/* How a worker ended, for messages. */
-static void
-describe_exit(int status, const char *why, char *buf, size_t size)
+void
+pool_exit_text(int status, char *buf, size_t size)
 {
-	if (why != NULL)
-		snprintf(buf, size, "worker broke the protocol (%s)", why);
-	else if (WIFSIGNALED(status) && sigabbrev_np(WTERMSIG(status)))
+	if (WIFSIGNALED(status) && sigabbrev_np(WTERMSIG(status)))
 		snprintf(buf, size, "worker killed by SIG%s",
 		    sigabbrev_np(WTERMSIG(status)));
 	else if (WIFSIGNALED(status))
@@ -270,6 +267,16 @@ describe_exit(int status, const char *why, char *buf, size_t size)
 	else
 		snprintf(buf, size, "worker exited with status %d",
 		    WEXITSTATUS(status));
+}
+
+/* How a worker ended, for messages. */
+static void
+describe_exit(int status, const char *why, char *buf, size_t size)
+{
+	if (why != NULL)
+		snprintf(buf, size, "worker broke the protocol (%s)", why);
+	else
+		pool_exit_text(status, buf, size);
 }
 
 static int

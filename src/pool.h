@@ -86,4 +86,8 @@ struct pool_stats {
 enum pool_outcome pool_run(const struct pool_ops *ops,
     struct pool_stats *stats);
 
+/* How a worker ended, from its wait status, for a message: "worker
+   killed by SIGXCPU", "worker exited with status 3". */
+void pool_exit_text(int status, char *buf, size_t size);
+
 #endif

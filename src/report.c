@@ -120,8 +120,8 @@ is_steering(gunichar c)
  * Control characters, C1 controls, bidirectional controls and bytes that
  * are not UTF-8 appear as \xNN (each byte), a backslash as \\.
  */
-static void
-append_safe(GString *out, const char *s)
+void
+report_append_safe(GString *out, const char *s)
 {
 	const char *p = s;
 
@@ -279,20 +279,20 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	GString *l = rp->line;
 
 	g_string_assign(l, "pthumb: ");
-	append_safe(l, job->in);
+	report_append_safe(l, job->in);
 	switch (r->status) {
 	case STATUS_ERROR:
 	case STATUS_TIMEOUT:
 		g_string_append(l, r->status == STATUS_TIMEOUT ? ": timeout: "
 		    : ": ");
-		append_safe(l, r->error);
+		report_append_safe(l, r->error);
 		g_string_append_c(l, '\n');
 		put_line(rp, l->str, stderr);
 		return;
 	case STATUS_WARNING:
 		/* cause_shape() names the damage: "damaged JPEG: ...". */
 		g_string_append(l, ": ");
-		append_safe(l, r->warnings);
+		report_append_safe(l, r->warnings);
 		g_string_append_c(l, '\n');
 		put_line(rp, l->str, stderr);
 		break;
@@ -304,9 +304,9 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	if (rp->quiet)
 		return;
 	g_string_truncate(l, 0);
-	append_safe(l, job->in);
+	report_append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	append_safe(l, job->out);
+	report_append_safe(l, job->out);
 	if (r->status == STATUS_SKIPPED)
 		g_string_append(l, "  up to date\n");
 	else
@@ -378,16 +378,16 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 	g_string_truncate(l, 0);
 	if (plan == PLAN_ERROR) {
 		g_string_append(l, "pthumb: ");
-		append_safe(l, job->in);
+		report_append_safe(l, job->in);
 		g_string_append_printf(l, ": %s\n", r->error);
 		fputs(l->str, stderr);
 		return;
 	}
 	if (rp->quiet)
 		return;
-	append_safe(l, job->in);
+	report_append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	append_safe(l, job->out);
+	report_append_safe(l, job->out);
 	g_string_append_printf(l, "  %s", plan_names[plan]);
 	if (plan == PLAN_REDO && job->why != NULL)
 		g_string_append_printf(l, ": %s", job->why);
@@ -406,12 +406,12 @@ report_note(struct report *rp, const char *path, const char *fmt, ...)
 		return;
 	progress_erase(rp);
 	g_string_assign(l, "pthumb: ");
-	append_safe(l, path);
+	report_append_safe(l, path);
 	g_string_append(l, ": ");
 	va_start(ap, fmt);
 	text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	append_safe(l, text);
+	report_append_safe(l, text);
 	g_free(text);
 	g_string_append_c(l, '\n');
 	fputs(l->str, stderr);

@@ -93,6 +93,14 @@ bool report_failed(const struct report *rp);
  */
 void report_json_string(GString *out, const char *s);
 
+/*
+ * Append s to out as text for a terminal: control characters, C1
+ * controls, bidirectional controls and bytes that are not UTF-8 as \xNN,
+ * a backslash as \\, so that nothing in it can move the cursor, clear a
+ * line, reorder the text or fake a line.
+ */
+void report_append_safe(GString *out, const char *s);
+
 void report_free(struct report *rp);
 
 #endif

@@ -4,9 +4,13 @@
  *
  *     curl -s URL | pthumb --stdin-image -o - -f webp > t.webp
  *
- * libvips runs in this process, which forks nothing (as in the sequential
- * run). The thumbnail is made in memory and written out only once
- * complete, so a failure leaves standard output empty.
+ * The image is made in a worker process with every limit of a batch
+ * worker (--timeout, --worker-memory, the CPU backstop): pthumb reads
+ * standard input itself (up to STREAM_IN_MAX), forks the worker, which
+ * inherits those bytes, and takes back the encoded thumbnail over a pipe
+ * (up to STREAM_OUT_MAX) and its outcome over a socket. Standard output
+ * gets the thumbnail once, complete, only when the worker says it is
+ * good: a failure, a timeout or a killed worker leave it empty.
  */
 #ifndef PTHUMB_STREAM_H
 #define PTHUMB_STREAM_H
@@ -15,8 +19,14 @@
 
 #include "options.h"
 
-/* Returns the exit status: 0, 1 if the image failed, 2 if it could not be
-   read or standard output is a terminal. */
+/* The most bytes of an image read from standard input. */
+#define STREAM_IN_MAX (1LL << 30)
+/* The most bytes of a thumbnail coming back from the worker. */
+#define STREAM_OUT_MAX (256LL << 20)
+
+/* Returns the exit status: 0, 1 if the image failed (or its worker), 2 if
+   it could not be read or standard output is a terminal or failed, 128 +
+   N after signal N. */
 int stream_run(const struct opts *o);
 
 /*

@@ -232,3 +232,80 @@ Test(stream, suffix_from_name_or_bytes)
 	g_free(data);
 	cr_assert_str_eq(stream_suffix(NULL, "not an image", 12), ".png");
 }
+
+/*
+ * The image is made in a worker with every limit of a batch: a hang is
+ * stopped by --timeout, a crash is one line, too little --worker-memory
+ * fails the image; standard output stays empty each time, from a file as
+ * from standard input.
+ */
+Test(stream, the_image_is_made_under_every_limit)
+{
+	static const struct {
+		const char *fault;
+		const char *args[8];
+		const char *says;
+	} cases[] = {
+		{"hang:1", {"--timeout", "1", "-o", "-", TESTDATA "/sunset.jpg",
+		 NULL}, "sunset.jpg: no result after 1.0 s; worker (pid "},
+		{"hang:1", {"--timeout", "1", "--stdin-image", "-o", "-", NULL},
+		 "standard input: no result after 1.0 s; worker (pid "},
+		{"crash:1", {"-o", "-", TESTDATA "/sunset.jpg", NULL},
+		 "sunset.jpg: worker killed by SIGSEGV"},
+		{NULL, {"--worker-memory", "32M", "-o", "-", TESTDATA
+		 "/seeding.jpg", NULL}, "seeding.jpg: out of memory"},
+		{NULL, {"--worker-memory", "32M", "--stdin-image", "-o", "-",
+		 NULL}, "standard input: out of memory"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GByteArray *got;
+		char *err;
+		int status;
+
+#ifdef __SANITIZE_ADDRESS__
+		if (cases[i].fault == NULL)
+			continue; /* no data-segment limit under ASan */
+#endif
+		if (cases[i].fault != NULL)
+			cr_assert_eq(setenv("PTHUMB_FAULT", cases[i].fault, 1),
+			    0);
+		got = run_piped(cases[i].args, TESTDATA "/seeding.jpg",
+		    &status, &err);
+		unsetenv("PTHUMB_FAULT");
+		cr_assert_eq(status, 1, "case %zu: %d %s", i, status, err);
+		cr_assert_eq(got->len, 0, "case %zu wrote %u bytes", i,
+		    got->len);
+		cr_assert_not_null(strstr(err, cases[i].says), "case %zu: %s",
+		    i, err);
+		cr_assert_eq(helper_count_lines(err, "pthumb: "), 1, "%s", err);
+		g_byte_array_unref(got);
+		g_free(err);
+	}
+}
+
+/* A file name and the cause on standard error are escaped here too. */
+Test(stream, a_failure_line_escapes_the_name)
+{
+	char *dir = helper_tmpdir();
+	char *bad = g_build_filename(dir, "a\n\x1b[2Kfake.jpg", NULL);
+	const char *const args[] = {"-o", "-", bad, NULL};
+	GByteArray *got;
+	char *err;
+	int status;
+
+	cr_assert_eq(helper_copy(TOP_DIR "/tests/data/bad/corrupt.jpg", bad),
+	    0);
+	got = run_piped(args, NULL, &status, &err);
+	cr_assert_eq(status, 1, "%s", err);
+	cr_assert_eq(got->len, 0);
+	cr_assert_not_null(strstr(err, "a\\x0a\\x1b[2Kfake.jpg: "), "%s",
+	    err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s",
+	    err);
+	g_byte_array_unref(got);
+	g_free(err);
+	helper_rmtree(dir);
+	g_free(bad);
+	g_free(dir);
+}
