@@ -16,6 +16,8 @@ struct wire_result {
 	int64_t usec, usec_open, usec_pixels, usec_resample, usec_write;
 	uint16_t error_len, warnings_len, detail_len;
 };
+_Static_assert(sizeof(struct wire_result) <= 128, "PROTO_RESULT_MAX");
+_Static_assert(RESULT_ERROR_MAX < 65536, "error_len is 16 bits");
 
 static int
 put_header(void *buf, uint16_t type, uint32_t len, uint32_t job_id,

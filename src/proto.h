@@ -26,8 +26,13 @@
 #define PROTO_MAGIC 0x42485450u /* "PTHB" */
 #define PROTO_VERSION 4
 #define PROTO_PATH_MAX 4096
-/* Largest payload: a job's source, two paths and their terminators. */
-#define PROTO_PAYLOAD_MAX (8 + 2 * (PROTO_PATH_MAX + 1))
+/* Largest payloads: a job's source, two paths and their terminators; a
+   result's fixed fields (under 128 bytes) and its three texts. */
+#define PROTO_JOB_MAX (8 + 2 * (PROTO_PATH_MAX + 1))
+#define PROTO_RESULT_MAX (128 + RESULT_ERROR_MAX + RESULT_WARNINGS_MAX + \
+    RESULT_DETAIL_MAX)
+#define PROTO_PAYLOAD_MAX (PROTO_RESULT_MAX > PROTO_JOB_MAX ? \
+    PROTO_RESULT_MAX : PROTO_JOB_MAX)
 
 enum msg_type {
 	MSG_READY = 1,

@@ -6,6 +6,7 @@
 #ifndef PTHUMB_RESULT_H
 #define PTHUMB_RESULT_H
 
+#include <limits.h> /* PATH_MAX */
 #include <sys/types.h>
 
 enum status {
@@ -17,8 +18,9 @@ enum status {
 	STATUS_LAST
 };
 
-/* Text kept per file; longer error and warning text is cut. */
-#define RESULT_ERROR_MAX 512
+/* Text kept per file; longer warning text is cut. An error has room for
+   two whole paths (a collision names both) and its cause. */
+#define RESULT_ERROR_MAX (2 * PATH_MAX + 512)
 #define RESULT_WARNINGS_MAX 1024
 #define RESULT_DETAIL_MAX 1024
 

@@ -412,6 +412,54 @@ copy_into(const char *from, const char *dir, const char *name)
 }
 
 /*
+ * A cause naming a long output path (near 2,000 bytes) is never cut: the
+ * line holds it whole and ends with its verdict.
+ */
+Test(safety, a_cause_with_long_paths_is_whole)
+{
+	char *dir = helper_tmpdir();
+	GString *deep = g_string_new(dir);
+	char *out, *in, *a, *b;
+	const char *const args[] = {"-f", "webp", "-o", NULL, NULL, NULL};
+	struct run r;
+
+	g_string_append(deep, "/in");
+	for (int i = 0; i < 8; i++) {
+		g_string_append_c(deep, '/');
+		for (int k = 0; k < 240; k++)
+			g_string_append_c(deep, (char)('a' + i));
+	}
+	cr_assert_eq(g_mkdir_with_parents(deep->str, 0755), 0);
+	copy_into(TESTDATA "/sunset.jpg", deep->str, "x.jpeg");
+	copy_into(TESTDATA "/wine-alpha.png", deep->str, "x.png");
+	a = g_build_filename(deep->str, "x.jpeg", NULL);
+	b = g_build_filename(deep->str, "x.png", NULL);
+	in = g_build_filename(dir, "in", NULL);
+	out = g_build_filename(dir, "out", NULL);
+	((const char **)args)[3] = out;
+	((const char **)args)[4] = in;
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	{
+		char *whole = g_strdup_printf("%s/%s/x.webp would also be the "
+		    "thumbnail of x.jpeg, in the same folder; neither is "
+		    "made\n", out, deep->str + strlen(in) + 1);
+
+		cr_assert_not_null(strstr(r.err, whole), "%s", r.err);
+		cr_assert_eq(helper_count_lines(r.err, "neither is made"), 2);
+		g_free(whole);
+	}
+	helper_run_free(&r);
+	helper_rmtree(dir);
+	g_string_free(deep, TRUE);
+	g_free(out);
+	g_free(in);
+	g_free(b);
+	g_free(a);
+	g_free(dir);
+}
+
+/*
  * Collisions never replace: two inputs of one folder are both reported
  * and neither is made; across PATH arguments the first found is made and
  * the later one reported, naming it, in this run and in later ones.
