@@ -13,6 +13,10 @@
 # Tests that need the photos of ../shared/corpus (get-photos.sh) skip with
 # a message when they are absent; PTHUMB_CORPUS overrides where to look.
 
+# The one place pthumb's version is written: the binary (--version) and
+# the installed manual take it from here.
+VERSION = 1.0.0
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -26,7 +30,8 @@ DEB_PKGS = libvips-dev libglib2.0-dev libcriterion-dev pkg-config
 WARN = -Wall -Wextra -Werror
 # No contraction of a * b + c into one rounding: thumbnails must be the
 # same bytes on every machine (src/resample.h).
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -ffp-contract=off $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DPTHUMB_VERSION='"$(VERSION)"' \
+	-ffp-contract=off $(WARN) $(CFLAGS) \
 	$(EXTRA_CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -38,6 +43,8 @@ LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 TEST_RUNNER = $(BUILD)/test-runner
+# The manual as installed: src/pthumb.1 with the version in its title.
+MAN = $(BUILD)/pthumb.1
 # The binary the end-to-end tests run: ./pthumb plus fault injection.
 TEST_PROG = $(BUILD)/faults/pthumb
 FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
@@ -71,12 +78,17 @@ $(TEST_PROG): $(FAULT_OBJS)
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard tests/fuzz/*.c) \
 		$(HDRS) | $(BUILD)/tests
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Itests -DTOP_DIR='"$(CURDIR)"' -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -Itests -DTOP_DIR='"$(CURDIR)"' \
+		-DMAN_PAGE='"$(abspath $(MAN))"' -c -o $@ $<
 
 $(TEST_RUNNER): $(TEST_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(LIBS) -lcriterion \
 		$(shell pkg-config --libs lcms2 2>/dev/null)
+
+$(MAN): src/pthumb.1 Makefile | $(BUILD)
+	sed 's/^\.TH PTHUMB 1 \([^ ]*\) pthumb /.TH PTHUMB 1 \1 "pthumb $(VERSION)" /' \
+		src/pthumb.1 > $@
 
 $(BUILD) $(BUILD)/tests $(BUILD)/faults:
 	mkdir -p $@
@@ -86,7 +98,7 @@ run: deps
 	./$(PROG) testdata
 
 check: deps
-	$(MAKE) $(PROG) $(TEST_PROG) $(TEST_RUNNER)
+	$(MAKE) $(PROG) $(TEST_PROG) $(TEST_RUNNER) $(MAN)
 	$(MAKE) test
 
 # Criterion runs each test in its own process; the end-to-end tests run
@@ -100,7 +112,7 @@ sanitize: deps
 	mkdir -p build-san/logs
 	$(MAKE) BUILD=build-san PROG=build-san/pthumb \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb \
-		build-san/faults/pthumb build-san/test-runner
+		build-san/faults/pthumb build-san/test-runner build-san/pthumb.1
 	ASAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/asan:detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/ubsan:print_stacktrace=1 \
@@ -117,12 +129,12 @@ sanitize: deps
 # spawn test (a valgrind start-up per file), the threads Ctrl-C test and
 # the corpus-wide ones (PngSuite, the whole corpus, every failure line),
 # hours under valgrind with the corpus fetched.
-VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|pngsuite*|the_whole*|every_failure*|worker_memory*|spawn_never*|threads_stop*)
+VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|a_signal*|pngsuite*|the_whole*|every_failure*|worker_memory*|spawn_never*|threads_stop*)
 
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
 		apt-get install -y -q --no-install-recommends valgrind; }
-	$(MAKE) $(TEST_PROG) $(TEST_RUNNER)
+	$(MAKE) $(TEST_PROG) $(TEST_RUNNER) $(MAN)
 	rm -rf $(BUILD)/valgrind
 	mkdir -p $(BUILD)/valgrind
 	@# libvips' modules as $$VIPSHOME shows them to tests/valgrind-pthumb:
@@ -185,10 +197,13 @@ fuzz-deps:
 		exit 1; \
 	fi
 
-install: $(PROG)
+install: $(PROG) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/pthumb
-	install -m 644 src/pthumb.1 $(DESTDIR)$(PREFIX)/share/man/man1/pthumb.1
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/pthumb.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 src/pthumb.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pthumb
 
 deps:
 	@if pkg-config --exists $(PKGS) criterion 2>/dev/null; then :; \

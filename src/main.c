@@ -76,6 +76,53 @@ hold_std_fds(void)
 	return true;
 }
 
+/* Collect the nickname of each file loader class ("jpegload"), with its
+   flags. */
+static void *
+add_loader(VipsObjectClass *class, void *data)
+{
+	GPtrArray *names = data;
+	VipsOperationClass *op = VIPS_OPERATION_CLASS(class);
+	const char *nick = class->nickname;
+	size_t n = strlen(nick);
+
+	if (G_TYPE_IS_ABSTRACT(G_TYPE_FROM_CLASS(class)) || n < 4 ||
+	    strcmp(nick + n - 4, "load") != 0)
+		return NULL;
+	g_ptr_array_add(names, g_strdup_printf("%s%s", nick,
+	    op->flags & VIPS_OPERATION_UNTRUSTED ? " (untrusted)" : ""));
+	return NULL;
+}
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --version: pthumb's version (the Makefile's VERSION), libvips' at run
+ * time and at build time, and the loaders this libvips has; those marked
+ * untrusted are used only with --allow-untrusted.
+ */
+static int
+print_version(void)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	vips_class_map_all(g_type_from_name("VipsForeignLoad"),
+	    (VipsClassMapFn)add_loader, names);
+	g_ptr_array_sort(names, compare_strings);
+	printf("pthumb %s\nlibvips %s (built with %s)\nloaders:",
+	    PTHUMB_VERSION, vips_version_string(), VIPS_VERSION);
+	for (guint i = 0; i < names->len; i++)
+		printf("%s %s", i > 0 ? "," : "",
+		    (char *)g_ptr_array_index(names, i));
+	printf("\n");
+	g_ptr_array_unref(names);
+	return stdout_failed() ? EXIT_USAGE : EXIT_ALL_DONE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,6 +148,12 @@ main(int argc, char **argv)
 		    vips_error_buffer());
 		options_free(&o);
 		return EXIT_USAGE;
+	}
+	if (o.show_version) {
+		status = print_version();
+		options_free(&o);
+		vips_shutdown();
+		return status;
 	}
 	vips_block_untrusted_set(!o.allow_untrusted);
 	if (o.format != NULL) {

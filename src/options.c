@@ -463,6 +463,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
 	gboolean keep_metadata = FALSE, freedesktop = FALSE;
 	gboolean replace_unrecorded = FALSE, verify = FALSE, fsync = FALSE;
+	gboolean version = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -506,6 +507,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "paths in lists are NUL-separated (find -print0)", NULL},
 		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
 		 "follow symbolic links to folders", NULL},
+		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
+		 "print pthumb's and libvips' versions and the loaders in use",
+		 NULL},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	GOptionEntry picture_entries[] = {
@@ -610,6 +614,11 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	/* The _strv variant frees the arguments it consumes. */
 	if (!g_option_context_parse_strv(ctx, &args, &err)) {
 		*msg = g_strdup(err->message);
+		goto out;
+	}
+	if (version) {
+		o->show_version = true; /* nothing else is looked at */
+		rc = 0;
 		goto out;
 	}
 

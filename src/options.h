@@ -97,6 +97,7 @@ struct opts {
 	bool force;             /* redo up-to-date thumbnails */
 	bool verify;            /* an up-to-date thumbnail's bytes are read
 				   and checked against its record */
+	bool show_version;      /* --version: print it, do nothing else */
 	bool json;              /* JSON lines on stdout */
 	bool quiet;             /* errors and summary only */
 	enum run_mode mode;     /* --mode; --sequential = sequential */
