@@ -805,6 +805,35 @@ Test(cli, a_closed_standard_input_is_an_empty_list)
 	g_free(dir);
 }
 
+/* --version names pthumb's version (the Makefile's, also in the
+   installed manual's title), libvips' and its loaders. */
+Test(cli, version_says_what_runs)
+{
+	const char *const args[] = {"--version", NULL};
+	char *libvips = g_strdup_printf("\nlibvips %s (built with ",
+	    vips_version_string());
+	gchar *man = NULL;
+	struct run r;
+
+	helper_run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(g_str_has_prefix(r.out, "pthumb " PTHUMB_VERSION "\n"),
+	    "%s", r.out);
+	cr_assert_not_null(strstr(r.out, libvips), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\nloaders: "), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, " jpegload,"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, " svgload (untrusted)"), "%s",
+	    r.out);
+	cr_assert_str_eq(r.err, "");
+	cr_assert(g_file_get_contents(MAN_PAGE, &man, NULL, NULL), "%s",
+	    MAN_PAGE);
+	cr_assert_not_null(strstr(man, " \"pthumb " PTHUMB_VERSION "\" "),
+	    "%.80s", man);
+	g_free(man);
+	helper_run_free(&r);
+	g_free(libvips);
+}
+
 /* The manual names every option --help-all lists. */
 Test(cli, the_manual_names_every_option)
 {
@@ -839,6 +868,96 @@ Test(cli, the_manual_names_every_option)
 	g_strfreev(lines);
 	helper_run_free(&r);
 	g_free(man);
+}
+
+/* What bash completion offers after these words (the last one the word
+   being completed), one per line. */
+static char *
+completions(const char *words)
+{
+	char *script = g_strdup_printf("source '%s/src/pthumb.bash'; "
+	    "COMP_WORDS=(pthumb %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+	    "_pthumb; printf '%%s\\n' \"${COMPREPLY[@]}\"", TOP_DIR, words);
+	char *argv[] = {"/bin/bash", "--norc", "-c", script, NULL};
+	gchar *out = NULL, *err = NULL;
+	gint wait = 0;
+
+	cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+	    &out, &err, &wait, NULL));
+	cr_assert(WIFEXITED(wait) && WEXITSTATUS(wait) == 0, "%s", err);
+	cr_assert_str_eq(err, "");
+	g_free(err);
+	g_free(script);
+	return out;
+}
+
+/*
+ * Bash completion offers every option --help-all lists, and for options
+ * that take one of a few words, words pthumb accepts (each tried in a dry
+ * run).
+ */
+Test(cli, completion_offers_every_option_and_good_values)
+{
+	static const struct {
+		const char *option, *words, *with;
+	} values[] = {
+		{"--mode", "pool\nspawn\nthreads\nsequential\n", NULL},
+		{"--fail-on", "none\ntruncated\nerror\nwarning\n", NULL},
+		{"--freedesktop-size", "normal\nlarge\nx-large\nxx-large\n",
+		 "--freedesktop"},
+		{"--smartcrop", "attention\nentropy\n", NULL},
+		{"--background", "white\nblack\n", NULL},
+		{"-f", NULL, NULL},
+	};
+	const char *const help[] = {"--help-all", NULL};
+	char *offered = completions("--");
+	char *out = helper_tmpdir();
+	char **lines;
+	struct run r;
+
+	helper_run(&r, help);
+	lines = g_strsplit(r.out, "\n", -1);
+	for (char **l = lines; *l != NULL; l++) {
+		const char *dashes = strstr(*l, "--");
+		char *opt, *line;
+
+		if (!g_str_has_prefix(*l, "  -") || dashes == NULL)
+			continue;
+		opt = g_strndup(dashes, strcspn(dashes, "= "));
+		line = g_strconcat("\n", opt, "\n", NULL);
+		cr_assert(strstr(offered, line + 1) == offered ||
+		    strstr(offered, line) != NULL, "%s is not offered", opt);
+		g_free(line);
+		g_free(opt);
+	}
+	g_strfreev(lines);
+	helper_run_free(&r);
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		char *words = g_strdup_printf("%s ''", values[i].option);
+		char *got = completions(words);
+		char **each = g_strsplit(got, "\n", -1);
+
+		if (values[i].words != NULL)
+			cr_assert_str_eq(got, values[i].words);
+		cr_assert_gt(g_strv_length(each), 2, "%s: %s", words, got);
+		for (char **w = each; **w != '\0'; w++) {
+			const char *with = values[i].with;
+			const char *const args[] = {"-n", values[i].option, *w,
+			    TESTDATA "/sunset.jpg", with ? with : "-o",
+			    with ? NULL : out, NULL};
+
+			helper_run(&r, args);
+			cr_assert_eq(r.status, 0, "%s %s: %s", values[i].option,
+			    *w, r.err);
+			helper_run_free(&r);
+		}
+		g_strfreev(each);
+		g_free(got);
+		g_free(words);
+	}
+	helper_rmtree(out);
+	g_free(out);
+	g_free(offered);
 }
 
 /* --help reads the same in every locale: "[OPTION...]", never the
