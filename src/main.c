@@ -209,6 +209,8 @@ main(int argc, char **argv)
 		return status;
 	}
 	rp = report_new(o.json, o.quiet);
+	if (o.shards > 0)
+		report_set_shard(rp, o.shard, o.shards, o.shard_from);
 	outcome = run_batch(&o, o.mode, rp);
 	report_summary(rp, (now_ns() - start) / 1e9);
 

@@ -14,6 +14,8 @@
 
 #include <glib.h> /* GOptionContext, g_ascii_strtod, g_strdup */
 
+#include "shard.h" /* shard_resolve */
+
 #define MAX_BOX 100000
 #define MAX_JOBS 1024
 /* The least --worker-memory: a worker's threads and libvips itself need
@@ -164,26 +166,6 @@ options_parse_jobs_list(const char *s, int *out, int max)
 	g_strfreev(parts);
 	out[rc == 0 ? n : 0] = 0;
 	return rc;
-}
-
-int
-options_parse_shard(const char *s, unsigned *k, unsigned *n)
-{
-	const char *slash = s != NULL ? strchr(s, '/') : NULL;
-	char *first;
-	int a, b, rc;
-
-	if (slash == NULL)
-		return -1;
-	first = g_strndup(s, (gsize)(slash - s));
-	rc = options_parse_int(first, 1, 1000000, &a);
-	g_free(first);
-	if (rc != 0 || options_parse_int(slash + 1, 1, 1000000, &b) != 0 ||
-	    a > b)
-		return -1;
-	*k = (unsigned)a;
-	*n = (unsigned)b;
-	return 0;
 }
 
 int
@@ -563,7 +545,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	};
 	GOptionEntry limits_entries[] = {
 		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
-		 "do only shard K of N (by a hash of each thumbnail's path)", "K/N"},
+		 "do only shard K of N (by a hash of each thumbnail's path); "
+		 "auto: this Slurm array task's, auto/N: JOB_COMPLETION_INDEX's",
+		 "K/N"},
 		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
 		 "fail damaged images instead of writing them with a warning",
 		 NULL},
@@ -790,12 +774,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		    NULL);
 	}
 	o->thumb.keep_metadata = keep_metadata;
-	if (r.shard && options_parse_shard(r.shard, &o->shard, &o->shards)
-	    != 0) {
-		*msg = g_strdup_printf("invalid --shard '%s' (expected K/N "
-		    "with 1 <= K <= N)", r.shard);
+	if (r.shard && shard_resolve(r.shard, &o->shard, &o->shards,
+	    &o->shard_from, msg) != 0)
 		goto out;
-	}
 	if (output_template != NULL) {
 		const char *why;
 
@@ -912,6 +893,7 @@ options_free(struct opts *o)
 	g_free((char *)o->output_template);
 	g_free((char *)o->freedesktop_size);
 	g_free((char *)o->files_from);
+	g_free(o->shard_from);
 	g_strfreev(o->paths);
 	memset(o, 0, sizeof(*o));
 }

@@ -87,6 +87,7 @@ struct opts {
 	const char *format;     /* output suffix without dot, or NULL = input's */
 	const char *output_template; /* --output-template, or NULL */
 	unsigned shard, shards; /* --shard K/N: do shard K of N; 0 = all */
+	char *shard_from;       /* --shard auto: whence K and N, or NULL */
 	bool dry_run;           /* list what would be done, write nothing */
 	bool to_stdout;         /* -o -: one thumbnail to standard output */
 	bool stdin_image;       /* --stdin-image: the image is standard input */
@@ -145,7 +146,6 @@ int options_parse_int(const char *s, int lo, int hi, int *out);
 int options_parse_jobs_list(const char *s, int *out, int max);
 
 /* "K/N" with 1 <= K <= N <= 1000000. 0, or -1 leaving k and n alone. */
-int options_parse_shard(const char *s, unsigned *k, unsigned *n);
 
 /*
  * Is this a usable --output-template: relative, no ".." component, with

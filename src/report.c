@@ -16,6 +16,8 @@ struct report {
 	struct report_totals totals;
 	struct report_workers workers;
 	char *run_warnings;   /* report_run_warnings(), or NULL */
+	unsigned shard, shards; /* report_set_shard(); 0 = all files */
+	char *shard_from;     /* whence shard and shards, or NULL */
 	unsigned plans[PLAN_LAST]; /* --dry-run: files by action */
 	bool dry_run;
 	/* The progress line on a terminal's stderr. */
@@ -64,6 +66,7 @@ report_free(struct report *rp)
 		return;
 	g_string_free(rp->line, TRUE);
 	g_free(rp->run_warnings);
+	g_free(rp->shard_from);
 	g_free(rp);
 }
 
@@ -503,11 +506,23 @@ report_summary(struct report *rp, double seconds)
 			g_string_append(l, ", \"run_warnings\": ");
 			report_json_string(l, rp->run_warnings);
 		}
+		if (rp->shards > 0) {
+			g_string_append_printf(l, ", \"shard\": \"%u/%u\", "
+			    "\"shard_from\": ", rp->shard, rp->shards);
+			if (rp->shard_from != NULL)
+				report_json_string(l, rp->shard_from);
+			else
+				g_string_append(l, "null");
+		}
 		g_string_append(l, "}\n");
 		fputs(l->str, stdout);
 		fflush(stdout);
 		return;
 	}
+	if (rp->shards > 0)
+		printf("pthumb: shard %u of %u%s%s\n", rp->shard, rp->shards,
+		    rp->shard_from != NULL ? ", from " : "",
+		    rp->shard_from != NULL ? rp->shard_from : "");
 	printf("pthumb: %u done, %u failed, %u skipped in %.2f s (%.1f "
 	    "images/s, ", done, failed, rp->totals.count[STATUS_SKIPPED],
 	    seconds, rate);
@@ -531,6 +546,16 @@ report_summary(struct report *rp, double seconds)
 		break;
 	}
 	fflush(stdout);
+}
+
+void
+report_set_shard(struct report *rp, unsigned shard, unsigned shards,
+    const char *from)
+{
+	rp->shard = shard;
+	rp->shards = shards;
+	g_free(rp->shard_from);
+	rp->shard_from = g_strdup(from);
 }
 
 void

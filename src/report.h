@@ -42,6 +42,12 @@ const struct report_totals *report_totals(const struct report *rp);
 void report_set_workers(struct report *rp, const struct report_workers *w);
 const struct report_workers *report_workers(const struct report *rp);
 
+/* The run does shard `shard` of `shards` (from: "SLURM_ARRAY_TASK_ID=3
+   of array 1-7:2" when --shard auto found them, else NULL): the summary
+   says so. */
+void report_set_shard(struct report *rp, unsigned shard, unsigned shards,
+    const char *from);
+
 /* libvips' messages of the whole run, that no file can be blamed for
    (--mode threads): a line on stderr, and a field of the JSON summary. */
 void report_run_warnings(struct report *rp, const char *text);
