@@ -6,6 +6,8 @@
 #   make check      install what is missing, build, run every test
 #   make sanitize   the tests and end-to-end runs under ASan + UBSan; fails
 #                   on any sanitizer report in their logs
+#   make integration  --shard auto as a job array on a single-node Slurm
+#                   cluster it installs and starts (as root; else it skips)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build needs (as root),
 #                   or print the command that would
@@ -52,7 +54,8 @@ FAULT_OBJS = $(SRCS:src/%.c=$(BUILD)/faults/%.o)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-.PHONY: all run check test sanitize valgrind bench fuzz fuzz-deps install deps clean
+.PHONY: all run check test sanitize valgrind integration bench fuzz fuzz-deps \
+	install deps clean
 
 all: $(PROG)
 
@@ -196,6 +199,12 @@ fuzz-deps:
 		echo "make fuzz needs: sudo apt-get install clang libclang-rt-14-dev"; \
 		exit 1; \
 	fi
+
+# tests/integration.sh says what it checks; one line "integration: SKIP:
+# REASON" where Slurm cannot be installed or started.
+integration: deps
+	$(MAKE) $(PROG)
+	sh tests/integration.sh
 
 install: $(PROG) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
