@@ -667,6 +667,18 @@ start_slow_writer(const char *fifo, const char *first, const char *second)
 	return pid;
 }
 
+/* Has the run reported a file yet (its JSON lines in log)? */
+static bool
+reported(const char *log)
+{
+	gchar *text = NULL;
+	bool yes = g_file_get_contents(log, &text, NULL, NULL) &&
+	    strstr(text, "{\"type\": \"file\"") != NULL;
+
+	g_free(text);
+	return yes;
+}
+
 /*
  * Ctrl-C while pthumb waits for the next line of a list stops it then,
  * not once the line comes: in every mode, pthumb has ended (130, with
@@ -687,16 +699,20 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 		char *out = g_build_filename(dir, modes[m], NULL);
 		const char *const args[] = {"--json", "--mode", modes[m],
 		    "-j", "2", "-o", out, "-", NULL};
-		pid_t writer = start_slow_writer(fifo, TESTDATA "/seeding.jpg",
-		    second);
-		pid_t pid = helper_start_in(fifo, args, log_out, log_err);
+		pid_t writer, pid;
 		gchar *text = NULL;
 		int status;
 
-		/* The first line is done: pthumb waits for the second. */
-		for (int i = 0; i < 6000 && helper_count_files(out) -
-		    helper_count_tmp(out) == 0; i++)
+		unlink(log_out); /* the last mode's lines are not this one's */
+		writer = start_slow_writer(fifo, TESTDATA "/seeding.jpg",
+		    second);
+		pid = helper_start_in(fifo, args, log_out, log_err);
+
+		/* The first line is done and reported: pthumb waits for the
+		   second. */
+		for (int i = 0; i < 12000 && !reported(log_out); i++)
 			usleep(5000);
+		cr_assert(reported(log_out), "%s", modes[m]);
 		cr_assert_eq(helper_count_files(out), 1, "%s", modes[m]);
 		cr_assert_eq(kill(pid, SIGINT), 0);
 		status = helper_wait_within(pid, 60);
