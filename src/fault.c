@@ -5,6 +5,7 @@
 
 #ifdef PTHUMB_FAULT_INJECTION
 
+#include <errno.h>  /* ENOSPC */
 #include <fcntl.h>  /* open, O_* */
 #include <signal.h> /* raise, signal, SIGSEGV */
 #include <stdlib.h> /* getenv, abort, atoi */
@@ -81,6 +82,18 @@ fault_while_writing(void)
 		return;
 	for (;;)
 		pause();
+}
+
+int
+fault_watch_add(void)
+{
+	static int watches;
+	const char *spec = getenv("PTHUMB_FAULT");
+
+	if (spec == NULL || strncmp(spec, "watchlimit:", 11) != 0 ||
+	    ++watches < atoi(spec + 11))
+		return 0;
+	return ENOSPC;
 }
 
 #endif

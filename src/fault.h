@@ -11,7 +11,9 @@
  *   change append a byte to the input once it is open (it changed
  *          while its thumbnail was made)
  *   stall  sleep until killed once the temporary file is written
- * and PTHUMB_FAULT=start makes every worker die before it is ready.
+ * PTHUMB_FAULT=start makes every worker die before it is ready, and
+ * PTHUMB_FAULT=watchlimit:N makes --watch's Nth folder watch and every
+ * later one fail as at the limit of inotify watches (ENOSPC).
  */
 #ifndef PTHUMB_FAULT_H
 #define PTHUMB_FAULT_H
@@ -24,6 +26,9 @@ void fault_at_start(void);
    temporary file is written. */
 void fault_after_open(const char *in);
 void fault_while_writing(void);
+/* Called by --watch before it watches a folder: 0, or the errno to fail
+   with. */
+int fault_watch_add(void);
 #else
 static inline void
 fault_before_image(const char *in)
@@ -45,6 +50,12 @@ fault_after_open(const char *in)
 static inline void
 fault_while_writing(void)
 {
+}
+
+static inline int
+fault_watch_add(void)
+{
+	return 0;
 }
 #endif
 

@@ -568,6 +568,9 @@ claim(struct jobq *q, const struct scan_entry *e, const char *out,
 	const char *first = sibling != NULL ? NULL :
 	    g_hash_table_lookup(q->claimed, out);
 
+	/* With --watch, the same input again: it changed, or a rescan. */
+	if (first != NULL && q->cfg->watch && strcmp(first, e->path) == 0)
+		return JOBQ_JOB;
 	if ((sibling != NULL || first != NULL) && is_thumbnail(e->path))
 		return JOBQ_NOT_INPUT;
 	if (sibling != NULL)

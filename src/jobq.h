@@ -44,6 +44,7 @@ struct jobq_config {
 	bool force;         /* redo up-to-date thumbnails */
 	bool verify;        /* read up-to-date ones whole (output_verify_at) */
 	bool dry_run;       /* create no folder */
+	bool watch;         /* inputs come again as they change (--watch) */
 	unsigned shard, shards; /* only files of shard K (1-based) of N */
 };
 

@@ -408,6 +408,24 @@ check_worker_memory(long long *bytes, const char *text)
 	return NULL;
 }
 
+/* --watch keeps folders' thumbnails made as files arrive: what it cannot
+   do with. NULL, or the message (new string). */
+static char *
+check_watch(const struct opts *o)
+{
+	if (o->to_stdout || o->dry_run || o->compare || o->compare_modes)
+		return g_strdup("--watch thumbnails into a folder until "
+		    "stopped: not with -o -, --dry-run or --compare");
+	if (o->files_from != NULL)
+		return g_strdup("--watch watches folders: not with "
+		    "--files-from");
+	for (int i = 0; i < o->npaths; i++)
+		if (strcmp(o->paths[i], "-") == 0)
+			return g_strdup("--watch watches folders: not with a "
+			    "list on standard input");
+	return NULL;
+}
+
 /* GLib's help text as bytes any terminal shows: its one non-ASCII
    character, the ellipsis, as three dots. */
 static void
@@ -445,7 +463,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
 	gboolean keep_metadata = FALSE, freedesktop = FALSE;
 	gboolean replace_unrecorded = FALSE, verify = FALSE, fsync = FALSE;
-	gboolean version = FALSE;
+	gboolean version = FALSE, watch = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -489,6 +507,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "paths in lists are NUL-separated (find -print0)", NULL},
 		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
 		 "follow symbolic links to folders", NULL},
+		{"watch", 0, 0, G_OPTION_ARG_NONE, &watch,
+		 "after the run, keep the workers and thumbnail each image "
+		 "written or moved into a PATH until Ctrl-C (not with -o -, "
+		 "-n, --compare, lists or --files-from)", NULL},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 "print pthumb's and libvips' versions and the loaders in use",
 		 NULL},
@@ -856,6 +878,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		*msg = g_strdup("no PATH given");
 		goto out;
 	}
+	o->watch = watch;
+	if (watch && (*msg = check_watch(o)) != NULL)
+		goto out;
 	rc = 0;
 out:
 	if (rc != 0)

@@ -99,6 +99,7 @@ struct opts {
 	bool verify;            /* an up-to-date thumbnail's bytes are read
 				   and checked against its record */
 	bool show_version;      /* --version: print it, do nothing else */
+	bool watch;             /* --watch: then the files that arrive */
 	bool json;              /* JSON lines on stdout */
 	bool quiet;             /* errors and summary only */
 	enum run_mode mode;     /* --mode; --sequential = sequential */

@@ -34,7 +34,8 @@ _pthumb()
 	if [[ $cur == -* ]]; then
 		words='--jobs --size --blur --output --format --quality --force
 		    --replace-unrecorded --verify --fsync --dry-run --json --quiet
-		    --files-from --null --follow --version --output-template
+		    --files-from --null --follow --watch --version
+		    --output-template
 		    --crop --smartcrop --background --keep-profile
 		    --keep-metadata --exact --freedesktop --freedesktop-size
 		    --stdin-image --mode --max-tasks-per-worker --sequential

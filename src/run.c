@@ -334,6 +334,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.follow = o->follow,
 		.allow_untrusted = o->allow_untrusted,
 		.skip_dir = o->outdir,
+		.watch = o->watch,
 	};
 	struct jobq_config qc = {
 		.outdir = o->outdir,
@@ -346,6 +347,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.force = o->force,
 		.verify = o->verify,
 		.dry_run = o->dry_run,
+		.watch = o->watch,
 		.shard = o->shard,
 		.shards = o->shards,
 	};
@@ -369,6 +371,12 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	enum pool_outcome outcome = POOL_DONE;
 	struct scan *scan = scan_new(&sc);
 	struct pool_stats ps = {0};
+
+	if (scan == NULL) {
+		fprintf(stderr, "pthumb: cannot watch: inotify: %s\n",
+		    strerror(errno));
+		return POOL_CANNOT_START;
+	}
 
 	/* Before any worker is forked: they name their files for it. */
 	output_owner_init();

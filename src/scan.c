@@ -12,6 +12,7 @@
 #include <glib.h> /* GPtrArray, g_ascii_strcasecmp, g_build_filename */
 
 #include "pathlist.h"
+#include "watch.h"
 
 /* A folder being walked: its entries, read whole and sorted. */
 struct frame {
@@ -35,6 +36,11 @@ struct scan {
 	bool have_skip;
 	dev_t skip_dev;
 	ino_t skip_ino;
+	struct watch *watch; /* --watch, once the walk needs it */
+	GQueue events;       /* of struct watch_event *, to take */
+	char *limit_said;    /* the watch limit, once reported */
+	int watch_err;       /* push_dir(): the folder is walked but not
+				watched, for this errno */
 };
 
 /* Suffixes whose libvips loaders are trusted with untrusted input. */
@@ -120,6 +126,9 @@ push_dir(struct scan *s, const char *path, const char *rel,
 	DIR *dir;
 	int err;
 
+	/* Watched before it is read: nothing arrives unseen between. */
+	if (s->cfg->watch)
+		s->watch_err = watch_add(s->watch, path, rel);
 	dir = opendir(path);
 	if (dir == NULL)
 		return errno;
@@ -173,6 +182,24 @@ error_entry(struct scan_entry *e, const char *path, int err, const char *why)
 }
 
 /*
+ * After push_dir(): a folder walked but not watched is an error entry
+ * (return 1); the limit of watches is said once (return 0 after).
+ */
+static int
+watch_error(struct scan *s, struct scan_entry *e, const char *path)
+{
+	int err = s->watch_err;
+
+	s->watch_err = 0;
+	if (err == 0 || (err == ENOSPC && s->limit_said != NULL))
+		return 0;
+	if (err != ENOSPC)
+		return error_entry(e, path, err, "cannot watch folder");
+	s->limit_said = watch_limit_message();
+	return error_entry(e, path, 0, s->limit_said);
+}
+
+/*
  * A path named on the command line or in a list: followed if a symlink,
  * always tried if a file. rel is the output name (transfer full) or NULL
  * for "the file's base name, or the folder's root".
@@ -191,7 +218,7 @@ take_named(struct scan *s, const char *path, char *rel, struct scan_entry *e)
 		g_free(rel);
 		if (err != 0)
 			return error_entry(e, path, err, "cannot open folder");
-		return 0;
+		return watch_error(s, e, path);
 	}
 	if (!S_ISREG(e->st.st_mode)) {
 		g_free(rel);
@@ -235,6 +262,8 @@ take_child(struct scan *s, struct frame *f, const char *name,
 		err = push_dir(s, path, rel, &e->st);
 		if (err != 0)
 			rc = error_entry(e, path, err, "cannot open folder");
+		else
+			rc = watch_error(s, e, path);
 		goto out;
 	}
 	if (S_ISREG(e->st.st_mode) &&
@@ -255,9 +284,15 @@ out:
 struct scan *
 scan_new(const struct scan_config *cfg)
 {
-	struct scan *s = g_new0(struct scan, 1);
+	struct watch *w = NULL;
+	struct scan *s;
 	struct stat st;
 
+	if (cfg->watch && (w = watch_new()) == NULL)
+		return NULL;
+	s = g_new0(struct scan, 1);
+	s->watch = w;
+	g_queue_init(&s->events);
 	s->cfg = cfg;
 	s->stack = g_ptr_array_new_with_free_func(frame_free);
 	if (cfg->skip_dir != NULL && stat(cfg->skip_dir, &st) == 0) {
@@ -303,10 +338,75 @@ take_listed(struct scan *s, struct scan_entry *e)
 			return SCAN_WAIT;
 		case PATHLIST_END:
 			pathlist_close(s->list);
+	g_queue_clear_full(&s->events, (GDestroyNotify)watch_event_free);
+	watch_free(s->watch);
+	g_free(s->limit_said);
 			s->list = NULL;
 			return SCAN_END;
 		}
 	}
+}
+
+/* A file or folder an event named: 1 = *e filled; 0 = nothing to hand
+   out (a folder is pushed to be walked, or the entry is not an image). */
+static int
+take_arrived(struct scan *s, const struct watch_event *ev,
+    struct scan_entry *e)
+{
+	const char *name = strrchr(ev->path, '/') + 1;
+	int err;
+
+	if (lstat(ev->path, &e->st) != 0)
+		return 0; /* gone again */
+	if (S_ISLNK(e->st.st_mode) && (stat(ev->path, &e->st) != 0 ||
+	    (S_ISDIR(e->st.st_mode) && !s->cfg->follow)))
+		return 0;
+	if (S_ISDIR(e->st.st_mode)) {
+		if (ev->kind != WATCH_FOLDER || (s->have_skip &&
+		    e->st.st_dev == s->skip_dev &&
+		    e->st.st_ino == s->skip_ino))
+			return 0;
+		if ((err = push_dir(s, ev->path, ev->rel, &e->st)) != 0)
+			return error_entry(e, ev->path, err,
+			    "cannot open folder");
+		return watch_error(s, e, ev->path);
+	}
+	if (!S_ISREG(e->st.st_mode) || !scan_is_image(name,
+	    s->cfg->allow_untrusted))
+		return 0;
+	e->path = g_strdup(ev->path);
+	e->rel = g_strdup(ev->rel);
+	return 1;
+}
+
+/* --watch, once everything is walked: what has arrived since. As
+   take_listed(), SCAN_END means "go on walking" (a folder arrived, or
+   everything is to be walked again). */
+static enum scan_next
+take_event(struct scan *s, struct scan_entry *e)
+{
+	struct watch_event *ev;
+	int err;
+
+	if (g_queue_is_empty(&s->events) &&
+	    (err = watch_read(s->watch, &s->events)) != 0) {
+		error_entry(e, "inotify", err, "cannot read its events");
+		return SCAN_ENTRY;
+	}
+	while ((ev = g_queue_pop_head(&s->events)) != NULL) {
+		int got = 0;
+
+		if (ev->kind == WATCH_RESCAN)
+			s->argi = 0; /* events were lost: walk it all again */
+		else
+			got = take_arrived(s, ev, e);
+		watch_event_free(ev);
+		if (got)
+			return SCAN_ENTRY;
+		if (s->stack->len > 0 || s->argi == 0)
+			return SCAN_END;
+	}
+	return SCAN_WAIT;
 }
 
 enum scan_next
@@ -354,6 +454,13 @@ scan_next(struct scan *s, struct scan_entry *e)
 				return SCAN_ENTRY;
 			continue;
 		}
+		if (s->watch != NULL) {
+			enum scan_next got = take_event(s, e);
+
+			if (got != SCAN_END)
+				return got;
+			continue;
+		}
 		return SCAN_END;
 	}
 }
@@ -361,7 +468,9 @@ scan_next(struct scan *s, struct scan_entry *e)
 int
 scan_wait_fd(const struct scan *s)
 {
-	return s->list != NULL ? pathlist_fd(s->list) : -1;
+	if (s->list != NULL)
+		return pathlist_fd(s->list);
+	return s->watch != NULL ? watch_fd(s->watch) : -1;
 }
 
 void
@@ -378,6 +487,9 @@ scan_free(struct scan *s)
 	if (s == NULL)
 		return;
 	pathlist_close(s->list);
+	g_queue_clear_full(&s->events, (GDestroyNotify)watch_event_free);
+	watch_free(s->watch);
+	g_free(s->limit_said);
 	g_ptr_array_unref(s->stack);
 	g_free(s);
 }

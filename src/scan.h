@@ -10,6 +10,12 @@
  * current path is reported as a loop. FIFOs, devices and sockets found in a
  * folder are ignored silently. A file found in a folder is queued only when
  * its suffix is in the image list; a file named explicitly is always tried.
+ *
+ * With watch, every folder walked is watched first, and the scan never
+ * ends: once walked, it says SCAN_WAIT on the watches' descriptor, then
+ * hands out the files closed after writing or moved in, and walks the
+ * folders made or moved in, named as the walk names them. A folder it
+ * cannot watch is an error entry; the limit of watches is said once.
  */
 #ifndef PTHUMB_SCAN_H
 #define PTHUMB_SCAN_H
@@ -28,6 +34,8 @@ struct scan_config {
 	bool allow_untrusted;   /* widen the suffix list */
 	const char *skip_dir;   /* a folder never to enter (the output), or
 				   NULL */
+	bool watch;             /* --watch: after the walk, the files that
+				   arrive in the walked folders (watch.h) */
 };
 
 struct scan_entry {
@@ -47,7 +55,8 @@ struct scan_entry {
 
 struct scan;
 
-/* Returns a scanner; the config's strings must outlive it. */
+/* Returns a scanner; the config's strings must outlive it. NULL, with
+   errno, only when watch and inotify cannot be had. */
 struct scan *scan_new(const struct scan_config *cfg);
 
 enum scan_next {
@@ -61,7 +70,7 @@ enum scan_next {
    scan_entry_clear. */
 enum scan_next scan_next(struct scan *s, struct scan_entry *e);
 
-/* After SCAN_WAIT: the list's descriptor (pathlist.h). */
+/* After SCAN_WAIT: the list's descriptor (pathlist.h), or the watches'. */
 int scan_wait_fd(const struct scan *s);
 
 void scan_entry_clear(struct scan_entry *e);
