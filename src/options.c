@@ -10,6 +10,7 @@
 #include <stdlib.h> /* strtol */
 #include <string.h> /* strcmp, strchr */
 #include <sys/resource.h> /* getrlimit, RLIMIT_DATA */
+#include <sys/stat.h>     /* stat */
 #include <unistd.h> /* sysconf */
 
 #include <glib.h> /* GOptionContext, g_ascii_strtod, g_strdup */
@@ -408,6 +409,26 @@ check_worker_memory(long long *bytes, const char *text)
 	return NULL;
 }
 
+/* --prune removes only in the mirror of one folder it walks: what it
+   cannot do with. NULL, or the message (new string). */
+static char *
+check_prune(const struct opts *o)
+{
+	struct stat st;
+
+	if (o->to_stdout || o->compare || o->compare_modes ||
+	    o->output_template != NULL || o->thumb.freedesktop)
+		return g_strdup("--prune removes thumbnails in the folder "
+		    "that mirrors its PATH: not with -o -, --compare, "
+		    "--output-template or --freedesktop");
+	if (o->npaths != 1 || o->files_from != NULL ||
+	    stat(o->paths[0], &st) != 0 || !S_ISDIR(st.st_mode))
+		return g_strdup("--prune needs exactly one PATH, a folder: the "
+		    "thumbnails of several PATHs or of files meet in the "
+		    "output folder");
+	return NULL;
+}
+
 /* --watch keeps folders' thumbnails made as files arrive: what it cannot
    do with. NULL, or the message (new string). */
 static char *
@@ -463,7 +484,7 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
 	gboolean keep_metadata = FALSE, freedesktop = FALSE;
 	gboolean replace_unrecorded = FALSE, verify = FALSE, fsync = FALSE;
-	gboolean version = FALSE, watch = FALSE;
+	gboolean version = FALSE, watch = FALSE, prune = FALSE;
 	GOptionEntry entries[] = {
 		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
 		 "worker processes (default: online CPUs)", "N"},
@@ -511,6 +532,10 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 		 "after the run, keep the workers and thumbnail each image "
 		 "written or moved into a PATH until Ctrl-C (not with -o -, "
 		 "-n, --compare, lists or --files-from)", NULL},
+		{"prune", 0, 0, G_OPTION_ARG_NONE, &prune,
+		 "remove the thumbnails pthumb made whose source is gone, "
+		 "only where the walk read everything (one PATH folder; with "
+		 "-n, list them)", NULL},
 		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
 		 "print pthumb's and libvips' versions and the loaders in use",
 		 NULL},
@@ -880,6 +905,9 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	}
 	o->watch = watch;
 	if (watch && (*msg = check_watch(o)) != NULL)
+		goto out;
+	o->prune = prune;
+	if (prune && (*msg = check_prune(o)) != NULL)
 		goto out;
 	rc = 0;
 out:

@@ -100,6 +100,7 @@ struct opts {
 				   and checked against its record */
 	bool show_version;      /* --version: print it, do nothing else */
 	bool watch;             /* --watch: then the files that arrive */
+	bool prune;             /* --prune: thumbnails whose source is gone */
 	bool json;              /* JSON lines on stdout */
 	bool quiet;             /* errors and summary only */
 	enum run_mode mode;     /* --mode; --sequential = sequential */

@@ -34,7 +34,7 @@ _pthumb()
 	if [[ $cur == -* ]]; then
 		words='--jobs --size --blur --output --format --quality --force
 		    --replace-unrecorded --verify --fsync --dry-run --json --quiet
-		    --files-from --null --follow --watch --version
+		    --files-from --null --follow --watch --prune --version
 		    --output-template
 		    --crop --smartcrop --background --keep-profile
 		    --keep-metadata --exact --freedesktop --freedesktop-size

@@ -17,6 +17,7 @@ struct report {
 	struct report_workers workers;
 	char *run_warnings;   /* report_run_warnings(), or NULL */
 	unsigned shard, shards; /* report_set_shard(); 0 = all files */
+	unsigned pruned;      /* thumbnails --prune removed (or would) */
 	char *shard_from;     /* whence shard and shards, or NULL */
 	unsigned plans[PLAN_LAST]; /* --dry-run: files by action */
 	bool dry_run;
@@ -441,6 +442,40 @@ peak_rss_kb(void)
 }
 
 void
+report_pruned(struct report *rp, const char *out, int err)
+{
+	GString *l = rp->line;
+
+	if (rp->silent)
+		return;
+	progress_erase(rp);
+	if (err != 0) {
+		g_string_assign(l, "pthumb: ");
+		report_append_safe(l, out);
+		g_string_append_printf(l, ": cannot prune: %s\n",
+		    strerror(err));
+		fputs(l->str, stderr);
+		rp->totals.count[STATUS_ERROR]++;
+		return;
+	}
+	rp->pruned++;
+	if (rp->json) {
+		g_string_assign(l, "{\"type\": \"pruned\", \"output\": ");
+		report_json_string(l, out);
+		g_string_append_printf(l, ", \"dry_run\": %s}\n",
+		    rp->dry_run ? "true" : "false");
+		fputs(l->str, stdout);
+	} else if (!rp->quiet || rp->dry_run) {
+		g_string_truncate(l, 0);
+		report_append_safe(l, out);
+		g_string_append(l, rp->dry_run ? "  prune (its source is gone)\n"
+		    : "  pruned: its source is gone\n");
+		fputs(l->str, stdout);
+	}
+	fflush(stdout);
+}
+
+void
 report_scan_done(struct report *rp)
 {
 	if (rp->scan_done == 0) {
@@ -458,9 +493,15 @@ summary_plan(struct report *rp)
 	if (rp->json)
 		printf("{\"type\": \"summary\", \"dry_run\": true, "
 		    "\"files\": %u, \"make\": %u, \"redo\": %u, "
-		    "\"skip\": %u, \"error\": %u}\n", n[PLAN_MAKE] +
-		    n[PLAN_REDO] + n[PLAN_SKIP] + n[PLAN_ERROR], n[PLAN_MAKE],
-		    n[PLAN_REDO], n[PLAN_SKIP], n[PLAN_ERROR]);
+		    "\"skip\": %u, \"error\": %u, \"prune\": %u}\n",
+		    n[PLAN_MAKE] + n[PLAN_REDO] + n[PLAN_SKIP] + n[PLAN_ERROR],
+		    n[PLAN_MAKE], n[PLAN_REDO], n[PLAN_SKIP], n[PLAN_ERROR],
+		    rp->pruned);
+	else if (rp->pruned > 0)
+		printf("pthumb: dry run: %u to make, %u to redo, %u up to "
+		    "date, %u failed, %u to prune; nothing written\n",
+		    n[PLAN_MAKE], n[PLAN_REDO], n[PLAN_SKIP], n[PLAN_ERROR],
+		    rp->pruned);
 	else
 		printf("pthumb: dry run: %u to make, %u to redo, %u up to "
 		    "date, %u failed; nothing written\n", n[PLAN_MAKE],
@@ -506,6 +547,7 @@ report_summary(struct report *rp, double seconds)
 			g_string_append(l, ", \"run_warnings\": ");
 			report_json_string(l, rp->run_warnings);
 		}
+		g_string_append_printf(l, ", \"pruned\": %u", rp->pruned);
 		if (rp->shards > 0) {
 			g_string_append_printf(l, ", \"shard\": \"%u/%u\", "
 			    "\"shard_from\": ", rp->shard, rp->shards);
@@ -523,6 +565,9 @@ report_summary(struct report *rp, double seconds)
 		printf("pthumb: shard %u of %u%s%s\n", rp->shard, rp->shards,
 		    rp->shard_from != NULL ? ", from " : "",
 		    rp->shard_from != NULL ? rp->shard_from : "");
+	if (rp->pruned > 0)
+		printf("pthumb: %u pruned (their sources are gone)\n",
+		    rp->pruned);
 	printf("pthumb: %u done, %u failed, %u skipped in %.2f s (%.1f "
 	    "images/s, ", done, failed, rp->totals.count[STATUS_SKIPPED],
 	    seconds, rate);

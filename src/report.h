@@ -84,6 +84,11 @@ void report_note(struct report *rp, const char *path, const char *fmt, ...)
 /* The scanner has handed out its last file (the first call counts). */
 void report_scan_done(struct report *rp);
 
+/* --prune removed the thumbnail out (with --dry-run: would remove it), or
+   could not (err, a failure): a line, or a JSON record of type
+   "pruned"; counted for the summary. */
+void report_pruned(struct report *rp, const char *out, int err);
+
 /* The closing summary: counts, wall time, throughput, workers; with
    --json also when the first file was done and the scan ended (seconds
    since report_new), the parent's peak memory and the processes used. */

@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "jobq.h"
 #include "output.h"  /* output_tmp_path */
+#include "prune.h"
 #include "rlimits.h"
 #include "scan.h"
 #include "signals.h" /* signals_caught */
@@ -28,7 +29,48 @@ struct run {
 	struct jobq *q;
 	struct report *rp;
 	int wait_fd; /* next_job() found a list with nothing yet, or -1 */
+	struct prune *prune; /* --prune, or NULL */
+	bool walked;         /* the scan came to its end (or, watching, to
+				waiting for events) */
 };
+
+static void
+report_one_pruned(void *data, const char *out, int err)
+{
+	struct run *run = data;
+
+	report_pruned(run->rp, out, err);
+}
+
+/* --prune: the folders read whole since the last time (all of them, after
+   the walk). */
+static void
+prune_now(struct run *run)
+{
+	const char *why;
+
+	if (run->prune != NULL && (why = prune_run(run->prune,
+	    report_one_pruned, run)) != NULL) {
+		fprintf(stderr, "pthumb: --prune: nothing pruned: %s\n", why);
+		prune_free(run->prune);
+		run->prune = NULL; /* said once */
+	}
+}
+
+/* The scan read a folder whole: --prune may look at its mirror. */
+static void
+folder_read(void *data, const char *rel, const GPtrArray *names)
+{
+	struct run *run = data;
+
+	if (run->prune == NULL)
+		return;
+	/* An empty PATH may be a disk that is not mounted. */
+	if (*rel == '\0' && names->len == 0)
+		prune_forbid(run->prune, "a PATH folder is empty (a disk not "
+		    "mounted?)");
+	prune_folder_read(run->prune, rel, names);
+}
 
 /* The next file for a worker; files that need none are reported here.
    NULL: no more, or none yet (run->wait_fd). */
@@ -44,14 +86,21 @@ next_job(void *data)
 		switch (jobq_next(run->q, &job, &r)) {
 		case JOBQ_WAIT:
 			run->wait_fd = jobq_wait_fd(run->q);
+			/* Watching: what the walk or deletions left behind. */
+			if (run->o->watch)
+				prune_now(run);
 			return NULL;
 		case JOBQ_END:
 			report_scan_done(run->rp);
+			run->walked = true;
 			return NULL;
 		case JOBQ_JOB:
 			report_seen(run->rp, job->id);
 			return job;
 		case JOBQ_SETTLED:
+			/* A walk error: --prune cannot trust what it saw. */
+			if (job->out == NULL && run->prune != NULL)
+				prune_forbid(run->prune, "the walk met an error");
 			report_seen(run->rp, job->id);
 			report_file(run->rp, job, &r);
 			jobq_done(run->q, job);
@@ -285,12 +334,17 @@ run_dry(struct run *run)
 	while (!signals_caught()) {
 		enum jobq_next next = jobq_next(run->q, &job, &r);
 
-		if (next == JOBQ_END)
+		if (next == JOBQ_END) {
+			run->walked = true;
 			break;
+		}
 		if (next == JOBQ_WAIT) {
 			wait_readable(jobq_wait_fd(run->q));
 			continue;
 		}
+		if (next == JOBQ_SETTLED && job->out == NULL &&
+		    run->prune != NULL)
+			prune_forbid(run->prune, "the walk met an error");
 		if (next == JOBQ_JOB)
 			report_plan(run->rp, job, job->redo ? PLAN_REDO
 			    : PLAN_MAKE, &r);
@@ -335,6 +389,8 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.allow_untrusted = o->allow_untrusted,
 		.skip_dir = o->outdir,
 		.watch = o->watch,
+		.folder_read = folder_read,
+		.data = &run,
 	};
 	struct jobq_config qc = {
 		.outdir = o->outdir,
@@ -378,6 +434,17 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		return POOL_CANNOT_START;
 	}
 
+	if (o->prune) {
+		struct prune_config pc = {
+			.outdir = o->outdir,
+			.thumb = &o->thumb,
+			.shard = o->shard,
+			.shards = o->shards,
+			.dry_run = o->dry_run,
+		};
+
+		run.prune = prune_new(&pc);
+	}
 	/* Before any worker is forked: they name their files for it. */
 	output_owner_init();
 	qc.scan = scan;
@@ -405,6 +472,10 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	report_set_workers(rp, &rw);
 	if (outcome == POOL_DONE && signals_caught())
 		outcome = POOL_INTERRUPTED;
+	/* Only after a walk to its end, of a run not stopped. */
+	if (outcome == POOL_DONE && run.walked)
+		prune_now(&run);
+	prune_free(run.prune);
 	jobq_free(run.q);
 	scan_free(scan);
 	return outcome;

@@ -116,40 +116,55 @@ frame_free(gpointer data)
 	g_free(f);
 }
 
-/* Read a folder's visible entries, sorted. Returns 0 or an errno. */
+/* A folder's visible entries, sorted, read whole: 0 with *names (new),
+   or an errno. */
 static int
-push_dir(struct scan *s, const char *path, const char *rel,
-    const struct stat *st)
+read_names(const char *path, GPtrArray **names)
 {
-	struct frame *f;
+	DIR *dir = opendir(path);
 	struct dirent *d;
-	DIR *dir;
 	int err;
 
-	/* Watched before it is read: nothing arrives unseen between. */
-	if (s->cfg->watch)
-		s->watch_err = watch_add(s->watch, path, rel);
-	dir = opendir(path);
 	if (dir == NULL)
 		return errno;
-	f = g_new0(struct frame, 1);
-	f->names = g_ptr_array_new_with_free_func(g_free);
+	*names = g_ptr_array_new_with_free_func(g_free);
 	for (;;) {
 		errno = 0;
 		d = readdir(dir);
 		if (d == NULL)
 			break;
 		if (d->d_name[0] != '.')
-			g_ptr_array_add(f->names, g_strdup(d->d_name));
+			g_ptr_array_add(*names, g_strdup(d->d_name));
 	}
 	err = errno;
 	closedir(dir);
 	if (err != 0) {
-		g_ptr_array_unref(f->names);
-		g_free(f);
+		g_ptr_array_unref(*names);
 		return err;
 	}
-	g_ptr_array_sort(f->names, compare_names);
+	g_ptr_array_sort(*names, compare_names);
+	return 0;
+}
+
+/* Read a folder's visible entries, sorted, and walk it next. Returns 0 or
+   an errno. */
+static int
+push_dir(struct scan *s, const char *path, const char *rel,
+    const struct stat *st)
+{
+	GPtrArray *names;
+	struct frame *f;
+	int err;
+
+	/* Watched before it is read: nothing arrives unseen between. */
+	if (s->cfg->watch)
+		s->watch_err = watch_add(s->watch, path, rel);
+	if ((err = read_names(path, &names)) != 0)
+		return err;
+	if (s->cfg->folder_read != NULL)
+		s->cfg->folder_read(s->cfg->data, rel, names);
+	f = g_new0(struct frame, 1);
+	f->names = names;
 	f->path = g_strdup(path);
 	f->rel = g_strdup(rel);
 	f->dev = st->st_dev;
@@ -379,6 +394,19 @@ take_arrived(struct scan *s, const struct watch_event *ev,
 	return 1;
 }
 
+/* Something left the folder an event names: it is read again for
+   folder_read (--prune). */
+static void
+reread(struct scan *s, const struct watch_event *ev)
+{
+	GPtrArray *names;
+
+	if (s->cfg->folder_read != NULL && read_names(ev->path, &names) == 0) {
+		s->cfg->folder_read(s->cfg->data, ev->rel, names);
+		g_ptr_array_unref(names);
+	}
+}
+
 /* --watch, once everything is walked: what has arrived since. As
    take_listed(), SCAN_END means "go on walking" (a folder arrived, or
    everything is to be walked again). */
@@ -398,6 +426,8 @@ take_event(struct scan *s, struct scan_entry *e)
 
 		if (ev->kind == WATCH_RESCAN)
 			s->argi = 0; /* events were lost: walk it all again */
+		else if (ev->kind == WATCH_GONE)
+			reread(s, ev);
 		else
 			got = take_arrived(s, ev, e);
 		watch_event_free(ev);

@@ -36,6 +36,11 @@ struct scan_config {
 				   NULL */
 	bool watch;             /* --watch: after the walk, the files that
 				   arrive in the walked folders (watch.h) */
+	/* Told of every folder read whole: its rel and entry names (the
+	   walk's; with watch, again when something leaves it); optional. */
+	void (*folder_read)(void *data, const char *rel,
+	    const GPtrArray *names);
+	void *data;
 };
 
 struct scan_entry {

@@ -59,10 +59,10 @@ watch_fd(const struct watch *w)
 int
 watch_add(struct watch *w, const char *path, const char *rel)
 {
-	/* Files written and closed, moved in; folders made, moved in; this
-	   folder gone (its watch with it). */
+	/* Files written and closed, moved in; folders made, moved in;
+	   entries deleted or moved out (for --prune). */
 	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-	    IN_ONLYDIR;
+	    IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
 	struct folder *f;
 	int wd, err;
 
@@ -103,6 +103,12 @@ event_of(struct watch *w, const struct inotify_event *in)
 	if ((in->mask & IN_CREATE) && !dir)
 		return NULL;
 	ev = g_new0(struct watch_event, 1);
+	if (in->mask & (IN_DELETE | IN_MOVED_FROM)) {
+		ev->kind = WATCH_GONE;
+		ev->path = g_strdup(f->path);
+		ev->rel = g_strdup(f->rel);
+		return ev;
+	}
 	ev->kind = dir ? WATCH_FOLDER : WATCH_FILE;
 	ev->path = g_build_filename(f->path, in->name, NULL);
 	ev->rel = *f->rel ? g_build_filename(f->rel, in->name, NULL)
@@ -128,6 +134,15 @@ watch_read(struct watch *w, GQueue *q)
 			const struct inotify_event *in = (const void *)p;
 			struct watch_event *ev = event_of(w, in);
 
+			const struct watch_event *last = g_queue_peek_tail(q);
+
+			/* One folder emptied: one reading of it again. */
+			if (ev != NULL && ev->kind == WATCH_GONE &&
+			    last != NULL && last->kind == WATCH_GONE &&
+			    strcmp(last->path, ev->path) == 0) {
+				watch_event_free(ev);
+				ev = NULL;
+			}
 			if (ev != NULL)
 				g_queue_push_tail(q, ev);
 			p += sizeof(*in) + in->len;

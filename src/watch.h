@@ -18,6 +18,8 @@ enum watch_kind {
 	WATCH_FILE,   /* a file closed after writing, or moved in */
 	WATCH_FOLDER, /* a folder created or moved in */
 	WATCH_RESCAN, /* events were lost: walk everything again */
+	WATCH_GONE,   /* something was deleted or moved out of the folder
+			 path (named rel) */
 };
 
 struct watch_event {

@@ -343,7 +343,7 @@ Test(pipeline, dry_run_lists_and_writes_nothing)
 	cr_assert_eq(helper_count_lines(r.out, "\"action\": \"make\""), 5);
 	cr_assert_not_null(strstr(r.out, "{\"type\": \"summary\", \"dry_run\": "
 	    "true, \"files\": 8, \"make\": 5, \"redo\": 1, \"skip\": 2, "
-	    "\"error\": 0}"), "%s", r.out);
+	    "\"error\": 0, \"prune\": 0}"), "%s", r.out);
 	cr_assert_eq(helper_count_files(out), 3, "a dry run wrote");
 	helper_run_free(&r);
 	helper_rmtree(dir);

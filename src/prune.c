@@ -1,0 +1,265 @@
+/*
+ * prune: thumbnails whose source is gone, found folder by folder in the
+ * mirror of the sources (see prune.h).
+ */
+#include "prune.h"
+
+#include <dirent.h>   /* opendir, readdir, closedir */
+#include <errno.h>    /* errno */
+#include <fcntl.h>    /* open, O_* */
+#include <string.h>   /* strcmp */
+#include <sys/stat.h> /* lstat, fstat */
+#include <unistd.h>   /* unlink, close */
+
+#include "hash.h"   /* hash64_str */
+#include "jobq.h"   /* jobq_shard */
+#include "record.h" /* record_read */
+
+struct prune {
+	struct prune_config cfg;
+	GHashTable *folders; /* rel -> the set of its entry names */
+	GHashTable *dirty;   /* rels read since the last prune_run() */
+	char *forbidden;     /* why nothing is pruned, or NULL */
+};
+
+struct prune *
+prune_new(const struct prune_config *cfg)
+{
+	struct prune *p = g_new0(struct prune, 1);
+
+	p->cfg = *cfg;
+	p->folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    (GDestroyNotify)g_hash_table_unref);
+	p->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	return p;
+}
+
+void
+prune_folder_read(struct prune *p, const char *rel, const GPtrArray *names)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
+
+	for (guint i = 0; i < names->len; i++)
+		g_hash_table_add(set, g_strdup(g_ptr_array_index(names, i)));
+	g_hash_table_replace(p->folders, g_strdup(rel), set);
+	g_hash_table_add(p->dirty, g_strdup(rel));
+}
+
+void
+prune_forbid(struct prune *p, const char *why)
+{
+	if (p->forbidden == NULL)
+		p->forbidden = g_strdup(why);
+}
+
+/* A folder's entries, hidden ones left out, sorted; NULL if unreadable. */
+static GPtrArray *
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	GPtrArray *names;
+	struct dirent *e;
+
+	if (d == NULL)
+		return NULL;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			g_ptr_array_add(names, g_strdup(e->d_name));
+	closedir(d);
+	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	return names;
+}
+
+/* Is the thumbnail at rel (under the box's folder) in this run's shard?
+   Shards go by the first box's path, as jobq.c hands them out. */
+static bool
+ours(const struct prune *p, const char *rel)
+{
+	const struct thumb_opts *t = p->cfg.thumb;
+	char *key;
+	bool yes;
+
+	if (p->cfg.shards <= 1)
+		return true;
+	key = t->nboxes > 1 ? g_build_filename(t->boxes[0].label, rel, NULL)
+	    : g_strdup(rel);
+	yes = jobq_shard(key, p->cfg.shards) == p->cfg.shard;
+	g_free(key);
+	return yes;
+}
+
+/* The record of the regular file at path (never through a symlink):
+   true with *rec filled, false if it has none. */
+static bool
+recorded(const char *path, struct record *rec)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    record_read(fd, &st, rec) == RECORD_FOUND;
+	close(fd);
+	return yes;
+}
+
+/* What one pass shares. */
+struct pass {
+	struct prune *p;
+	prune_report_fn *report;
+	void *data;
+};
+
+static void
+remove_one(struct pass *ps, const char *path)
+{
+	int err = 0;
+
+	if (!ps->p->cfg.dry_run && unlink(path) != 0)
+		err = errno;
+	ps->report(ps->data, path, err);
+}
+
+/* Suffixes a source may have had, as the scan takes them. */
+static const char *const suffixes[] = {
+	"jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif",
+	"avif", "jxl", "svg", "svgz", "pdf", "jp2", "j2k", "ppm", "pgm", "pbm",
+	"pfm", "exr", "fits", NULL,
+};
+
+static bool
+is_source(const struct record *rec, const char *dir_rel, const char *name,
+    char **found)
+{
+	char *path = *dir_rel ? g_build_filename(dir_rel, name, NULL)
+	    : g_strdup(name);
+	bool yes = hash64_str(path) == rec->source;
+
+	g_free(path);
+	if (yes)
+		*found = g_strdup(name);
+	return yes;
+}
+
+/*
+ * The name of the source a thumbnail called `name` in the mirror of
+ * dir_rel was made from, if its record says it was one of that folder
+ * (its own name, or its stem with a source suffix in either case): a new
+ * string, or NULL when the record names a source elsewhere (another
+ * layout, other boxes): such a thumbnail is never pruned here.
+ */
+static char *
+source_name(const struct record *rec, const char *dir_rel, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	char *stem = g_strndup(name, dot != NULL ? (gsize)(dot - name)
+	    : strlen(name));
+	char *found = NULL;
+
+	if (!is_source(rec, dir_rel, name, &found))
+		for (int i = 0; suffixes[i] != NULL && found == NULL; i++) {
+			char *lower = g_strconcat(stem, ".", suffixes[i], NULL);
+			char *upper = g_ascii_strup(lower + strlen(stem), -1);
+			char *up = g_strconcat(stem, upper, NULL);
+
+			if (!is_source(rec, dir_rel, lower, &found))
+				is_source(rec, dir_rel, up, &found);
+			g_free(up);
+			g_free(upper);
+			g_free(lower);
+		}
+	g_free(stem);
+	return found;
+}
+
+/*
+ * The mirror dir of the source folder rel, whose entry names are `names`
+ * (NULL: the source folder is gone): each thumbnail pthumb made there of
+ * a source of that folder that is not there any more goes, and each
+ * subfolder no entry names is pruned as a folder gone.
+ */
+static void
+prune_mirror(struct pass *ps, const char *dir, const char *rel,
+    GHashTable *names)
+{
+	GPtrArray *here = entries(dir);
+	struct record rec;
+
+	for (guint i = 0; here != NULL && i < here->len; i++) {
+		const char *name = g_ptr_array_index(here, i);
+		char *path = g_build_filename(dir, name, NULL);
+		char *sub = *rel ? g_build_filename(rel, name, NULL)
+		    : g_strdup(name);
+		char *source = NULL;
+		struct stat st;
+
+		if (lstat(path, &st) != 0) {
+			/* gone meanwhile */
+		} else if (S_ISDIR(st.st_mode)) {
+			if (names == NULL || !g_hash_table_contains(names,
+			    name))
+				prune_mirror(ps, path, sub, NULL);
+		} else if (S_ISREG(st.st_mode) && ours(ps->p, sub) &&
+		    recorded(path, &rec) &&
+		    (source = source_name(&rec, rel, name)) != NULL &&
+		    (names == NULL || !g_hash_table_contains(names, source))) {
+			remove_one(ps, path);
+		}
+		g_free(source);
+		g_free(sub);
+		g_free(path);
+	}
+	if (here != NULL)
+		g_ptr_array_unref(here);
+}
+
+const char *
+prune_run(struct prune *p, prune_report_fn *report, void *data)
+{
+	const struct thumb_opts *t = p->cfg.thumb;
+	struct pass ps = {.p = p, .report = report, .data = data};
+	GHashTableIter it;
+	gpointer key;
+
+	if (p->forbidden != NULL) {
+		g_hash_table_remove_all(p->dirty);
+		return p->forbidden;
+	}
+	g_hash_table_iter_init(&it, p->dirty);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		const char *rel = key;
+		GHashTable *names = g_hash_table_lookup(p->folders, rel);
+
+		/* An empty source folder may be a disk not mounted. */
+		if (names == NULL || g_hash_table_size(names) == 0)
+			continue;
+		for (int b = 0; b < MAX(t->nboxes, 1); b++) {
+			char *base = t->nboxes > 1 ? g_build_filename(
+			    p->cfg.outdir, t->boxes[b].label, NULL) :
+			    g_strdup(p->cfg.outdir);
+			char *dir = g_build_filename(base, rel, NULL);
+
+			prune_mirror(&ps, dir, rel, names);
+			g_free(dir);
+			g_free(base);
+		}
+	}
+	g_hash_table_remove_all(p->dirty);
+	return NULL;
+}
+
+void
+prune_free(struct prune *p)
+{
+	if (p == NULL)
+		return;
+	g_hash_table_unref(p->folders);
+	g_hash_table_unref(p->dirty);
+	g_free(p->forbidden);
+	g_free(p);
+}
