@@ -131,8 +131,10 @@ sanitize: deps
 # since valgrind keeps its client's RLIMIT_DATA to itself; and so are the
 # spawn test (a valgrind start-up per file), the threads Ctrl-C test and
 # the corpus-wide ones (PngSuite, the whole corpus, every failure line),
-# hours under valgrind with the corpus fetched.
-VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|a_signal*|pngsuite*|the_whole*|every_failure*|worker_memory*|spawn_never*|threads_stop*)
+# hours under valgrind with the corpus fetched; the completion test (forty
+# starts of pthumb) and the closed standard input one (valgrind itself
+# opens the descriptor pthumb would find closed).
+VALGRIND_TESTS = @(cli|hostile|modes)/!(a_worker*|a_signal*|a_closed*|completion*|pngsuite*|the_whole*|every_failure*|worker_memory*|spawn_never*|threads_stop*)
 
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
