@@ -568,9 +568,14 @@ claim(struct jobq *q, const struct scan_entry *e, const char *out,
 	const char *first = sibling != NULL ? NULL :
 	    g_hash_table_lookup(q->claimed, out);
 
-	/* With --watch, the same input again: it changed, or a rescan. */
-	if (first != NULL && q->cfg->watch && strcmp(first, e->path) == 0)
+	/* With --watch, the same input again (it changed, or a rescan), or
+	   one in the place of an input that went. */
+	if (first != NULL && q->cfg->watch && (strcmp(first, e->path) == 0 ||
+	    (access(first, F_OK) != 0 && errno == ENOENT))) {
+		g_hash_table_insert(q->claimed, g_strdup(out),
+		    g_strdup(e->path));
 		return JOBQ_JOB;
+	}
 	if ((sibling != NULL || first != NULL) && is_thumbnail(e->path))
 		return JOBQ_NOT_INPUT;
 	if (sibling != NULL)

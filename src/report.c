@@ -446,6 +446,10 @@ report_pruned(struct report *rp, const char *out, int err)
 {
 	GString *l = rp->line;
 
+	if (err != 0)
+		rp->totals.count[STATUS_ERROR]++;
+	else
+		rp->pruned++;
 	if (rp->silent)
 		return;
 	progress_erase(rp);
@@ -455,10 +459,8 @@ report_pruned(struct report *rp, const char *out, int err)
 		g_string_append_printf(l, ": cannot prune: %s\n",
 		    strerror(err));
 		fputs(l->str, stderr);
-		rp->totals.count[STATUS_ERROR]++;
 		return;
 	}
-	rp->pruned++;
 	if (rp->json) {
 		g_string_assign(l, "{\"type\": \"pruned\", \"output\": ");
 		report_json_string(l, out);

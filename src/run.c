@@ -35,11 +35,17 @@ struct run {
 };
 
 static void
-report_one_pruned(void *data, const char *out, int err)
+report_one_pruned(void *data, const char *out, enum prune_what what,
+    int err)
 {
 	struct run *run = data;
 
-	report_pruned(run->rp, out, err);
+	if (what == PRUNE_KEPT_FOLDER)
+		report_note(run->rp, out, "not pruned: its source folder is not "
+		    "there (a share not mounted?); remove it yourself if that "
+		    "folder was deleted");
+	else
+		report_pruned(run->rp, out, what == PRUNE_FAILED ? err : 0);
 }
 
 /* --prune: the folders read whole since the last time (all of them, after
@@ -59,7 +65,8 @@ prune_now(struct run *run)
 
 /* The scan read a folder whole: --prune may look at its mirror. */
 static void
-folder_read(void *data, const char *rel, const GPtrArray *names)
+folder_read(void *data, const char *path, const char *rel,
+    const GPtrArray *names)
 {
 	struct run *run = data;
 
@@ -69,7 +76,17 @@ folder_read(void *data, const char *rel, const GPtrArray *names)
 	if (*rel == '\0' && names->len == 0)
 		prune_forbid(run->prune, "a PATH folder is empty (a disk not "
 		    "mounted?)");
-	prune_folder_read(run->prune, rel, names);
+	prune_folder_read(run->prune, path, rel, names);
+}
+
+/* --watch saw a folder deleted or moved out: its mirror may go. */
+static void
+folder_gone(void *data, const char *rel)
+{
+	struct run *run = data;
+
+	if (run->prune != NULL)
+		prune_folder_gone(run->prune, rel);
 }
 
 /* The next file for a worker; files that need none are reported here.
@@ -390,6 +407,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.skip_dir = o->outdir,
 		.watch = o->watch,
 		.folder_read = folder_read,
+		.folder_gone = folder_gone,
 		.data = &run,
 	};
 	struct jobq_config qc = {

@@ -162,7 +162,7 @@ push_dir(struct scan *s, const char *path, const char *rel,
 	if ((err = read_names(path, &names)) != 0)
 		return err;
 	if (s->cfg->folder_read != NULL)
-		s->cfg->folder_read(s->cfg->data, rel, names);
+		s->cfg->folder_read(s->cfg->data, path, rel, names);
 	f = g_new0(struct frame, 1);
 	f->names = names;
 	f->path = g_strdup(path);
@@ -353,9 +353,6 @@ take_listed(struct scan *s, struct scan_entry *e)
 			return SCAN_WAIT;
 		case PATHLIST_END:
 			pathlist_close(s->list);
-	g_queue_clear_full(&s->events, (GDestroyNotify)watch_event_free);
-	watch_free(s->watch);
-	g_free(s->limit_said);
 			s->list = NULL;
 			return SCAN_END;
 		}
@@ -401,8 +398,10 @@ reread(struct scan *s, const struct watch_event *ev)
 {
 	GPtrArray *names;
 
+	if (ev->gone_rel != NULL && s->cfg->folder_gone != NULL)
+		s->cfg->folder_gone(s->cfg->data, ev->gone_rel);
 	if (s->cfg->folder_read != NULL && read_names(ev->path, &names) == 0) {
-		s->cfg->folder_read(s->cfg->data, ev->rel, names);
+		s->cfg->folder_read(s->cfg->data, ev->path, ev->rel, names);
 		g_ptr_array_unref(names);
 	}
 }

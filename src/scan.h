@@ -36,10 +36,13 @@ struct scan_config {
 				   NULL */
 	bool watch;             /* --watch: after the walk, the files that
 				   arrive in the walked folders (watch.h) */
-	/* Told of every folder read whole: its rel and entry names (the
-	   walk's; with watch, again when something leaves it); optional. */
-	void (*folder_read)(void *data, const char *rel,
+	/* Told of every folder read whole: where it is, its rel and entry
+	   names (the walk's; with watch, again when something leaves it);
+	   and, with watch, of each folder seen deleted or moved out (its
+	   rel). Optional. */
+	void (*folder_read)(void *data, const char *path, const char *rel,
 	    const GPtrArray *names);
+	void (*folder_gone)(void *data, const char *rel);
 	void *data;
 };
 

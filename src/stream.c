@@ -197,6 +197,7 @@ struct collected {
 	size_t have;        /* bytes of the RESULT so far */
 	bool timed_out;
 	bool too_big;       /* over STREAM_OUT_MAX */
+	int read_err;       /* the image could not be read back: errno */
 	int sig;            /* a signal stopped pthumb */
 };
 
@@ -226,6 +227,7 @@ collect(const struct opts *o, pid_t pid, int data, int sock,
 		if (pfd[0].revents != 0 && (rc = read_some(pfd[0].fd,
 		    c->image, STREAM_OUT_MAX)) <= 0) {
 			c->too_big = rc < 0 && errno == EFBIG;
+			c->read_err = rc < 0 && !c->too_big ? errno : 0;
 			pfd[0].fd = -1;
 		}
 		if (pfd[1].revents != 0) {
@@ -265,6 +267,11 @@ settle(const struct opts *o, const char *name, pid_t pid, int status,
 	if (c->too_big) {
 		say(name, "the thumbnail is over %lld MiB; not written",
 		    STREAM_OUT_MAX >> 20);
+		return 1;
+	}
+	if (c->read_err != 0) {
+		say(name, "cannot read the thumbnail back from the worker: %s",
+		    strerror(c->read_err));
 		return 1;
 	}
 	if (proto_decode(c->msg, c->have, &m, &used, &why) != 1 ||

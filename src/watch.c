@@ -107,6 +107,9 @@ event_of(struct watch *w, const struct inotify_event *in)
 		ev->kind = WATCH_GONE;
 		ev->path = g_strdup(f->path);
 		ev->rel = g_strdup(f->rel);
+		if (dir)
+			ev->gone_rel = *f->rel ? g_build_filename(f->rel,
+			    in->name, NULL) : g_strdup(in->name);
 		return ev;
 	}
 	ev->kind = dir ? WATCH_FOLDER : WATCH_FILE;
@@ -138,7 +141,8 @@ watch_read(struct watch *w, GQueue *q)
 
 			/* One folder emptied: one reading of it again. */
 			if (ev != NULL && ev->kind == WATCH_GONE &&
-			    last != NULL && last->kind == WATCH_GONE &&
+			    ev->gone_rel == NULL && last != NULL &&
+			    last->kind == WATCH_GONE && last->gone_rel == NULL &&
 			    strcmp(last->path, ev->path) == 0) {
 				watch_event_free(ev);
 				ev = NULL;
@@ -157,6 +161,7 @@ watch_event_free(struct watch_event *ev)
 		return;
 	g_free(ev->path);
 	g_free(ev->rel);
+	g_free(ev->gone_rel);
 	g_free(ev);
 }
 

@@ -26,6 +26,8 @@ struct watch_event {
 	enum watch_kind kind;
 	char *path; /* NULL for WATCH_RESCAN */
 	char *rel;  /* its name under the output folder */
+	char *gone_rel; /* WATCH_GONE: the rel of the folder that went, or
+			   NULL when a file went */
 };
 
 struct watch;

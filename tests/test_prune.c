@@ -123,17 +123,21 @@ Test(prune, a_source_gone_keeps_its_thumbnail_unless_asked)
 	run_on(&r, &t, "--prune", "-n", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_count_lines(r.out, "prune (its source is gone)"),
-	    2, "%s", r.out);
-	cr_assert_not_null(strstr(r.out, "2 to prune; nothing written"));
+	    1, "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "1 to prune; nothing written"));
 	helper_run_free(&r);
 	cr_assert_eq(helper_count_files(t.out), 5);
 
+	/* a.jpg's thumbnail goes. The mirror of the folder gone stays: a
+	   walk cannot tell it from a share not mounted, and says so. */
 	run_on(&r, &t, "--prune", NULL, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_count_lines(r.out, "pruned: its source is gone"),
-	    2, "%s", r.out);
+	    1, "%s", r.out);
+	cr_assert_eq(helper_count_lines(r.err, "/gone: not pruned: its source "
+	    "folder is not there"), 1, "%s", r.err);
 	helper_run_free(&r);
-	cr_assert(!exists(t.out, "a.jpg") && !exists(t.out, "gone/g.webp"));
+	cr_assert(!exists(t.out, "a.jpg") && exists(t.out, "gone/g.webp"));
 	/* What has its source, and what pthumb did not make, stay. */
 	cr_assert(exists(t.out, "b.png") && exists(t.out, "sub/c.gif"));
 	cr_assert(exists(t.out, "foreign.jpg"));
@@ -178,21 +182,20 @@ Test(prune, a_shard_prunes_only_its_own)
 {
 	struct tree t;
 	struct run r;
-	unsigned a = jobq_shard("a.jpg", 2), g = jobq_shard("gone/g.webp", 2);
+	unsigned a = jobq_shard("a.jpg", 2);
 	char shard[8];
 
 	make_tree(&t);
+	snprintf(shard, sizeof(shard), "%u/2", 3 - a);
+	run_on(&r, &t, "--prune", "--shard", shard);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert(exists(t.out, "a.jpg"), "another shard's pruned");
 	snprintf(shard, sizeof(shard), "%u/2", a);
 	run_on(&r, &t, "--prune", "--shard", shard);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	helper_run_free(&r);
 	cr_assert(!exists(t.out, "a.jpg"));
-	cr_assert_eq(exists(t.out, "gone/g.webp"), g != a);
-	snprintf(shard, sizeof(shard), "%u/2", 3 - a);
-	run_on(&r, &t, "--prune", "--shard", shard);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	helper_run_free(&r);
-	cr_assert(!exists(t.out, "gone/g.webp"));
 	cr_assert(exists(t.out, "b.png") && exists(t.out, "foreign.jpg"));
 	free_tree(&t);
 }
@@ -219,7 +222,7 @@ Test(prune, refused_where_the_output_does_not_mirror_one_folder)
 }
 
 /* Watching with --prune: a source deleted or moved out loses its
-   thumbnail. */
+   thumbnail, a folder deleted its mirror's. */
 Test(prune, watching_prunes_as_sources_go)
 {
 	struct tree t;
@@ -238,10 +241,19 @@ Test(prune, watching_prunes_as_sources_go)
 	args[4] = t.out;
 	args[5] = t.in;
 	pid = helper_start(args, log_out, log_err);
-	/* The walk's prune first. */
+	/* The walk's prune first: a.jpg's; gone/ was not seen to go. */
 	for (int i = 0; i < 12000 && exists(t.out, "a.jpg"); i++)
 		usleep(5000);
-	cr_assert(!exists(t.out, "a.jpg") && !exists(t.out, "gone/g.webp"));
+	cr_assert(!exists(t.out, "a.jpg") && exists(t.out, "gone/g.webp"));
+	/* A folder seen deleted: its mirror's thumbnails go. */
+	put(t.in, "away/w.jpg", TESTDATA "/sunset.jpg");
+	for (int i = 0; i < 12000 && !exists(t.out, "away/w.jpg"); i++)
+		usleep(5000);
+	cr_assert(exists(t.out, "away/w.jpg"));
+	drop(t.in, "away");
+	for (int i = 0; i < 12000 && exists(t.out, "away/w.jpg"); i++)
+		usleep(5000);
+	cr_assert(!exists(t.out, "away/w.jpg"));
 	drop(t.in, "b.png");
 	moved = g_build_filename(t.dir, "c.gif", NULL);
 	{
@@ -261,5 +273,34 @@ Test(prune, watching_prunes_as_sources_go)
 	g_free(moved);
 	g_free(log_err);
 	g_free(log_out);
+	free_tree(&t);
+}
+
+/* A folder of the output that is a symbolic link is not followed: what
+   lies behind it stays, even a thumbnail whose source is gone. */
+Test(prune, nothing_through_a_symbolic_link)
+{
+	struct tree t;
+	struct run r;
+	char *elsewhere, *link, *kept;
+
+	make_tree(&t);
+	elsewhere = g_build_filename(t.dir, "elsewhere", NULL);
+	link = g_build_filename(t.out, "sub", NULL);
+	kept = g_build_filename(elsewhere, "c.gif", NULL);
+	cr_assert_eq(rename(link, elsewhere), 0);
+	cr_assert_eq(symlink(elsewhere, link), 0);
+	put(t.in, "sub/d.jpg", TESTDATA "/sunset.jpg");
+	drop(t.in, "sub/c.gif");
+	run_on(&r, &t, "--prune", NULL, NULL);
+	/* d.jpg's thumbnail is not written through it either. */
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "is a symbolic link"), "%s", r.err);
+	helper_run_free(&r);
+	cr_assert(!exists(t.out, "a.jpg"));
+	cr_assert_eq(access(kept, F_OK), 0, "pruned through the link");
+	g_free(kept);
+	g_free(link);
+	g_free(elsewhere);
 	free_tree(&t);
 }
