@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,10 @@ helper_start_in(const char *in_path, const char *const *args,
 		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int in = in_path != NULL ? open(in_path, O_RDONLY) : -1;
+
+		/* A test that fails leaves no pthumb behind (--watch would
+		   run on). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 
 		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 			_exit(126);
