@@ -14,6 +14,7 @@
 #include "hash.h"   /* hash64_str */
 #include "jobq.h"   /* jobq_shard */
 #include "record.h" /* record_read */
+#include "scan.h"   /* scan_suffix */
 
 /* A source folder read whole. */
 struct folder {
@@ -90,6 +91,12 @@ prune_forbid(struct prune *p, const char *why)
 		p->forbidden = g_strdup(why);
 }
 
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* A folder's entries, hidden ones left out, sorted; NULL if unreadable. */
 static GPtrArray *
 entries(const char *dir)
@@ -105,7 +112,7 @@ entries(const char *dir)
 		if (e->d_name[0] != '.')
 			g_ptr_array_add(names, g_strdup(e->d_name));
 	closedir(d);
-	g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort(names, compare_names);
 	return names;
 }
 
@@ -172,13 +179,6 @@ remove_one(struct pass *ps, const char *path, const struct stat *was,
 		ps->report(ps->data, path, PRUNE_REMOVED, 0);
 }
 
-/* Suffixes a source may have had, as the scan takes them. */
-static const char *const suffixes[] = {
-	"jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif",
-	"avif", "jxl", "svg", "svgz", "pdf", "jp2", "j2k", "ppm", "pgm", "pbm",
-	"pfm", "exr", "fits", NULL,
-};
-
 static bool
 is_source(const struct record *rec, const char *dir_rel, const char *name,
     char **found)
@@ -209,8 +209,9 @@ source_name(const struct record *rec, const char *dir_rel, const char *name)
 	char *found = NULL;
 
 	if (!is_source(rec, dir_rel, name, &found))
-		for (int i = 0; suffixes[i] != NULL && found == NULL; i++) {
-			char *lower = g_strconcat(stem, ".", suffixes[i], NULL);
+		for (int i = 0; scan_suffix(i) != NULL && found == NULL; i++) {
+			char *lower = g_strconcat(stem, ".", scan_suffix(i),
+			    NULL);
 			char *upper = g_ascii_strup(lower + strlen(stem), -1);
 			char *up = g_strconcat(stem, upper, NULL);
 

@@ -55,6 +55,18 @@ static const char *const untrusted_suffixes[] = {
 	"exr", "fits", NULL,
 };
 
+const char *
+scan_suffix(int i)
+{
+	const int trusted = G_N_ELEMENTS(trusted_suffixes) - 1;
+	const int untrusted = G_N_ELEMENTS(untrusted_suffixes) - 1;
+
+	if (i < 0 || i >= trusted + untrusted)
+		return NULL;
+	return i < trusted ? trusted_suffixes[i] : untrusted_suffixes[i -
+	    trusted];
+}
+
 static bool
 in_list(const char *const *list, const char *suffix)
 {

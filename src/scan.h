@@ -84,6 +84,10 @@ int scan_wait_fd(const struct scan *s);
 void scan_entry_clear(struct scan_entry *e);
 void scan_free(struct scan *s);
 
+/* The ith suffix ("jpg") of every image the scan may queue, trusted
+   loaders' first; NULL past the last. */
+const char *scan_suffix(int i);
+
 /* Does a file name's suffix (case-insensitive) mark an image we queue? */
 bool scan_is_image(const char *name, bool allow_untrusted);
 

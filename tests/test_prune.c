@@ -304,3 +304,27 @@ Test(prune, nothing_through_a_symbolic_link)
 	g_free(elsewhere);
 	free_tree(&t);
 }
+
+/* With -f, a thumbnail's name is not its source's: the record still says
+   which source it was (its stem with a source suffix), and only that
+   source gone prunes it. */
+Test(prune, a_converted_thumbnail_goes_with_its_source)
+{
+	struct tree t;
+	struct run r;
+
+	make_tree(&t);
+	put(t.in, "x.JPG", TESTDATA "/sunset.jpg");
+	put(t.in, "y.png", TESTDATA "/wine-alpha.png");
+	run_on(&r, &t, "-f", "webp", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert(exists(t.out, "x.webp") && exists(t.out, "y.webp"));
+	drop(t.in, "x.JPG");
+	run_on(&r, &t, "--prune", "-f", "webp");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	helper_run_free(&r);
+	cr_assert(!exists(t.out, "x.webp"));
+	cr_assert(exists(t.out, "y.webp"));
+	free_tree(&t);
+}
