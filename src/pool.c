@@ -211,7 +211,7 @@ out:
 
 /* Fork the worker of slot i; with a job (spawn), for that job alone. */
 static int
-spawn(struct pool *p, int i, struct job *job)
+fork_worker(struct pool *p, int i, struct job *job)
 {
 	struct slot *s = &p->slots[i];
 	int sv[2];
@@ -359,7 +359,7 @@ reap(struct pool *p, int i, const char *why)
 	recycle = s->retiring;
 	/* With spawn, dispatch() forks when it has a job for the slot. */
 	if (!ops->spawn && !p->no_more && p->startup_deaths <= 2 * p->n &&
-	    !signals_caught() && spawn(p, i, NULL) == 0 && recycle)
+	    !signals_caught() && fork_worker(p, i, NULL) == 0 && recycle)
 		p->stats.recycled++;
 }
 
@@ -474,8 +474,9 @@ dispatch_spawn(struct pool *p)
 			continue;
 		if ((job = take_next(p)) == NULL)
 			break;
-		/* spawn() said why; the job waits for a slot that works. */
-		if (spawn(p, i, job) != 0) {
+		/* fork_worker() said why; the job waits for a slot that
+		   works. */
+		if (fork_worker(p, i, job) != 0) {
 			ops->retry(ops->data, job);
 			break;
 		}
@@ -620,7 +621,7 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 	for (int i = 0; i < p->n; i++)
 		p->slots[i].fd = -1;
 	for (int i = 0; i < p->n && !ops->spawn; i++)
-		if (spawn(p, i, NULL) != 0)
+		if (fork_worker(p, i, NULL) != 0)
 			break;
 	if (p->live == 0 && !ops->spawn)
 		outcome = POOL_CANNOT_START;
@@ -670,8 +671,8 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 	}
 	if (outcome == POOL_DONE && p->startup_deaths > 2 * p->n)
 		outcome = POOL_BROKEN;
-	/* Every worker gone and none could be forked again (spawn() said
-	   why), with files still to do: the run cannot finish. */
+	/* Every worker gone and none could be forked again (fork_worker()
+	   said why), with files still to do: the run cannot finish. */
 	else if (outcome == POOL_DONE && !p->no_more && !signals_caught())
 		outcome = POOL_CANNOT_START;
 	stop_all(p);
