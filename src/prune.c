@@ -4,17 +4,16 @@
  */
 #include "prune.h"
 
-#include <dirent.h>   /* opendir, readdir, closedir */
 #include <errno.h>    /* errno */
 #include <fcntl.h>    /* open, O_* */
-#include <string.h>   /* strcmp */
+#include <string.h>   /* strrchr, strlen */
 #include <sys/stat.h> /* lstat, fstat */
 #include <unistd.h>   /* unlink, close */
 
 #include "hash.h"   /* hash64_str */
 #include "jobq.h"   /* jobq_shard */
 #include "record.h" /* record_read */
-#include "scan.h"   /* scan_suffix */
+#include "scan.h"   /* scan_read_names, scan_suffix */
 
 /* A source folder read whole. */
 struct folder {
@@ -89,31 +88,6 @@ prune_forbid(struct prune *p, const char *why)
 {
 	if (p->forbidden == NULL)
 		p->forbidden = g_strdup(why);
-}
-
-static int
-compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A folder's entries, hidden ones left out, sorted; NULL if unreadable. */
-static GPtrArray *
-entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	GPtrArray *names;
-	struct dirent *e;
-
-	if (d == NULL)
-		return NULL;
-	names = g_ptr_array_new_with_free_func(g_free);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			g_ptr_array_add(names, g_strdup(e->d_name));
-	closedir(d);
-	g_ptr_array_sort(names, compare_names);
-	return names;
 }
 
 /* Is the thumbnail at rel (under the box's folder) in this run's shard?
@@ -236,10 +210,12 @@ static void
 prune_mirror(struct pass *ps, const char *dir, const char *rel,
     const char *src, GHashTable *names)
 {
-	GPtrArray *here = entries(dir);
+	GPtrArray *here = NULL;
 	struct record rec;
 
-	for (guint i = 0; here != NULL && i < here->len; i++) {
+	if (scan_read_names(dir, &here) != 0)
+		return; /* no mirror here: nothing to prune */
+	for (guint i = 0; i < here->len; i++) {
 		const char *name = g_ptr_array_index(here, i);
 		char *path = g_build_filename(dir, name, NULL);
 		char *sub = *rel ? g_build_filename(rel, name, NULL)
@@ -271,8 +247,7 @@ prune_mirror(struct pass *ps, const char *dir, const char *rel,
 		g_free(sub);
 		g_free(path);
 	}
-	if (here != NULL)
-		g_ptr_array_unref(here);
+	g_ptr_array_unref(here);
 }
 
 /* Is base/rel a folder reached through no symbolic link below base? */

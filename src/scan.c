@@ -128,10 +128,8 @@ frame_free(gpointer data)
 	g_free(f);
 }
 
-/* A folder's visible entries, sorted, read whole: 0 with *names (new),
-   or an errno. */
-static int
-read_names(const char *path, GPtrArray **names)
+int
+scan_read_names(const char *path, GPtrArray **names)
 {
 	DIR *dir = opendir(path);
 	struct dirent *d;
@@ -171,7 +169,7 @@ push_dir(struct scan *s, const char *path, const char *rel,
 	/* Watched before it is read: nothing arrives unseen between. */
 	if (s->cfg->watch)
 		s->watch_err = watch_add(s->watch, path, rel);
-	if ((err = read_names(path, &names)) != 0)
+	if ((err = scan_read_names(path, &names)) != 0)
 		return err;
 	if (s->cfg->folder_read != NULL)
 		s->cfg->folder_read(s->cfg->data, path, rel, names);
@@ -412,7 +410,8 @@ reread(struct scan *s, const struct watch_event *ev)
 
 	if (ev->gone_rel != NULL && s->cfg->folder_gone != NULL)
 		s->cfg->folder_gone(s->cfg->data, ev->gone_rel);
-	if (s->cfg->folder_read != NULL && read_names(ev->path, &names) == 0) {
+	if (s->cfg->folder_read != NULL &&
+	    scan_read_names(ev->path, &names) == 0) {
 		s->cfg->folder_read(s->cfg->data, ev->path, ev->rel, names);
 		g_ptr_array_unref(names);
 	}

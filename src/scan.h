@@ -84,6 +84,10 @@ int scan_wait_fd(const struct scan *s);
 void scan_entry_clear(struct scan_entry *e);
 void scan_free(struct scan *s);
 
+/* A folder's visible entries (no name starting with '.'), sorted, read
+   whole: 0 with *names (a new array), or an errno. */
+int scan_read_names(const char *path, GPtrArray **names);
+
 /* The ith suffix ("jpg") of every image the scan may queue, trusted
    loaders' first; NULL past the last. */
 const char *scan_suffix(int i);

@@ -4,32 +4,16 @@
  */
 #include "shard.h"
 
-#include <errno.h>  /* errno */
-#include <stdbool.h>
-#include <stdlib.h> /* getenv, strtol */
+#include <limits.h> /* INT_MAX */
+#include <stdlib.h> /* getenv */
 #include <string.h> /* strchr, strcmp */
 
 #include <glib.h> /* g_strdup_printf, g_strndup */
 
+#include "options.h" /* options_parse_int */
+
 /* The most shards: far more than any cluster has tasks. */
 #define SHARDS_MAX 1000000
-
-/* A whole decimal number in [lo, hi]; 0, or -1. */
-static int
-number(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* K/N as given. */
 static int
@@ -37,15 +21,15 @@ explicit(const char *value, unsigned *k, unsigned *n)
 {
 	const char *slash = strchr(value, '/');
 	char *first;
-	long a, b;
-	int rc;
+	int a, b, rc;
 
 	if (slash == NULL)
 		return -1;
 	first = g_strndup(value, (gsize)(slash - value));
-	rc = number(first, 1, SHARDS_MAX, &a);
+	rc = options_parse_int(first, 1, SHARDS_MAX, &a);
 	g_free(first);
-	if (rc != 0 || number(slash + 1, 1, SHARDS_MAX, &b) != 0 || a > b)
+	if (rc != 0 || options_parse_int(slash + 1, 1, SHARDS_MAX, &b) != 0 ||
+	    a > b)
 		return -1;
 	*k = (unsigned)a;
 	*n = (unsigned)b;
@@ -54,7 +38,7 @@ explicit(const char *value, unsigned *k, unsigned *n)
 
 /* A scheduler's variable as a number; -1 with *msg if it is not one. */
 static int
-variable(const char *name, long *out, char **msg)
+variable(const char *name, int *out, char **msg)
 {
 	const char *v = getenv(name);
 
@@ -62,7 +46,7 @@ variable(const char *name, long *out, char **msg)
 		*msg = g_strdup_printf("--shard auto: %s is not set", name);
 		return -1;
 	}
-	if (number(v, 0, 0x7fffffffL, out) != 0) {
+	if (options_parse_int(v, 0, INT_MAX, out) != 0) {
 		*msg = g_strdup_printf("--shard auto: %s is '%s', not a "
 		    "number", name, v);
 		return -1;
@@ -74,7 +58,7 @@ variable(const char *name, long *out, char **msg)
 static int
 from_slurm(unsigned *k, unsigned *n, char **from, char **msg)
 {
-	long id, min, max, count, step = 1;
+	int id, min, max, count, step = 1;
 
 	if (getenv("SLURM_ARRAY_TASK_ID") == NULL) {
 		*msg = g_strdup(getenv("JOB_COMPLETION_INDEX") != NULL ?
@@ -96,20 +80,20 @@ from_slurm(unsigned *k, unsigned *n, char **from, char **msg)
 	if (step < 1 || min > max || (max - min) % step != 0 ||
 	    (max - min) / step + 1 != count || count > SHARDS_MAX) {
 		*msg = g_strdup_printf("--shard auto: the array is not an even "
-		    "range (SLURM_ARRAY_TASK_MIN=%ld, _MAX=%ld, _STEP=%ld, "
-		    "_COUNT=%ld); submit it as --array=MIN-MAX:STEP or say "
+		    "range (SLURM_ARRAY_TASK_MIN=%d, _MAX=%d, _STEP=%d, "
+		    "_COUNT=%d); submit it as --array=MIN-MAX:STEP or say "
 		    "--shard K/N", min, max, step, count);
 		return -1;
 	}
 	if (id < min || id > max || (id - min) % step != 0) {
-		*msg = g_strdup_printf("--shard auto: SLURM_ARRAY_TASK_ID=%ld "
-		    "is not a task of the array %ld-%ld:%ld", id, min, max,
+		*msg = g_strdup_printf("--shard auto: SLURM_ARRAY_TASK_ID=%d "
+		    "is not a task of the array %d-%d:%d", id, min, max,
 		    step);
 		return -1;
 	}
 	*k = (unsigned)((id - min) / step + 1);
 	*n = (unsigned)count;
-	*from = g_strdup_printf("SLURM_ARRAY_TASK_ID=%ld of array %ld-%ld:%ld",
+	*from = g_strdup_printf("SLURM_ARRAY_TASK_ID=%d of array %d-%d:%d",
 	    id, min, max, step);
 	return 0;
 }
@@ -119,9 +103,10 @@ static int
 from_index(const char *value, unsigned *k, unsigned *n, char **from,
     char **msg)
 {
-	long shards, index;
+	int shards, index;
 
-	if (number(value + strlen("auto/"), 1, SHARDS_MAX, &shards) != 0) {
+	if (options_parse_int(value + strlen("auto/"), 1, SHARDS_MAX,
+	    &shards) != 0) {
 		*msg = g_strdup_printf("invalid --shard '%s' (expected auto/N "
 		    "with N >= 1)", value);
 		return -1;
@@ -129,14 +114,14 @@ from_index(const char *value, unsigned *k, unsigned *n, char **from,
 	if (variable("JOB_COMPLETION_INDEX", &index, msg) != 0)
 		return -1;
 	if (index >= shards) {
-		*msg = g_strdup_printf("--shard %s: JOB_COMPLETION_INDEX=%ld is "
-		    "not below %ld (the Job's completions)", value, index,
+		*msg = g_strdup_printf("--shard %s: JOB_COMPLETION_INDEX=%d is "
+		    "not below %d (the Job's completions)", value, index,
 		    shards);
 		return -1;
 	}
 	*k = (unsigned)index + 1;
 	*n = (unsigned)shards;
-	*from = g_strdup_printf("JOB_COMPLETION_INDEX=%ld", index);
+	*from = g_strdup_printf("JOB_COMPLETION_INDEX=%d", index);
 	return 0;
 }
 
