@@ -259,6 +259,18 @@ helper_copy(const char *from, const char *to)
 }
 
 void
+helper_put(const char *dir, const char *name, const char *from)
+{
+	char *p = g_build_filename(dir, name, NULL);
+	char *parent = g_path_get_dirname(p);
+
+	cr_assert_eq(g_mkdir_with_parents(parent, 0755), 0);
+	cr_assert_eq(helper_copy(from, p), 0, "%s", p);
+	g_free(parent);
+	g_free(p);
+}
+
+void
 helper_fill(const char *dir, const char *const *srcs, int n)
 {
 	int k = 0;

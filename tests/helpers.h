@@ -80,6 +80,9 @@ bool helper_same_bytes(const char *a, const char *b);
 /* Copy a file; 0 or -1. */
 int helper_copy(const char *from, const char *to);
 
+/* Copy the file from to dir/name, making the folders on the way. */
+void helper_put(const char *dir, const char *name, const char *from);
+
 /*
  * Make folder dir holding n files named 000.EXT, 001.EXT, ...: copies of
  * the testdata images named in srcs (NULL-terminated), taken in turn.

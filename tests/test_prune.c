@@ -23,18 +23,6 @@ struct tree {
 	char *dir, *in, *out;
 };
 
-static void
-put(const char *dir, const char *name, const char *from)
-{
-	char *p = g_build_filename(dir, name, NULL);
-	char *parent = g_path_get_dirname(p);
-
-	cr_assert_eq(g_mkdir_with_parents(parent, 0755), 0);
-	cr_assert_eq(helper_copy(from, p), 0, "%s", p);
-	g_free(parent);
-	g_free(p);
-}
-
 static bool
 exists(const char *dir, const char *name)
 {
@@ -63,17 +51,17 @@ make_tree(struct tree *t)
 	t->dir = helper_tmpdir();
 	t->in = g_build_filename(t->dir, "in", NULL);
 	t->out = g_build_filename(t->dir, "out", NULL);
-	put(t->in, "a.jpg", TESTDATA "/sunset.jpg");
-	put(t->in, "b.png", TESTDATA "/wine-alpha.png");
-	put(t->in, "sub/c.gif", TESTDATA "/picture.gif");
-	put(t->in, "gone/g.webp", TESTDATA "/umang.webp");
+	helper_put(t->in, "a.jpg", TESTDATA "/sunset.jpg");
+	helper_put(t->in, "b.png", TESTDATA "/wine-alpha.png");
+	helper_put(t->in, "sub/c.gif", TESTDATA "/picture.gif");
+	helper_put(t->in, "gone/g.webp", TESTDATA "/umang.webp");
 	((const char **)args)[2] = t->out;
 	((const char **)args)[3] = t->in;
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	helper_run_free(&r);
 	cr_assert_eq(helper_count_files(t->out), 4);
-	put(t->out, "foreign.jpg", TESTDATA "/seeding.jpg");
+	helper_put(t->out, "foreign.jpg", TESTDATA "/seeding.jpg");
 	drop(t->in, "a.jpg");
 	drop(t->in, "gone");
 }
@@ -235,7 +223,7 @@ Test(prune, watching_prunes_as_sources_go)
 	make_tree(&t);
 	/* sub keeps a file: an emptied folder is left alone (a disk not
 	   mounted looks the same). */
-	put(t.in, "sub/d.jpg", TESTDATA "/sunset.jpg");
+	helper_put(t.in, "sub/d.jpg", TESTDATA "/sunset.jpg");
 	log_out = g_build_filename(t.dir, "stdout", NULL);
 	log_err = g_build_filename(t.dir, "stderr", NULL);
 	args[4] = t.out;
@@ -246,7 +234,7 @@ Test(prune, watching_prunes_as_sources_go)
 		usleep(5000);
 	cr_assert(!exists(t.out, "a.jpg") && exists(t.out, "gone/g.webp"));
 	/* A folder seen deleted: its mirror's thumbnails go. */
-	put(t.in, "away/w.jpg", TESTDATA "/sunset.jpg");
+	helper_put(t.in, "away/w.jpg", TESTDATA "/sunset.jpg");
 	for (int i = 0; i < 12000 && !exists(t.out, "away/w.jpg"); i++)
 		usleep(5000);
 	cr_assert(exists(t.out, "away/w.jpg"));
@@ -290,7 +278,7 @@ Test(prune, nothing_through_a_symbolic_link)
 	kept = g_build_filename(elsewhere, "c.gif", NULL);
 	cr_assert_eq(rename(link, elsewhere), 0);
 	cr_assert_eq(symlink(elsewhere, link), 0);
-	put(t.in, "sub/d.jpg", TESTDATA "/sunset.jpg");
+	helper_put(t.in, "sub/d.jpg", TESTDATA "/sunset.jpg");
 	drop(t.in, "sub/c.gif");
 	run_on(&r, &t, "--prune", NULL, NULL);
 	/* d.jpg's thumbnail is not written through it either. */
@@ -314,8 +302,8 @@ Test(prune, a_converted_thumbnail_goes_with_its_source)
 	struct run r;
 
 	make_tree(&t);
-	put(t.in, "x.JPG", TESTDATA "/sunset.jpg");
-	put(t.in, "y.png", TESTDATA "/wine-alpha.png");
+	helper_put(t.in, "x.JPG", TESTDATA "/sunset.jpg");
+	helper_put(t.in, "y.png", TESTDATA "/wine-alpha.png");
 	run_on(&r, &t, "-f", "webp", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	helper_run_free(&r);
