@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "format.h" /* format_of_suffix */
+
 /* Decoders' prefixes and the format each names. */
 static const struct {
 	const char *prefix, *format;
@@ -30,17 +32,6 @@ static const struct {
 	{"jp2kload: ", "JPEG 2000"},
 };
 
-/* Suffixes and their formats, where no prefix says. */
-static const struct {
-	const char *suffix, *format;
-} suffixes[] = {
-	{".jpg", "JPEG"}, {".jpeg", "JPEG"}, {".png", "PNG"}, {".gif", "GIF"},
-	{".webp", "WebP"}, {".tif", "TIFF"}, {".tiff", "TIFF"},
-	{".heic", "HEIF"}, {".heif", "HEIF"}, {".avif", "AVIF"},
-	{".svg", "SVG"}, {".pdf", "PDF"}, {".jxl", "JPEG XL"},
-	{".jp2", "JPEG 2000"},
-};
-
 /* What libvips says after a decoder failed, which adds nothing. */
 static const char *const follow_on[] = {
 	"read gave ", "libpng read error", "unable to write to target",
@@ -48,13 +39,13 @@ static const char *const follow_on[] = {
 	"VipsImage: ", "VipsRegion: ", "VipsForeignLoad", "vips_",
 };
 
+/* The name of the format of a suffix, where the table has one. */
 static const char *
-format_of_suffix(const char *suffix)
+format_name(const char *suffix)
 {
-	for (size_t i = 0; suffix != NULL && i < G_N_ELEMENTS(suffixes); i++)
-		if (g_ascii_strcasecmp(suffix, suffixes[i].suffix) == 0)
-			return suffixes[i].format;
-	return NULL;
+	const struct format *f = format_of_suffix(suffix);
+
+	return f != NULL ? f->name : NULL;
 }
 
 /* The decoder whose prefix starts s, or -1. */
@@ -195,7 +186,7 @@ void
 cause_shape(const char *text, const char *path, const char *suffix,
     char *out, size_t size)
 {
-	const char *by_suffix = format_of_suffix(suffix), *format = NULL;
+	const char *by_suffix = format_name(suffix), *format = NULL;
 	char **parts = fragments(text != NULL ? text : "");
 	char *line = NULL, *whole;
 	bool io = false;

@@ -12,6 +12,7 @@
 
 #include <glib.h> /* GHashTable, GQueue */
 
+#include "format.h"  /* format_is_image, format_suffix */
 #include "freedesktop.h"
 #include "hash.h"   /* hash64_str */
 #include "output.h" /* output_path, output_check_at, output_open_dir */
@@ -24,7 +25,6 @@ struct jobq {
 	GHashTable *claimed; /* output path -> the input that took it first */
 	unsigned folder;     /* the scan folder mapped in ... */
 	GHashTable *outs;    /* ... output path -> its names there */
-	GHashTable *savable; /* output_memo_new(): suffixes libvips writes */
 	GHashTable *made;    /* folders made (or found) this run */
 	GHashTable *cleaned; /* folders rid of dead runs' temporary files */
 	bool is_input;       /* check_one() found the input at its output */
@@ -50,7 +50,6 @@ jobq_new(const struct jobq_config *cfg)
 	    g_free);
 	q->outs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    (GDestroyNotify)g_ptr_array_unref);
-	q->savable = output_memo_new();
 	q->made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->cleaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    NULL);
@@ -59,20 +58,14 @@ jobq_new(const struct jobq_config *cfg)
 }
 
 static struct job *
-job_new(struct jobq *q, char *in, char *out)
+job_new(struct jobq *q, char *in, const struct targets *out)
 {
 	struct job *job = g_new0(struct job, 1);
 
 	job->id = ++q->next_id;
 	job->in = in;
-	job->out = out;
+	job->out = *out;
 	return job;
-}
-
-static bool
-multi(const struct jobq *q)
-{
-	return q->cfg->thumb != NULL && q->cfg->thumb->nboxes > 1;
 }
 
 static enum jobq_next G_GNUC_PRINTF(3, 4)
@@ -124,17 +117,18 @@ static enum jobq_next
 check_cache(struct jobq *q, struct job *job, const struct stat *st,
     struct result *r)
 {
+	const char *out = job->out.t[0].path;
 	long long mtime = (long long)st->st_mtime;
 	char *fail;
 	bool failed;
 
 	if (q->cfg->force)
 		return JOBQ_JOB;
-	if (freedesktop_read_mtime(job->out) == mtime)
+	if (freedesktop_read_mtime(out) == mtime)
 		return settle(r, STATUS_SKIPPED, "%s", "");
-	fail = freedesktop_fail_path(job->out);
+	fail = freedesktop_fail_path(out);
 	failed = freedesktop_read_mtime(fail) == mtime;
-	job->redo = access(job->out, F_OK) == 0;
+	job->redo = access(out, F_OK) == 0;
 	if (failed)
 		settle(r, STATUS_ERROR, "failed before, as %s records (--force "
 		    "tries again)", fail);
@@ -152,8 +146,8 @@ static int
 dir_of(struct jobq *q, const char *out, bool create, char **where)
 {
 	bool fresh;
-	int fd = output_dir_of(&q->out, q->cfg->outdir, out, create, false,
-	    &fresh, where);
+	int fd = output_dir_of(&q->out, q->cfg->thumb->outdir, out, create,
+	    false, &fresh, where);
 
 	if (!fresh)
 		return fd;
@@ -181,16 +175,6 @@ linked(struct result *r, char *where)
 	return JOBQ_SETTLED;
 }
 
-/* The box of a single-box run, or box i of a multi-size one. */
-static void
-box_of(const struct jobq *q, int i, int *w, int *h)
-{
-	const struct thumb_opts *t = q->cfg->thumb;
-
-	*w = t == NULL ? 0 : multi(q) ? t->boxes[i].width : t->width;
-	*h = t == NULL ? 0 : multi(q) ? t->boxes[i].height : t->height;
-}
-
 /* record_options() of the w x h box and suffix, kept for the next file:
    most files of a run ask for the same. */
 static uint64_t
@@ -215,13 +199,13 @@ options_of(struct jobq *q, const struct thumb_opts *t, int w, int h,
  * up to date.
  */
 static enum jobq_next
-check_one(struct jobq *q, struct job *job, const char *out,
-    const struct stat *st, int box, bool *fresh, struct result *r)
+check_one(struct jobq *q, struct job *job, const struct target *tg,
+    const struct stat *st, bool *fresh, struct result *r)
 {
-	static const struct thumb_opts none;
-	const struct thumb_opts *t = q->cfg->thumb ? q->cfg->thumb : &none;
+	const struct thumb_opts *t = q->cfg->thumb;
+	const char *out = tg->path;
 	char *base = g_path_get_basename(out), *where;
-	int w, h, dirfd = dir_of(q, out, false, &where);
+	int dirfd = dir_of(q, out, false, &where);
 	enum output_state state = OUTPUT_ABSENT;
 	const char *why = NULL;
 
@@ -230,10 +214,10 @@ check_one(struct jobq *q, struct job *job, const char *out,
 		g_free(base);
 		return linked(r, where);
 	}
-	box_of(q, box, &w, &h);
 	if (dirfd >= 0)
 		state = output_check_at(dirfd, base, st, job->source,
-		    options_of(q, t, w, h, output_suffix(out)));
+		    options_of(q, t, tg->width, tg->height,
+		    format_suffix(out)));
 	else if (errno != ENOENT)
 		state = OUTPUT_UNREADABLE;
 	if (state == OUTPUT_FRESH && q->cfg->verify &&
@@ -248,7 +232,7 @@ check_one(struct jobq *q, struct job *job, const char *out,
 			return settle(r, STATUS_ERROR, "%s exists and was not "
 			    "made by pthumb; not replaced "
 			    "(--replace-unrecorded replaces it)", out);
-		if (q->cfg->outputs_may_be_inputs && scan_is_image(out, true))
+		if (q->cfg->outputs_may_be_inputs && format_is_image(out, true))
 			return settle(r, STATUS_ERROR, "%s exists and was not "
 			    "made by pthumb, and may be an input; not "
 			    "replaced", out);
@@ -293,50 +277,44 @@ check_one(struct jobq *q, struct job *job, const char *out,
 
 /* Create the folder of out unless this is a dry run. */
 static enum jobq_next
-prepare(struct jobq *q, const char *out, struct result *r)
+prepare(struct jobq *q, const struct job *job, const char *out,
+    struct result *r)
 {
+	bool cache = job->out.kind == OUTPUT_CACHE;
 	char *where;
 
 	if (q->cfg->dry_run)
 		return JOBQ_JOB;
-	if (q->cfg->freedesktop_size != NULL ? make_dir(q, out) == 0 :
-	    dir_of(q, out, true, &where) >= 0)
+	if (cache ? make_dir(q, out) == 0 : dir_of(q, out, true, &where) >= 0)
 		return JOBQ_JOB;
-	if (q->cfg->freedesktop_size == NULL && where != NULL)
+	if (!cache && where != NULL)
 		return linked(r, where);
 	return settle(r, STATUS_ERROR, "cannot create folder for %s: %s",
 	    out, strerror(errno));
 }
 
 /*
- * Every thumbnail of a job: one, or one per box of -s 64,256 (the job's
- * output is the first box's; the rest follow its name, output_for_box).
- * Up to date only if every one is; each box's folder is made.
+ * Every thumbnail of a job: one, or one per box of -s 64,256 (the first
+ * names them all: only it is claimed before). Up to date only if every
+ * one is; each box's folder is made.
  */
 static enum jobq_next
 check_outputs(struct jobq *q, struct job *job, const struct stat *st,
     struct result *r)
 {
-	const struct thumb_opts *t = q->cfg->thumb;
-	int n = multi(q) ? t->nboxes : 1;
 	bool all_fresh = true;
 
-	for (int i = 0; i < n; i++) {
-		char *out = i == 0 ? g_strdup(job->out) : output_for_box(
-		    job->out, q->cfg->outdir, t->boxes[0].label,
-		    t->boxes[i].label);
-		enum jobq_next next = JOBQ_JOB;
+	for (int i = 0; i < job->out.n; i++) {
+		const struct target *tg = &job->out.t[i];
+		enum jobq_next next;
 		bool fresh = false;
 
-		if (out != NULL) {
-			if (i > 0)
-				g_hash_table_insert(q->claimed, g_strdup(out),
-				    g_strdup(job->in));
-			next = check_one(q, job, out, st, i, &fresh, r);
-			if (next == JOBQ_JOB)
-				next = prepare(q, out, r);
-		}
-		g_free(out);
+		if (i > 0)
+			g_hash_table_insert(q->claimed, g_strdup(tg->path),
+			    g_strdup(job->in));
+		next = check_one(q, job, tg, st, &fresh, r);
+		if (next == JOBQ_JOB)
+			next = prepare(q, job, tg->path, r);
 		if (next != JOBQ_JOB)
 			return next;
 		all_fresh = all_fresh && fresh;
@@ -344,32 +322,6 @@ check_outputs(struct jobq *q, struct job *job, const struct stat *st,
 	if (all_fresh && !q->cfg->force)
 		return settle(r, STATUS_SKIPPED, "%s", "");
 	return JOBQ_JOB;
-}
-
-/* The thumbnail's path for an input at path, rel under the output
-   folder (new string). */
-static char *
-out_for(struct jobq *q, const char *path, const char *rel)
-{
-	const struct jobq_config *c = q->cfg;
-	char *dir, *out;
-
-	if (c->freedesktop_size != NULL)
-		return freedesktop_path(c->outdir, c->freedesktop_size, path);
-	if (!multi(q))
-		return output_path(c->outdir, rel, c->output_template,
-		    c->format, q->savable);
-	dir = g_build_filename(c->outdir, c->thumb->boxes[0].label, NULL);
-	out = output_path(dir, rel, c->output_template, c->format,
-	    q->savable);
-	g_free(dir);
-	return out;
-}
-
-static char *
-out_path(struct jobq *q, const struct scan_entry *e)
-{
-	return out_for(q, e->path, e->rel);
 }
 
 /*
@@ -468,12 +420,14 @@ is_at(const struct scan_entry *e, const char *name, const char *out)
  * that would be overwritten.
  */
 static const char *
-sibling_collision(struct jobq *q, const struct scan_entry *e, const char *out)
+sibling_collision(struct jobq *q, const struct scan_entry *e,
+    const struct targets *ts)
 {
-	const char *self = strrchr(e->path, '/');
+	const char *self = strrchr(e->path, '/'), *out = ts->t[0].path;
 	GPtrArray *names;
 
-	if (e->folder == 0 || q->cfg->freedesktop_size != NULL)
+	/* The cache names a thumbnail for its source's whole path. */
+	if (e->folder == 0 || ts->kind == OUTPUT_CACHE)
 		return NULL;
 	if (e->folder != q->folder) {
 		g_hash_table_remove_all(q->outs);
@@ -482,11 +436,11 @@ sibling_collision(struct jobq *q, const struct scan_entry *e, const char *out)
 			const char *name = g_ptr_array_index(e->siblings, i);
 			char *rel, *o;
 
-			if (!scan_is_image(name, q->cfg->allow_untrusted))
+			if (!format_is_image(name, q->cfg->allow_untrusted))
 				continue;
 			rel = *e->folder_rel ? g_build_filename(e->folder_rel,
 			    name, NULL) : g_strdup(name);
-			o = out_for(q, NULL, rel);
+			o = output_name(q->cfg->layout, rel);
 			names = g_hash_table_lookup(q->outs, o);
 			if (names == NULL) {
 				names = g_ptr_array_new();
@@ -519,32 +473,32 @@ static bool
 in_shard(const struct jobq *q, const char *out)
 {
 	const struct jobq_config *c = q->cfg;
-	size_t n = strlen(c->outdir);
+	size_t n = strlen(c->thumb->outdir);
 	const char *rel = out;
 
 	if (c->shards <= 1)
 		return true;
-	if (strncmp(out, c->outdir, n) == 0 && out[n] == '/')
+	if (strncmp(out, c->thumb->outdir, n) == 0 && out[n] == '/')
 		rel = out + n + 1;
 	return jobq_shard(rel, c->shards) == c->shard;
 }
 
-/* The next entry of the scan that belongs to this shard, and its output
-   (NULL for a walk error, which belongs to every shard: each missed it). */
+/* The next entry of the scan that belongs to this shard, and its targets
+   (none for a walk error, which belongs to every shard: each missed it). */
 static enum scan_next
-next_entry(struct jobq *q, struct scan_entry *e, char **out)
+next_entry(struct jobq *q, struct scan_entry *e, struct targets *ts)
 {
 	enum scan_next got;
 
 	while ((got = scan_next(q->cfg->scan, e)) == SCAN_ENTRY) {
 		if (e->err != 0 || e->rel == NULL) {
-			*out = NULL;
+			memset(ts, 0, sizeof(*ts));
 			return got;
 		}
-		*out = out_path(q, e);
-		if (in_shard(q, *out))
+		output_targets(q->cfg->layout, e->path, e->rel, ts);
+		if (in_shard(q, ts->t[0].path))
 			return got;
-		g_free(*out);
+		output_targets_clear(ts);
 		scan_entry_clear(e);
 	}
 	return got;
@@ -561,10 +515,11 @@ next_entry(struct jobq *q, struct scan_entry *e, char **out)
  * thumbnail is no input at all: JOBQ_NOT_INPUT.
  */
 static enum jobq_next
-claim(struct jobq *q, const struct scan_entry *e, const char *out,
+claim(struct jobq *q, const struct scan_entry *e, const struct targets *ts,
     struct result *r)
 {
-	const char *sibling = sibling_collision(q, e, out);
+	const char *out = ts->t[0].path;
+	const char *sibling = sibling_collision(q, e, ts);
 	const char *first = sibling != NULL ? NULL :
 	    g_hash_table_lookup(q->claimed, out);
 
@@ -593,9 +548,9 @@ take_entry(struct jobq *q, struct job **job, struct result *r)
 {
 	struct scan_entry e;
 	enum jobq_next next;
-	char *out = NULL;
+	struct targets ts;
 
-	switch (next_entry(q, &e, &out)) {
+	switch (next_entry(q, &e, &ts)) {
 	case SCAN_END:
 		return JOBQ_END;
 	case SCAN_WAIT:
@@ -603,25 +558,25 @@ take_entry(struct jobq *q, struct job **job, struct result *r)
 	case SCAN_ENTRY:
 		break;
 	}
-	if (out == NULL) {
-		*job = job_new(q, e.path, NULL);
+	*job = job_new(q, e.path, &ts);
+	if (ts.n == 0) {
 		g_free(e.rel);
 		return settle(r, STATUS_ERROR, "%s%s%s", e.why,
 		    e.err ? ": " : "", e.err ? strerror(e.err) : "");
 	}
-	*job = job_new(q, e.path, out);
 	(*job)->source = hash64_str(e.rel);
 	g_free(e.rel);
 	/* An input at its own output path claims nothing: it is a
 	   thumbnail, or reported as the input it would overwrite. */
-	if (!is_own_output(q, &e, out) &&
-	    (next = claim(q, &e, out, r)) != JOBQ_JOB)
+	if (!is_own_output(q, &e, ts.t[0].path) &&
+	    (next = claim(q, &e, &ts, r)) != JOBQ_JOB)
 		return next;
 	if (e.st.st_size == 0)
 		return settle(r, STATUS_ERROR, "empty file");
-	if (q->cfg->freedesktop_size != NULL) {
+	if (ts.kind == OUTPUT_CACHE) {
 		next = check_cache(q, *job, &e.st, r);
-		return next == JOBQ_JOB ? prepare(q, out, r) : next;
+		return next == JOBQ_JOB ? prepare(q, *job, ts.t[0].path, r) :
+		    next;
 	}
 	q->is_input = false;
 	next = check_outputs(q, *job, &e.st, r);
@@ -666,7 +621,7 @@ jobq_done(struct jobq *q, struct job *job)
 	if (job == NULL)
 		return;
 	g_free(job->in);
-	g_free(job->out);
+	output_targets_clear(&job->out);
 	g_free(job);
 }
 
@@ -679,7 +634,6 @@ jobq_free(struct jobq *q)
 		jobq_done(q, g_queue_pop_head(&q->retry));
 	g_hash_table_unref(q->claimed);
 	g_hash_table_unref(q->outs);
-	g_hash_table_unref(q->savable);
 	g_hash_table_unref(q->made);
 	g_hash_table_unref(q->cleaned);
 	output_dir_close(&q->out);

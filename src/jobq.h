@@ -15,13 +15,14 @@
 #include <stdint.h>
 
 #include "options.h" /* struct thumb_opts */
+#include "output.h"  /* struct targets, struct output_layout */
 #include "result.h"
 #include "scan.h"
 
 struct job {
 	unsigned id;
 	char *in;     /* the file to open */
-	char *out;    /* its thumbnail, or NULL for a scan error */
+	struct targets out; /* its thumbnails; none for a scan error */
 	uint64_t source; /* hash64() of in's path under its PATH: whose
 			    thumbnail it is (record.h) */
 	int attempts; /* workers that died holding it */
@@ -29,14 +30,18 @@ struct job {
 	const char *why; /* ... because of this ("source changed"), or NULL */
 };
 
+/* The path reports name a job's thumbnails by: its first, or NULL. */
+static inline const char *
+job_output(const struct job *job)
+{
+	return job->out.n > 0 ? job->out.t[0].path : NULL;
+}
+
 struct jobq_config {
 	struct scan *scan;  /* borrowed */
-	const char *outdir;
-	const char *format; /* output suffix, or NULL */
-	const char *output_template; /* or NULL */
-	const char *freedesktop_size; /* the thumbnail cache's, or NULL */
-	const struct thumb_opts *thumb; /* its boxes: more than one means
-					   OUTDIR/<label>/... each */
+	struct output_layout *layout; /* borrowed: where thumbnails go */
+	const struct thumb_opts *thumb; /* the output folder, and what a
+					   thumbnail's record says */
 	bool outputs_may_be_inputs; /* the output folder is among the
 				       inputs: its images are not replaced
 				       even with --replace-unrecorded */

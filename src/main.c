@@ -14,12 +14,12 @@
 
 #include "compare.h"
 #include "options.h"
-#include "output.h"  /* output_can_save */
 #include "pool.h"    /* enum pool_outcome */
 #include "report.h"
 #include "run.h"
 #include "signals.h"
 #include "stream.h"
+#include "thumb.h"   /* thumb_can_save */
 #include "xio.h"     /* now_ns */
 
 enum exit_status {
@@ -158,7 +158,7 @@ main(int argc, char **argv)
 	vips_block_untrusted_set(!o.allow_untrusted);
 	if (o.format != NULL) {
 		char *suffix = g_strconcat(".", o.format, NULL);
-		bool ok = output_can_save(suffix);
+		bool ok = thumb_can_save(suffix);
 
 		g_free(suffix);
 		if (!ok) {

@@ -14,58 +14,134 @@
 #include <unistd.h>   /* unlink, link, gethostname, readlink */
 
 #include <glib.h> /* g_build_filename, g_path_get_dirname, g_mkdir_with_parents */
-#include <vips/vips.h> /* vips_foreign_find_save_target, vips_error_clear */
 
+#include "format.h" /* format_suffix */
+#include "freedesktop.h" /* freedesktop_path */
 #include "hash.h"   /* hash64_str */
 #include "record.h" /* record_read */
 
-bool
-output_can_save(const char *suffix)
-{
-	const char *saver;
+struct output_layout {
+	struct output_layout_config cfg;
+	GHashTable *savable; /* suffix -> can_save()'s answer */
+};
 
-	if (*suffix == '\0')
-		return false;
-	/* The HEIF saver writes AVIF, but its target class lists only
-	   .heic/.heif; the pipeline asks it for AV1 by name. */
-	if (g_ascii_strcasecmp(suffix, ".avif") == 0)
-		suffix = ".heif";
-	saver = vips_foreign_find_save_target(suffix);
-	if (saver == NULL)
-		vips_error_clear();
-	return saver != NULL;
+struct output_layout *
+output_layout_new(const struct output_layout_config *cfg)
+{
+	struct output_layout *l = g_new0(struct output_layout, 1);
+
+	l->cfg = *cfg;
+	l->savable = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	return l;
 }
 
-const char *
-output_suffix(const char *path)
+void
+output_layout_free(struct output_layout *l)
 {
-	const char *base = strrchr(path, '/');
-	const char *dot;
-
-	base = base ? base + 1 : path;
-	dot = strrchr(base, '.');
-	return dot && dot != base ? dot : path + strlen(path);
+	if (l == NULL)
+		return;
+	g_hash_table_unref(l->savable);
+	g_free(l);
 }
 
-GHashTable *
-output_memo_new(void)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-}
-
+/* can_save(), asked once per suffix: libvips finds a saver by walking
+   its classes, which is no work for every file. */
 static bool
-can_save_memo(const char *suffix, GHashTable *memo)
+can_save(struct output_layout *l, const char *suffix)
 {
 	gpointer answer;
 	bool ok;
 
-	if (memo == NULL)
-		return output_can_save(suffix);
-	if (g_hash_table_lookup_extended(memo, suffix, NULL, &answer))
+	if (*suffix == '\0')
+		return false;
+	if (g_hash_table_lookup_extended(l->savable, suffix, NULL, &answer))
 		return GPOINTER_TO_INT(answer);
-	ok = output_can_save(suffix);
-	g_hash_table_insert(memo, g_strdup(suffix), GINT_TO_POINTER(ok));
+	ok = l->cfg.can_save(suffix);
+	g_hash_table_insert(l->savable, g_strdup(suffix), GINT_TO_POINTER(ok));
 	return ok;
+}
+
+/* rel renamed by the template and converted to the format: the name
+   under the output folder (or a box's folder). New string. */
+static char *
+rename_rel(struct output_layout *l, const char *rel)
+{
+	const char *tmpl = l->cfg.tmpl, *format = l->cfg.format;
+	char *renamed = tmpl != NULL ? output_apply_template(tmpl, rel) : NULL;
+	const char *suffix;
+	char *name;
+
+	if (renamed != NULL)
+		rel = renamed;
+	suffix = format_suffix(rel);
+	if (format != NULL)
+		name = g_strdup_printf("%.*s.%s", (int)(suffix - rel), rel,
+		    format);
+	else if (!can_save(l, suffix))
+		name = g_strconcat(rel, ".png", NULL);
+	else
+		name = g_strdup(rel);
+	g_free(renamed);
+	return name;
+}
+
+static bool
+multi(const struct output_layout *l)
+{
+	return l->cfg.thumb->nboxes > 1;
+}
+
+char *
+output_name(struct output_layout *l, const char *rel)
+{
+	const struct thumb_opts *t = l->cfg.thumb;
+	char *name = rename_rel(l, rel);
+	char *path = g_build_filename(t->outdir, multi(l) ?
+	    t->boxes[0].label : name, multi(l) ? name : NULL, NULL);
+
+	g_free(name);
+	return path;
+}
+
+void
+output_targets(struct output_layout *l, const char *path, const char *rel,
+    struct targets *ts)
+{
+	const struct thumb_opts *t = l->cfg.thumb;
+	char *name;
+
+	memset(ts, 0, sizeof(*ts));
+	if (l->cfg.cache_size != NULL) {
+		ts->kind = OUTPUT_CACHE;
+		ts->n = 1;
+		ts->t[0] = (struct target){.width = t->width,
+		    .height = t->height, .path = freedesktop_path(t->outdir,
+		    l->cfg.cache_size, path)};
+		return;
+	}
+	ts->kind = OUTPUT_FILES;
+	if (!multi(l)) {
+		ts->n = 1;
+		ts->t[0] = (struct target){.width = t->width,
+		    .height = t->height, .path = output_name(l, rel)};
+		return;
+	}
+	name = rename_rel(l, rel);
+	ts->n = t->nboxes;
+	for (int i = 0; i < t->nboxes; i++)
+		ts->t[i] = (struct target){.width = t->boxes[i].width,
+		    .height = t->boxes[i].height, .path = g_build_filename(
+		    t->outdir, t->boxes[i].label, name, NULL)};
+	g_free(name);
+}
+
+void
+output_targets_clear(struct targets *ts)
+{
+	for (int i = 0; i < ts->n; i++)
+		g_free(ts->t[i].path);
+	ts->n = 0;
 }
 
 char *
@@ -73,7 +149,7 @@ output_apply_template(const char *tmpl, const char *rel)
 {
 	char *dir = g_path_get_dirname(rel);
 	char *base = g_path_get_basename(rel);
-	const char *dot = output_suffix(base);
+	const char *dot = format_suffix(base);
 	GString *name = g_string_new(NULL);
 	char **parts;
 	GString *clean = g_string_new(NULL);
@@ -115,45 +191,6 @@ output_apply_template(const char *tmpl, const char *rel)
 	g_free(dir);
 	g_free(base);
 	return g_string_free(clean, FALSE);
-}
-
-char *
-output_path(const char *outdir, const char *rel, const char *tmpl,
-    const char *format, GHashTable *memo)
-{
-	char *renamed = tmpl != NULL ? output_apply_template(tmpl, rel) : NULL;
-	const char *suffix;
-	char *name, *path;
-
-	if (renamed != NULL)
-		rel = renamed;
-	suffix = output_suffix(rel);
-
-	if (format != NULL)
-		name = g_strdup_printf("%.*s.%s", (int)(suffix - rel), rel,
-		    format);
-	else if (!can_save_memo(suffix, memo))
-		name = g_strconcat(rel, ".png", NULL);
-	else
-		name = g_strdup(rel);
-	path = g_build_filename(outdir, name, NULL);
-	g_free(name);
-	g_free(renamed);
-	return path;
-}
-
-char *
-output_for_box(const char *out0, const char *outdir, const char *label0,
-    const char *label)
-{
-	char *dir0 = g_build_filename(outdir, label0, NULL);
-	size_t n = strlen(dir0);
-	char *out = NULL;
-
-	if (strncmp(out0, dir0, n) == 0 && out0[n] == '/')
-		out = g_build_filename(outdir, label, out0 + n + 1, NULL);
-	g_free(dir0);
-	return out;
 }
 
 /* This run's part of every temporary name: PLACE-PID-START. */

@@ -25,15 +25,69 @@
 
 #include <glib.h> /* GHashTable */
 
-/* Can libvips write files with this suffix (".jpg") to a target? */
-bool output_can_save(const char *suffix);
+#include "options.h" /* struct thumb_opts, MAX_SIZES */
+
+/* One thumbnail of an input: where it goes, and its box. */
+struct target {
+	char *path;
+	int width, height;
+};
+
+/* How the thumbnails of a run are written. */
+enum output_kind {
+	OUTPUT_FILES, /* each with its record, through a temporary file,
+			 replacing only what pthumb made */
+	OUTPUT_CACHE, /* --freedesktop: the cache's PNG (freedesktop.h) */
+};
+
+/* Every thumbnail of one input: one, or one per box of -s 64,256. */
+struct targets {
+	enum output_kind kind;
+	int n;        /* 0: none (a file the scan could not read) */
+	struct target t[MAX_SIZES];
+};
 
 /*
- * Answers of output_can_save() by suffix, so that asking libvips' type
- * system (a walk over every saver class) happens once per suffix, not once
- * per file. Owned by the caller: g_hash_table_unref() it.
+ * The output layout of a run: what the command line says of where
+ * thumbnails go. The parent makes it once and computes each input's
+ * targets from it; workers only write where a job says.
+ *
+ * Whether libvips can write an input's format decides its thumbnail's
+ * name (".png" appended when it cannot), so the caller says how to ask
+ * (can_save, given a suffix such as ".jpg"); the answers are remembered.
  */
-GHashTable *output_memo_new(void);
+struct output_layout_config {
+	const struct thumb_opts *thumb; /* the output folder and the boxes:
+					   more than one means
+					   OUTDIR/<label>/... each */
+	const char *format;      /* --format: a suffix without the dot, or
+				    NULL */
+	const char *tmpl;        /* --output-template, or NULL */
+	const char *cache_size;  /* --freedesktop: the cache's size folder
+				    ("large"), or NULL */
+	bool (*can_save)(const char *suffix);
+};
+
+struct output_layout *output_layout_new(
+    const struct output_layout_config *cfg);
+void output_layout_free(struct output_layout *l);
+
+/*
+ * The targets of the input at path (absolute or from the current folder),
+ * rel under its PATH: the files OUTDIR/<rel> (renamed by the template,
+ * converted to the format) or OUTDIR/<label>/<rel> per box, or its cache
+ * file. Clear them with output_targets_clear().
+ */
+void output_targets(struct output_layout *l, const char *path,
+    const char *rel, struct targets *ts);
+void output_targets_clear(struct targets *ts);
+
+/*
+ * The path that names the thumbnails of rel among its folder's: the first
+ * target's (the others follow from it). New string. Not for the cache,
+ * which names a thumbnail by its source's URI.
+ */
+char *output_name(struct output_layout *l, const char *rel);
 
 /*
  * rel renamed by an --output-template (options_check_template() has
@@ -42,26 +96,6 @@ GHashTable *output_memo_new(void);
  * components dropped. Returns a new string.
  */
 char *output_apply_template(const char *tmpl, const char *rel);
-
-/*
- * The final path for rel under outdir: renamed by tmpl when not NULL,
- * converted to `format` (a suffix without the dot) when not NULL. memo
- * (from output_memo_new(), or NULL) remembers which suffixes can be saved.
- * Returns a new string.
- */
-char *output_path(const char *outdir, const char *rel, const char *tmpl,
-    const char *format, GHashTable *memo);
-
-/*
- * Multi-size runs (-s 64,256): the thumbnail for the box labelled `label`
- * of the one whose path is out0 = OUTDIR/<label0>/REST: OUTDIR/<label>/REST.
- * New string, or NULL if out0 is not under OUTDIR/<label0>.
- */
-char *output_for_box(const char *out0, const char *outdir,
-    const char *label0, const char *label);
-
-/* The suffix of a path's base name including the dot, or "" if none. */
-const char *output_suffix(const char *path);
 
 /*
  * Temporary files are named for the run that owns them:

@@ -198,7 +198,7 @@ worker_main(struct pool *p, int fd, const struct job *job)
 		}
 		/* The strings stay in `in` until the next message. */
 		copy = (struct job){.id = m.hdr.job_id, .in = (char *)m.in,
-		    .out = (char *)m.out, .source = m.source};
+		    .out = m.out, .source = m.source};
 		if (work_one(ops, state, fd, &copy, out) != 0)
 			goto out;
 	}
@@ -295,7 +295,7 @@ wait_child(pid_t pid, int options)
 static void
 drop_tmp(const struct pool *p, const struct slot *s)
 {
-	if (s->job != NULL && s->job->out != NULL && p->ops->cleanup != NULL)
+	if (s->job != NULL && s->job->out.n > 0 && p->ops->cleanup != NULL)
 		p->ops->cleanup(p->ops->data, s->job, s->pid);
 }
 
@@ -513,7 +513,7 @@ dispatch(struct pool *p)
 		s->state = SLOT_BUSY;
 		s->since = now_ns();
 		len = proto_encode_job(p->out, job->id, job->source, job->in,
-		    job->out);
+		    &job->out);
 		if (len < 0) {
 			struct result r = {.status = STATUS_ERROR};
 

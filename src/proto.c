@@ -5,6 +5,7 @@
 #include "proto.h"
 
 #include <errno.h>  /* errno */
+#include <stddef.h> /* ptrdiff_t */
 #include <string.h> /* memcpy, memchr, strlen */
 
 #include "xio.h" /* read_full */
@@ -42,19 +43,49 @@ proto_encode_ready(void *buf, int32_t pid)
 	return put_header(buf, MSG_READY, 0, 0, pid);
 }
 
+/* JOB payload before its input's path. */
+struct wire_job {
+	uint64_t source;
+	uint32_t kind, n;
+};
+_Static_assert(sizeof(struct wire_job) == 16, "PROTO_JOB_MAX");
+
+/* A string and its NUL at p, unless longer than PROTO_PATH_MAX: -1. */
+static int
+put_path(char **p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (n > PROTO_PATH_MAX + 1)
+		return -1;
+	memcpy(*p, s, n);
+	*p += n;
+	return 0;
+}
+
 int
 proto_encode_job(void *buf, uint32_t job_id, uint64_t source,
-    const char *in, const char *out)
+    const char *in, const struct targets *out)
 {
-	size_t a = strlen(in) + 1, b = strlen(out) + 1;
-	char *p = (char *)buf + sizeof(struct msg_hdr);
+	char *start = (char *)buf + sizeof(struct msg_hdr), *p = start;
+	struct wire_job w = {.source = source, .kind = out->kind,
+	    .n = (uint32_t)out->n};
 
-	if (a > PROTO_PATH_MAX + 1 || b > PROTO_PATH_MAX + 1)
+	if (out->n < 1 || out->n > MAX_SIZES)
 		return -1;
-	memcpy(p, &source, 8);
-	memcpy(p + 8, in, a);
-	memcpy(p + 8 + a, out, b);
-	return put_header(buf, MSG_JOB, (uint32_t)(8 + a + b), job_id, 0);
+	memcpy(p, &w, sizeof(w));
+	p += sizeof(w);
+	if (put_path(&p, in) != 0)
+		return -1;
+	for (int i = 0; i < out->n; i++) {
+		int32_t box[2] = {out->t[i].width, out->t[i].height};
+
+		memcpy(p, box, sizeof(box));
+		p += sizeof(box);
+		if (put_path(&p, out->t[i].path) != 0)
+			return -1;
+	}
+	return put_header(buf, MSG_JOB, (uint32_t)(p - start), job_id, 0);
 }
 
 static size_t
@@ -97,33 +128,53 @@ proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
 	    w.error_len + w.warnings_len + w.detail_len), job_id, pid);
 }
 
+/* A non-empty string ending before end at *p, and past it: or NULL. */
+static const char *
+take_path(const char **p, const char *end)
+{
+	const char *s = *p, *nul = memchr(s, '\0', (size_t)(end - s));
+
+	if (nul == NULL || nul == s)
+		return NULL;
+	*p = nul + 1;
+	return s;
+}
+
+/* Boxes as options_parse_size() allows them. */
+#define BOX_MAX 100000
+
 static int
 decode_job(const char *p, uint32_t len, struct msg *m, const char **why)
 {
-	const char *nul;
+	const char *end = p + len;
+	struct wire_job w;
 
-	if (len < 8) {
-		*why = "malformed job";
+	*why = "malformed job";
+	if (len < sizeof(w))
 		return -1;
-	}
-	memcpy(&m->source, p, 8);
-	p += 8;
-	len -= 8;
-	nul = memchr(p, '\0', len);
+	memcpy(&w, p, sizeof(w));
+	p += sizeof(w);
+	if ((w.kind != OUTPUT_FILES && w.kind != OUTPUT_CACHE) || w.n < 1 ||
+	    w.n > MAX_SIZES || (m->in = take_path(&p, end)) == NULL)
+		return -1;
+	m->source = w.source;
+	m->out.kind = (enum output_kind)w.kind;
+	for (m->out.n = 0; m->out.n < (int)w.n; m->out.n++) {
+		struct target *t = &m->out.t[m->out.n];
+		int32_t box[2];
 
-	if (len == 0 || p[len - 1] != '\0' || nul == NULL ||
-	    nul == p + len - 1) {
-		*why = "malformed job";
-		return -1;
+		if (end - p < (ptrdiff_t)sizeof(box))
+			return -1;
+		memcpy(box, p, sizeof(box));
+		p += sizeof(box);
+		if (box[0] < 1 || box[0] > BOX_MAX || box[1] < 1 ||
+		    box[1] > BOX_MAX || (t->path = (char *)take_path(&p,
+		    end)) == NULL)
+			return -1;
+		t->width = box[0];
+		t->height = box[1];
 	}
-	m->in = p;
-	m->out = nul + 1;
-	if (memchr(m->out, '\0', len - (size_t)(m->out - p)) != p + len - 1 ||
-	    *m->in == '\0' || *m->out == '\0') {
-		*why = "malformed job";
-		return -1;
-	}
-	return 1;
+	return p == end ? 1 : -1;
 }
 
 static int

@@ -5,7 +5,9 @@
  * Every message is a fixed header followed by `len` payload bytes:
  *
  *   READY   worker -> parent  no payload; the worker is initialised
- *   JOB     parent -> worker  source (8 bytes), input path NUL, output
+ *   JOB     parent -> worker  source (8 bytes), kind and number of
+ *                             targets (4 bytes each), input path NUL,
+ *                             then per target its box (2 x 4 bytes) and
  *                             path NUL
  *   RESULT  worker -> parent  fixed fields, then error and warning text
  *
@@ -21,14 +23,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output.h" /* struct targets */
 #include "result.h"
 
 #define PROTO_MAGIC 0x42485450u /* "PTHB" */
-#define PROTO_VERSION 4
+#define PROTO_VERSION 5
 #define PROTO_PATH_MAX 4096
-/* Largest payloads: a job's source, two paths and their terminators; a
-   result's fixed fields (under 128 bytes) and its three texts. */
-#define PROTO_JOB_MAX (8 + 2 * (PROTO_PATH_MAX + 1))
+/* Largest payloads: a job's fixed fields, its input's path and each
+   target's box and path; a result's fixed fields (under 128 bytes) and
+   its three texts. */
+#define PROTO_JOB_MAX (16 + (PROTO_PATH_MAX + 1) + \
+    MAX_SIZES * (8 + PROTO_PATH_MAX + 1))
 #define PROTO_RESULT_MAX (128 + RESULT_ERROR_MAX + RESULT_WARNINGS_MAX + \
     RESULT_DETAIL_MAX)
 #define PROTO_PAYLOAD_MAX (PROTO_RESULT_MAX > PROTO_JOB_MAX ? \
@@ -51,10 +56,12 @@ struct msg_hdr {
 
 #define PROTO_MSG_MAX (sizeof(struct msg_hdr) + PROTO_PAYLOAD_MAX)
 
-/* A decoded message. Strings point into the buffer that was decoded. */
+/* A decoded message. Strings point into the buffer that was decoded (the
+   targets' paths too: they are not to be freed). */
 struct msg {
 	struct msg_hdr hdr;
-	const char *in, *out; /* JOB */
+	const char *in;       /* JOB */
+	struct targets out;   /* JOB */
 	uint64_t source;      /* JOB */
 	struct result result; /* RESULT */
 };
@@ -65,7 +72,7 @@ struct msg {
  */
 int proto_encode_ready(void *buf, int32_t pid);
 int proto_encode_job(void *buf, uint32_t job_id, uint64_t source,
-    const char *in, const char *out);
+    const char *in, const struct targets *out);
 int proto_encode_result(void *buf, uint32_t job_id, int32_t pid,
     const struct result *r);
 

@@ -13,7 +13,8 @@
 #include "hash.h"   /* hash64_str */
 #include "jobq.h"   /* jobq_shard */
 #include "record.h" /* record_read */
-#include "scan.h"   /* scan_read_names, scan_suffix */
+#include "format.h" /* format_scanned_suffix */
+#include "scan.h"   /* scan_read_names */
 
 /* A source folder read whole. */
 struct folder {
@@ -183,8 +184,8 @@ source_name(const struct record *rec, const char *dir_rel, const char *name)
 	char *found = NULL;
 
 	if (!is_source(rec, dir_rel, name, &found))
-		for (int i = 0; scan_suffix(i) != NULL && found == NULL; i++) {
-			char *lower = g_strconcat(stem, ".", scan_suffix(i),
+		for (int i = 0; format_scanned_suffix(i) != NULL && found == NULL; i++) {
+			char *lower = g_strconcat(stem, ".", format_scanned_suffix(i),
 			    NULL);
 			char *upper = g_ascii_strup(lower + strlen(stem), -1);
 			char *up = g_strconcat(stem, upper, NULL);

@@ -164,8 +164,8 @@ json_start(GString *l, const char *type, const struct job *job)
 	g_string_printf(l, "{\"type\": \"%s\", \"input\": ", type);
 	report_json_string(l, job->in);
 	g_string_append(l, ", \"output\": ");
-	if (job->out != NULL)
-		report_json_string(l, job->out);
+	if (job_output(job) != NULL)
+		report_json_string(l, job_output(job));
 	else
 		g_string_append(l, "null");
 }
@@ -310,7 +310,7 @@ write_human(struct report *rp, const struct job *job, const struct result *r)
 	g_string_truncate(l, 0);
 	report_append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	report_append_safe(l, job->out);
+	report_append_safe(l, job_output(job));
 	if (r->status == STATUS_SKIPPED)
 		g_string_append(l, "  up to date\n");
 	else
@@ -391,7 +391,7 @@ report_plan(struct report *rp, const struct job *job, enum plan plan,
 		return;
 	report_append_safe(l, job->in);
 	g_string_append(l, " -> ");
-	report_append_safe(l, job->out);
+	report_append_safe(l, job_output(job));
 	g_string_append_printf(l, "  %s", plan_names[plan]);
 	if (plan == PLAN_REDO && job->why != NULL)
 		g_string_append_printf(l, ": %s", job->why);

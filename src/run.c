@@ -15,7 +15,7 @@
 
 #include "fault.h"
 #include "jobq.h"
-#include "output.h"  /* output_tmp_path */
+#include "output.h"  /* output_layout_new, output_tmp_path */
 #include "prune.h"
 #include "rlimits.h"
 #include "scan.h"
@@ -116,7 +116,7 @@ next_job(void *data)
 			return job;
 		case JOBQ_SETTLED:
 			/* A walk error: --prune cannot trust what it saw. */
-			if (job->out == NULL && run->prune != NULL)
+			if (job->out.n == 0 && run->prune != NULL)
 				prune_forbid(run->prune, "the walk met an error");
 			report_seen(run->rp, job->id);
 			report_file(run->rp, job, &r);
@@ -166,22 +166,16 @@ job_retry(void *data, struct job *job)
 	jobq_retry(run->q, job);
 }
 
-/* A dead worker's temporary files: one per box of a multi-size run. */
+/* A dead worker's temporary files: one per target. */
 static void
 job_cleanup(void *data, const struct job *job, pid_t pid)
 {
-	struct run *run = data;
-	const struct thumb_opts *t = &run->o->thumb;
+	(void)data;
+	for (int i = 0; i < job->out.n; i++) {
+		char *tmp = output_tmp_path(job->out.t[i].path, pid);
 
-	for (int i = 0; i < MAX(t->nboxes, 1); i++) {
-		char *out = i == 0 ? g_strdup(job->out) : output_for_box(
-		    job->out, t->outdir, t->boxes[0].label, t->boxes[i].label);
-		char *tmp = out != NULL ? output_tmp_path(out, pid) : NULL;
-
-		if (tmp != NULL)
-			unlink(tmp);
+		unlink(tmp);
 		g_free(tmp);
-		g_free(out);
 	}
 }
 
@@ -235,7 +229,7 @@ worker_work(void *state, const struct job *job, struct result *r)
 	/* Failing to move the limit leaves the old one: still a limit. */
 	(void)rlimits_cpu_from_now(w->cpu_seconds);
 	fault_before_image(job->in);
-	thumb_run(w->thumb, job->in, job->out, job->source, r);
+	thumb_run(w->thumb, job->in, &job->out, job->source, r);
 }
 
 /* A thread's state (--mode threads): the pipeline alone. */
@@ -256,7 +250,7 @@ thread_done(void *state)
 static void
 thread_work(void *state, const struct job *job, struct result *r)
 {
-	thumb_run(state, job->in, job->out, job->source, r);
+	thumb_run(state, job->in, &job->out, job->source, r);
 }
 
 /*
@@ -359,7 +353,7 @@ run_dry(struct run *run)
 			wait_readable(jobq_wait_fd(run->q));
 			continue;
 		}
-		if (next == JOBQ_SETTLED && job->out == NULL &&
+		if (next == JOBQ_SETTLED && job->out.n == 0 &&
 		    run->prune != NULL)
 			prune_forbid(run->prune, "the walk met an error");
 		if (next == JOBQ_JOB)
@@ -387,7 +381,7 @@ run_sequential(struct run *run)
 			wait_readable(run->wait_fd);
 			continue;
 		}
-		thumb_run(t, job->in, job->out, job->source, &r);
+		thumb_run(t, job->in, &job->out, job->source, &r);
 		r.worker = getpid();
 		job_done(run, job, &r);
 	}
@@ -410,12 +404,15 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.folder_gone = folder_gone,
 		.data = &run,
 	};
-	struct jobq_config qc = {
-		.outdir = o->outdir,
-		.outputs_may_be_inputs = outputs_may_be_inputs(o),
+	struct output_layout_config lc = {
+		.thumb = &o->thumb,
 		.format = o->format,
-		.output_template = o->output_template,
-		.freedesktop_size = o->freedesktop_size,
+		.tmpl = o->output_template,
+		.cache_size = o->freedesktop_size,
+		.can_save = thumb_can_save,
+	};
+	struct jobq_config qc = {
+		.outputs_may_be_inputs = outputs_may_be_inputs(o),
 		.thumb = &o->thumb,
 		.allow_untrusted = o->allow_untrusted,
 		.force = o->force,
@@ -466,6 +463,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	/* Before any worker is forked: they name their files for it. */
 	output_owner_init();
 	qc.scan = scan;
+	qc.layout = output_layout_new(&lc);
 	run.q = jobq_new(&qc);
 	if (o->dry_run)
 		mode = MODE_LAST;
@@ -495,6 +493,7 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		prune_now(&run);
 	prune_free(run.prune);
 	jobq_free(run.q);
+	output_layout_free(qc.layout);
 	scan_free(scan);
 	return outcome;
 }

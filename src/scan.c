@@ -11,6 +11,7 @@
 
 #include <glib.h> /* GPtrArray, g_ascii_strcasecmp, g_build_filename */
 
+#include "format.h"   /* format_is_image */
 #include "pathlist.h"
 #include "watch.h"
 
@@ -42,51 +43,6 @@ struct scan {
 	int watch_err;       /* push_dir(): the folder is walked but not
 				watched, for this errno */
 };
-
-/* Suffixes whose libvips loaders are trusted with untrusted input. */
-static const char *const trusted_suffixes[] = {
-	"jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "heic", "heif",
-	"avif", NULL,
-};
-
-/* Added by --allow-untrusted (loaders libvips marks untrusted). */
-static const char *const untrusted_suffixes[] = {
-	"jxl", "svg", "svgz", "pdf", "jp2", "j2k", "ppm", "pgm", "pbm", "pfm",
-	"exr", "fits", NULL,
-};
-
-const char *
-scan_suffix(int i)
-{
-	const int trusted = G_N_ELEMENTS(trusted_suffixes) - 1;
-	const int untrusted = G_N_ELEMENTS(untrusted_suffixes) - 1;
-
-	if (i < 0 || i >= trusted + untrusted)
-		return NULL;
-	return i < trusted ? trusted_suffixes[i] : untrusted_suffixes[i -
-	    trusted];
-}
-
-static bool
-in_list(const char *const *list, const char *suffix)
-{
-	for (; *list != NULL; list++)
-		if (g_ascii_strcasecmp(*list, suffix) == 0)
-			return true;
-	return false;
-}
-
-bool
-scan_is_image(const char *name, bool allow_untrusted)
-{
-	const char *dot = strrchr(name, '.');
-
-	if (dot == NULL || dot == name || strchr(dot, '/') != NULL)
-		return false;
-	dot++;
-	return in_list(trusted_suffixes, dot) ||
-	    (allow_untrusted && in_list(untrusted_suffixes, dot));
-}
 
 char *
 scan_list_rel(const char *path)
@@ -292,7 +248,7 @@ take_child(struct scan *s, struct frame *f, const char *name,
 		goto out;
 	}
 	if (S_ISREG(e->st.st_mode) &&
-	    scan_is_image(name, s->cfg->allow_untrusted)) {
+	    format_is_image(name, s->cfg->allow_untrusted)) {
 		e->path = path;
 		e->rel = rel;
 		e->folder = f->id;
@@ -393,7 +349,7 @@ take_arrived(struct scan *s, const struct watch_event *ev,
 			    "cannot open folder");
 		return watch_error(s, e, ev->path);
 	}
-	if (!S_ISREG(e->st.st_mode) || !scan_is_image(name,
+	if (!S_ISREG(e->st.st_mode) || !format_is_image(name,
 	    s->cfg->allow_untrusted))
 		return 0;
 	e->path = g_strdup(ev->path);

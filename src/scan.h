@@ -88,13 +88,6 @@ void scan_free(struct scan *s);
    whole: 0 with *names (a new array), or an errno. */
 int scan_read_names(const char *path, GPtrArray **names);
 
-/* The ith suffix ("jpg") of every image the scan may queue, trusted
-   loaders' first; NULL past the last. */
-const char *scan_suffix(int i);
-
-/* Does a file name's suffix (case-insensitive) mark an image we queue? */
-bool scan_is_image(const char *name, bool allow_untrusted);
-
 /*
  * Map a path read from a list to a safe relative name: leading '/', '.' and
  * '..' components and repeated slashes dropped. Returns a new string.

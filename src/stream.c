@@ -20,7 +20,7 @@
 #include <vips/vips.h> /* vips_foreign_find_load_buffer */
 
 #include "fault.h"
-#include "output.h"  /* output_suffix, output_can_save */
+#include "format.h"  /* format_suffix, format_stream_suffix */
 #include "pool.h"    /* pool_exit_text */
 #include "proto.h"   /* proto_encode_result, proto_decode */
 #include "report.h"  /* report_append_safe */
@@ -29,42 +29,21 @@
 #include "thumb.h"
 #include "xio.h"     /* write_full, now_ns */
 
-/* Parts of libvips' loader class names (VipsForeignLoadNsgifBuffer), in
-   lower case, and the suffix of their format. */
-static const struct {
-	const char *loader, *suffix;
-} loader_suffixes[] = {
-	{"jpeg", ".jpg"}, {"png", ".png"}, {"webp", ".webp"},
-	{"gif", ".gif"}, {"tiff", ".tif"}, {"jp2k", ".jp2"},
-	{"jxl", ".jxl"}, {"heif", ".heic"},
-};
-
 const char *
 stream_suffix(const char *name, const void *data, size_t len)
 {
-	const char *suffix = ".png", *loader;
+	const char *suffix = NULL, *loader;
 
 	if (name != NULL) {
-		suffix = output_suffix(name);
+		suffix = format_suffix(name);
 	} else if ((loader = vips_foreign_find_load_buffer(data, len))
 	    != NULL) {
-		char *lower = g_ascii_strdown(loader, -1);
-
-		for (size_t i = 0; i < G_N_ELEMENTS(loader_suffixes); i++)
-			if (strstr(lower, loader_suffixes[i].loader)) {
-				suffix = loader_suffixes[i].suffix;
-				break;
-			}
-		g_free(lower);
-		/* HEIF holds HEIC and AVIF: the brand says which. */
-		if (strcmp(suffix, ".heic") == 0 && len >= 12 &&
-		    memcmp((const char *)data + 8, "avif", 4) == 0)
-			suffix = ".avif";
+		suffix = format_stream_suffix(loader, data, len);
 	} else {
 		/* The failed guess left a message; the load will say why. */
 		vips_error_clear();
 	}
-	return output_can_save(suffix) ? suffix : ".png";
+	return suffix != NULL && thumb_can_save(suffix) ? suffix : ".png";
 }
 
 /* One line on standard error: "pthumb: NAME: CAUSE", both escaped. */

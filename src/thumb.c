@@ -19,22 +19,14 @@
 
 #include "cause.h"  /* cause_shape */
 #include "fault.h"
+#include "format.h"
 #include "freedesktop.h"
+#include "geometry.h"
 #include "icc.h"    /* icc_is_srgb */
 #include "output.h" /* output_create_tmp, output_commit, output_suffix */
 #include "record.h" /* record_embed, record_set_xattr */
 #include "resample.h"
 #include "xio.h"    /* now_ns, write_full */
-
-/*
- * Images up to this many pixels are decoded at full size whatever the
- * box: they are cheap to decode, and small web images are detailed to the
- * pixel, where the DCT's scaled decodes lose (measured on 40 of the bench's
- * small JPEGs at box 50 against a float reference of the literal
- * operation: 42.9 dB mean, 30.9 worst, and worse than libvips' integer
- * pipeline on 25 of them; decoded whole, 68.9 mean, 64.2 worst).
- */
-#define SMALL_IMAGE_PIXELS (2 * 1000 * 1000)
 
 /*
  * --exact computes the blur in strips of this many rows. The resampler asks
@@ -166,73 +158,25 @@ thumb_free(struct thumb *t)
 	g_free(t);
 }
 
-void
-thumb_cover(int w, int h, int bw, int bh, int *tw, int *th)
+bool
+thumb_can_save(const char *suffix)
 {
-	double scale = MAX((double)bw / w, (double)bh / h);
+	const char *saver;
 
-	if (scale >= 1) {
-		*tw = w;
-		*th = h;
-		return;
-	}
-	*tw = MAX(1, (int)lround(w * scale));
-	*th = MAX(1, (int)lround(h * scale));
-	/* Rounding must not leave the box uncovered. */
-	if (*tw < bw && w >= bw)
-		*tw = bw;
-	if (*th < bh && h >= bh)
-		*th = bh;
-}
-
-void
-thumb_fit(int w, int h, int bw, int bh, int *tw, int *th)
-{
-	if (w <= bw && h <= bh) {
-		*tw = w;
-		*th = h;
-	} else if ((long long)w * bh >= (long long)h * bw) {
-		*tw = bw;
-		*th = (int)lround((double)h * bw / w);
-	} else {
-		*th = bh;
-		*tw = (int)lround((double)w * bh / h);
-	}
-	if (*tw < 1)
-		*tw = 1;
-	if (*th < 1)
-		*th = 1;
-}
-
-int
-thumb_load_shrink(int w, int h, double factor)
-{
-	if ((long long)w * h <= SMALL_IMAGE_PIXELS)
-		return 1;
-	/* What the resampler must be left, measured against a float
-	   reference of the literal operation (tests/test_fidelity.c) on the
-	   39 corpus photos: at 1/8 the decoder keeps only each block's mean,
-	   a box filter that aliases. Leaving 2 after it, 3 photos at box
-	   256 came out worse than libvips' integer pipeline (40.6 dB
-	   against 44.7 at worst); leaving 6.4, one 4:2:0 photo at box 50
-	   (40.5 against 44.3); leaving 8, none (worst 47.4 dB). 1/4 and 1/2
-	   need 2. Against leaving 1.5 at every scale, this costs 4% at box
-	   256 and nothing measurable at box 50, where Huffman decoding,
-	   the same at every scale, is most of the time. */
-	if (factor / 8 >= 8)
-		return 8;
-	for (int s = 4; s > 1; s /= 2)
-		if (factor / s >= 2)
-			return s;
-	return 1;
+	if (*suffix == '\0')
+		return false;
+	saver = vips_foreign_find_save_target(format_saver_suffix(suffix));
+	if (saver == NULL)
+		vips_error_clear();
+	return saver != NULL;
 }
 
 /* The saver's option string for a suffix: strip metadata, quality. */
 static char *
 make_save_format(const struct thumb_opts *o, const char *suffix)
 {
-	bool avif = g_ascii_strcasecmp(suffix, ".avif") == 0;
-	const char *base = avif ? ".heif" : suffix;
+	const struct format *f = format_of_suffix(suffix);
+	const char *base = format_saver_suffix(suffix);
 	const char *saver = vips_foreign_find_save_target(base);
 	bool has_q = false;
 	GString *spec;
@@ -250,8 +194,8 @@ make_save_format(const struct thumb_opts *o, const char *suffix)
 	    "[strip=false" : "[strip");
 	if (has_q)
 		g_string_append_printf(spec, ",Q=%d", o->quality);
-	if (avif)
-		g_string_append(spec, ",compression=av1");
+	if (f != NULL && f->save_options != NULL)
+		g_string_append_printf(spec, ",%s", f->save_options);
 	g_string_append_c(spec, ']');
 	return g_string_free(spec, FALSE);
 }
@@ -507,17 +451,16 @@ drop_metadata(VipsImage *in, VipsImage **out)
 	return 0;
 }
 
-/* Does this saver option string name a format without alpha? */
+/* Does this saver option string (".jpg[strip]") name a format without
+   alpha? */
 static bool
 lacks_alpha(const char *format)
 {
-	static const char *const flat[] = {".jpg", ".jpeg", ".jpe", ".jfif"};
+	char *suffix = g_strndup(format, strcspn(format, "["));
+	const struct format *f = format_of_suffix(suffix);
 
-	for (size_t i = 0; i < G_N_ELEMENTS(flat); i++)
-		if (g_ascii_strncasecmp(format, flat[i], strlen(flat[i])) == 0
-		    && format[strlen(flat[i])] == '[')
-			return true;
-	return false;
+	g_free(suffix);
+	return f != NULL && f->flat;
 }
 
 /* An image opened and shrunk on load, ready for finish(). */
@@ -537,9 +480,9 @@ box_size(const struct thumb_opts *o, int w, int h, int bw, int bh, int *tw,
     int *th)
 {
 	if (o->crop == CROP_NONE)
-		thumb_fit(w, h, bw, bh, tw, th);
+		geometry_fit(w, h, bw, bh, tw, th);
 	else
-		thumb_cover(w, h, bw, bh, tw, th);
+		geometry_cover(w, h, bw, bh, tw, th);
 }
 
 /*
@@ -584,7 +527,7 @@ load(const struct thumb_opts *o, VipsObject *ctx, const struct thumb_src *src,
 		box_size(o, l->w, l->h, boxes[i].width, boxes[i].height, &tw,
 		    &th);
 		l->shrink = MIN(l->shrink, o->exact ? 1 :
-		    thumb_load_shrink(l->w, l->h, (double)l->w / tw));
+		    geometry_load_shrink(l->w, l->h, (double)l->w / tw));
 	}
 	if (vips_image_get_string(img, VIPS_META_LOADER, &loader) != 0)
 		loader = "";
@@ -843,17 +786,16 @@ finish(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
 /* The one-box pipeline: load, then finish into target. */
 static int
 pipeline(const struct thumb_opts *o, GMutex *lock, VipsObject *ctx,
-    const struct thumb_src *src, VipsFailOn fail_on, VipsTarget *target,
-    const char *format, struct result *r)
+    const struct thumb_src *src, VipsFailOn fail_on, int bw, int bh,
+    VipsTarget *target, const char *format, struct result *r)
 {
-	const struct thumb_box box = {.width = o->width, .height = o->height};
+	const struct thumb_box box = {.width = bw, .height = bh};
 	struct loaded l;
 	int rc = load(o, ctx, src, fail_on, &box, 1, r, &l);
 
 	if (rc != 0)
 		return rc;
-	return finish(o, lock, ctx, &l, o->width, o->height, target, format,
-	    r);
+	return finish(o, lock, ctx, &l, bw, bh, target, format, r);
 }
 
 /* What libvips and the decoder said, whole and on one line, for --json's
@@ -884,18 +826,18 @@ take_vips_error(struct result *r, const char *log,
 
 	set_detail(r, text, log);
 	cause_shape(both, src->path, src->path != NULL ?
-	    output_suffix(src->path) : NULL, r->error, sizeof(r->error));
+	    format_suffix(src->path) : NULL, r->error, sizeof(r->error));
 	g_free(both);
 	g_free(text);
 }
 
-/* Where one thumbnail goes: files, a stream, or the thumbnail cache. */
+/* Where one thumbnail goes: files, the thumbnail cache, or a stream. */
 struct dest {
-	const char *out;    /* the (first) file, or for the cache its name;
-			       NULL for a stream */
+	const struct targets *to; /* files or the cache; NULL: a stream */
 	uint64_t source;    /* files: their records' source */
 	const char *suffix; /* a stream: its format */
 	int fd;             /* a stream: where */
+	int width, height;  /* a stream: its box */
 };
 
 /*
@@ -930,9 +872,10 @@ out_dir(struct thumb *t, const char *out, bool again, struct result *r)
  */
 static int
 deliver_file(struct thumb *t, const struct thumb_src *src,
-    const struct dest *d, const char *out, int bw, int bh, const void *data,
+    const struct dest *d, const struct target *tg, const void *data,
     size_t len, struct result *r)
 {
+	const char *out = tg->path;
 	char *tmp = output_tmp_name(out, getpid());
 	char *base = g_path_get_basename(out);
 	struct record rec = {0};
@@ -944,7 +887,8 @@ deliver_file(struct thumb *t, const struct thumb_src *src,
 	if (dirfd < 0)
 		goto out;
 	record_set_source(&rec, d->source, &src->st);
-	rec.options = record_options(t->o, bw, bh, output_suffix(out));
+	rec.options = record_options(t->o, tg->width, tg->height,
+	    format_suffix(out));
 	b = record_embed(data, len, &rec);
 	/* The temporary file's name means nothing to a user: name out. */
 	fd = output_create_tmp_at(dirfd, tmp);
@@ -1001,15 +945,15 @@ out:
 
 /*
  * One attempt at a thumbnail file: of the source, or (l not NULL) of an
- * image already loaded, into the bw x bh box, saved in memory first (the
+ * image already loaded, into its target's box, saved in memory first (the
  * record goes in its first bytes, and some savers seek back).
  */
 static enum attempt
 attempt_file(struct thumb *t, const struct thumb_src *src,
-    const struct loaded *l, int bw, int bh, const struct dest *d,
-    const char *out, VipsFailOn fail_on, struct result *r)
+    const struct loaded *l, const struct target *tg, const struct dest *d,
+    VipsFailOn fail_on, struct result *r)
 {
-	const char *format = save_format(t, output_suffix(out));
+	const char *format = save_format(t, format_suffix(tg->path));
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	VipsTarget *target = vips_target_new_to_memory();
 	enum attempt result = ATTEMPT_IMAGE;
@@ -1020,10 +964,11 @@ attempt_file(struct thumb *t, const struct thumb_src *src,
 	int rc;
 
 	if (l != NULL)
-		rc = finish(t->o, t->lock, ctx, l, bw, bh, target, format, r);
+		rc = finish(t->o, t->lock, ctx, l, tg->width, tg->height,
+		    target, format, r);
 	else
-		rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, format,
-		    r);
+		rc = pipeline(t->o, t->lock, ctx, src, fail_on, tg->width,
+		    tg->height, target, format, r);
 	if (rc == REFUSED) {
 		result = ATTEMPT_REFUSED;
 		goto out;
@@ -1035,7 +980,7 @@ attempt_file(struct thumb *t, const struct thumb_src *src,
 	g_object_get(target, "blob", &blob, NULL);
 	data = vips_blob_get(blob, &len);
 	written = now_ns();
-	result = deliver_file(t, src, d, out, bw, bh, data, len, r) == 0 ?
+	result = deliver_file(t, src, d, tg, data, len, r) == 0 ?
 	    ATTEMPT_OK : ATTEMPT_IO;
 	r->usec_write += (now_ns() - written) / 1000;
 out:
@@ -1049,7 +994,7 @@ out:
 /* The cache's keys spliced into the PNG, then an atomic 0600 write.
    -1 with the cause in r->error. */
 static int
-deliver_cache(const struct thumb_src *src, const struct dest *d,
+deliver_cache(const struct thumb_src *src, const char *out,
     const void *data, size_t len, bool sync, struct result *r)
 {
 	char *uri = freedesktop_uri(src->path);
@@ -1072,14 +1017,13 @@ deliver_cache(const struct thumb_src *src, const struct dest *d,
 	    "Software", "pthumb", NULL);
 	if (png == NULL) {
 		snprintf(r->error, sizeof(r->error), "libvips' PNG for %s has "
-		    "no IHDR to follow", d->out);
+		    "no IHDR to follow", out);
 		goto out;
 	}
-	rc = freedesktop_write(d->out, png->data, png->len, getpid(),
-	    sync);
+	rc = freedesktop_write(out, png->data, png->len, getpid(), sync);
 	if (rc != 0)
 		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
-		    d->out, strerror(errno));
+		    out, strerror(errno));
 out:
 	if (png != NULL)
 		g_byte_array_unref(png);
@@ -1096,7 +1040,8 @@ static enum attempt
 attempt_memory(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	const char *format = save_format(t, d->out != NULL ? ".png"
+	const struct target *cache = d->to != NULL ? &d->to->t[0] : NULL;
+	const char *format = save_format(t, cache != NULL ? ".png"
 	    : d->suffix);
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	VipsTarget *target = vips_target_new_to_memory();
@@ -1107,7 +1052,9 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	const void *data;
 	int rc;
 
-	rc = pipeline(t->o, t->lock, ctx, src, fail_on, target, format, r);
+	rc = pipeline(t->o, t->lock, ctx, src, fail_on, cache != NULL ?
+	    cache->width : d->width, cache != NULL ? cache->height :
+	    d->height, target, format, r);
 	if (rc == REFUSED) {
 		result = ATTEMPT_REFUSED;
 		goto out;
@@ -1120,12 +1067,12 @@ attempt_memory(struct thumb *t, const struct thumb_src *src,
 	data = vips_blob_get(blob, &len);
 	written = now_ns();
 	/* deliver_cache() says why it failed. */
-	if (d->out != NULL && deliver_cache(src, d, data, len,
+	if (cache != NULL && deliver_cache(src, cache->path, data, len,
 	    t->o->fsync, r) != 0) {
 		result = ATTEMPT_IO;
 		goto out;
 	}
-	if (d->out == NULL && write_full(d->fd, data, len) != 0) {
+	if (cache == NULL && write_full(d->fd, data, len) != 0) {
 		snprintf(r->error, sizeof(r->error), "cannot write to standard "
 		    "output: %s", strerror(errno));
 		result = ATTEMPT_IO;
@@ -1150,13 +1097,20 @@ static enum attempt
 attempt_boxes(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	const struct thumb_opts *o = t->o;
+	const struct targets *to = d->to;
 	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
 	enum attempt result = ATTEMPT_IMAGE;
+	struct thumb_box boxes[MAX_SIZES] = {{0}};
 	struct loaded l;
 	VipsImage *mem = NULL;
 	long long start;
-	int rc = load(o, ctx, src, fail_on, o->boxes, o->nboxes, r, &l);
+	int rc;
+
+	for (int i = 0; i < to->n; i++) {
+		boxes[i].width = to->t[i].width;
+		boxes[i].height = to->t[i].height;
+	}
+	rc = load(t->o, ctx, src, fail_on, boxes, to->n, r, &l);
 
 	if (rc == REFUSED) {
 		result = ATTEMPT_REFUSED;
@@ -1171,22 +1125,10 @@ attempt_boxes(struct thumb *t, const struct thumb_src *src,
 	r->usec_pixels += (now_ns() - start) / 1000;
 	l.img = mem;
 	l.opened = 0;
-	for (int i = 0; i < o->nboxes; i++) {
-		char *out = i == 0 ? g_strdup(d->out) : output_for_box(d->out,
-		    o->outdir, o->boxes[0].label, o->boxes[i].label);
-
-		if (out == NULL) {
-			snprintf(r->error, sizeof(r->error), "%s is not under "
-			    "%s/%s", d->out, o->outdir, o->boxes[0].label);
-			result = ATTEMPT_IO;
-		} else {
-			result = attempt_file(t, src, &l, o->boxes[i].width,
-			    o->boxes[i].height, d, out, fail_on, r);
-		}
-		g_free(out);
-		if (result != ATTEMPT_OK)
+	for (int i = 0; i < to->n; i++)
+		if ((result = attempt_file(t, src, &l, &to->t[i], d, fail_on,
+		    r)) != ATTEMPT_OK)
 			break;
-	}
 out:
 	g_object_unref(ctx);
 	return result;
@@ -1196,12 +1138,11 @@ static enum attempt
 attempt_to(struct thumb *t, const struct thumb_src *src,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	if (d->out != NULL && !t->o->freedesktop && t->o->nboxes > 1)
+	if (d->to == NULL || d->to->kind == OUTPUT_CACHE)
+		return attempt_memory(t, src, d, fail_on, r);
+	if (d->to->n > 1)
 		return attempt_boxes(t, src, d, fail_on, r);
-	if (d->out != NULL && !t->o->freedesktop)
-		return attempt_file(t, src, NULL, t->o->width, t->o->height, d,
-		    d->out, fail_on, r);
-	return attempt_memory(t, src, d, fail_on, r);
+	return attempt_file(t, src, NULL, &d->to->t[0], d, fail_on, r);
 }
 
 /*
@@ -1210,9 +1151,9 @@ attempt_to(struct thumb *t, const struct thumb_src *src,
  * file's error is reported either way.
  */
 static void
-record_failure(const struct thumb_src *src, const struct dest *d)
+record_failure(const struct thumb_src *src, const char *out)
 {
-	char *fail = freedesktop_fail_path(d->out);
+	char *fail = freedesktop_fail_path(out);
 	char *uri = freedesktop_uri(src->path);
 	VipsImage *dot = NULL;
 	GByteArray *png = NULL;
@@ -1326,9 +1267,9 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 		r->status = STATUS_ERROR;
 		r->out_width = r->out_height = 0;
 	}
-	if ((rc == ATTEMPT_IMAGE || rc == ATTEMPT_REFUSED) &&
-	    t->o->freedesktop && d->out != NULL)
-		record_failure(src, d);
+	if ((rc == ATTEMPT_IMAGE || rc == ATTEMPT_REFUSED) && d->to != NULL &&
+	    d->to->kind == OUTPUT_CACHE)
+		record_failure(src, d->to->t[0].path);
 	snprintf(r->warnings, sizeof(r->warnings), "%s%s%s", t->log->str,
 	    t->log->len && t->notes->len ? "; " : "", t->notes->str);
 	if (t->lock != NULL)
@@ -1339,11 +1280,11 @@ run(struct thumb *t, const struct thumb_src *in, const struct dest *d,
 }
 
 void
-thumb_run(struct thumb *t, const char *in, const char *out, uint64_t source,
-    struct result *r)
+thumb_run(struct thumb *t, const char *in, const struct targets *out,
+    uint64_t source, struct result *r)
 {
 	const struct thumb_src src = {.path = in};
-	const struct dest d = {.out = out, .source = source};
+	const struct dest d = {.to = out, .source = source};
 
 	run(t, &src, &d, r);
 }
@@ -1352,7 +1293,8 @@ void
 thumb_stream(struct thumb *t, const struct thumb_src *src,
     const char *suffix, int fd, struct result *r)
 {
-	const struct dest d = {.suffix = suffix, .fd = fd, .out = NULL};
+	const struct dest d = {.suffix = suffix, .fd = fd,
+	    .width = t->o->width, .height = t->o->height};
 
 	run(t, src, &d, r);
 }

@@ -21,11 +21,13 @@
 #ifndef PTHUMB_THUMB_H
 #define PTHUMB_THUMB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
 #include "options.h"
+#include "output.h" /* struct targets */
 #include "result.h"
 
 struct thumb;
@@ -58,12 +60,13 @@ enum thumb_home {
 struct thumb *thumb_new(const struct thumb_opts *o, enum thumb_home home);
 
 /*
- * Make the thumbnail of `in` at `out`, through a temporary file (see
- * output.h), with its record (record.h) naming `source`. Never fails as a
+ * Make the thumbnails of `in` at its targets: files through a temporary
+ * file each (see output.h), with their records (record.h) naming `source`,
+ * or the cache's file. Never fails as a
  * call: the outcome, with libvips' error text and the warnings it logged
  * meanwhile, is in *r.
  */
-void thumb_run(struct thumb *t, const char *in, const char *out,
+void thumb_run(struct thumb *t, const char *in, const struct targets *out,
     uint64_t source, struct result *r);
 
 /* An image to thumbnail: a file, or encoded bytes in memory. */
@@ -86,25 +89,8 @@ void thumb_stream(struct thumb *t, const struct thumb_src *src,
 
 void thumb_free(struct thumb *t);
 
-/*
- * The shrink-on-load factor (1, 2, 4 or 8) for an image of w x h pixels
- * that must shrink by `factor` in all: the JPEG decoder's DCT scaling,
- * WebP's scaled decode, or a box filter after decoding other formats.
- * Exposed for the tests.
- */
-int thumb_load_shrink(int w, int h, double factor);
-
-/*
- * The size of the thumbnail of a w x h image in a bw x bh box: the side
- * that limits is exactly the box, the other is rounded; never enlarged.
- */
-void thumb_fit(int w, int h, int bw, int bh, int *tw, int *th);
-
-/*
- * The size to resize a w x h image to so that it covers a bw x bh box
- * (--crop): the side that limits is exactly the box, the other at least
- * the box; never enlarged.
- */
-void thumb_cover(int w, int h, int bw, int bh, int *tw, int *th);
+/* Can this libvips write files with this suffix (".jpg")? Asks libvips'
+   classes: the parent may, since no operation runs. */
+bool thumb_can_save(const char *suffix);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * output: naming, collisions (through jobq), freshness and the atomic save.
+ * output: naming, targets, freshness and the atomic save.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -11,10 +11,9 @@
 #include <vips/vips.h>
 
 #include "helpers.h"
-#include "jobq.h"
 #include "output.h"
 #include "record.h"
-#include "scan.h"
+#include "thumb.h" /* thumb_can_save */
 
 static void
 init_vips(void)
@@ -24,9 +23,21 @@ init_vips(void)
 
 TestSuite(output, .init = init_vips);
 
+/* The layout of -o out [-f format] [--output-template tmpl], asking
+   libvips what it can write. */
+static struct output_layout *
+layout(const char *format, const char *tmpl)
+{
+	static struct thumb_opts t = {.outdir = "out", .width = 50,
+	    .height = 50, .nboxes = 1};
+	struct output_layout_config c = {.thumb = &t, .format = format,
+	    .tmpl = tmpl, .can_save = thumb_can_save};
+
+	return output_layout_new(&c);
+}
+
 Test(output, names)
 {
-	GHashTable *memo = output_memo_new();
 	static const struct {
 		const char *rel, *format, *want;
 	} cases[] = {
@@ -44,20 +55,24 @@ Test(output, names)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *p = output_path("out", cases[i].rel, NULL, cases[i].format,
-		    NULL);
+		struct output_layout *l = layout(cases[i].format, NULL);
 
-		cr_assert_str_eq(p, cases[i].want);
-		g_free(p);
-		/* The same answer through a memo, asked twice. */
+		/* The same answer when the layout remembers it. */
 		for (int k = 0; k < 2; k++) {
-			p = output_path("out", cases[i].rel, NULL, cases[i].format,
-			    memo);
+			char *p = output_name(l, cases[i].rel);
+			struct targets ts;
+
 			cr_assert_str_eq(p, cases[i].want);
+			output_targets(l, NULL, cases[i].rel, &ts);
+			cr_assert_eq(ts.n, 1);
+			cr_assert_eq(ts.kind, OUTPUT_FILES);
+			cr_assert_str_eq(ts.t[0].path, cases[i].want);
+			cr_assert_eq(ts.t[0].width, 50);
+			output_targets_clear(&ts);
 			g_free(p);
 		}
+		output_layout_free(l);
 	}
-	g_hash_table_unref(memo);
 }
 
 Test(output, templates)
@@ -82,11 +97,13 @@ Test(output, templates)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *p = output_path("out", cases[i].rel, cases[i].tmpl,
-		    cases[i].format, NULL);
+		struct output_layout *l = layout(cases[i].format,
+		    cases[i].tmpl);
+		char *p = output_name(l, cases[i].rel);
 
 		cr_assert_str_eq(p, cases[i].want, "case %zu", i);
 		g_free(p);
+		output_layout_free(l);
 	}
 }
 
@@ -144,7 +161,7 @@ output_commit(const char *tmp, const char *final, const struct stat *src,
 	return rc;
 }
 
-Test(output, suffix_and_tmp_name)
+Test(output, tmp_name)
 {
 	char *tmp = output_tmp_path("out/sub/pic.jpg", 1234);
 	char *base = g_path_get_basename(tmp);
@@ -156,9 +173,6 @@ Test(output, suffix_and_tmp_name)
 	cr_assert_lt(strlen(base), 100, "a long name must still fit");
 	g_free(base);
 	g_free(tmp);
-	cr_assert_str_eq(output_suffix("a/b.c/d.JPG"), ".JPG");
-	cr_assert_str_eq(output_suffix("a/b.c/d"), "");
-	cr_assert_str_eq(output_suffix(".profile"), "");
 }
 
 /* A JPEG thumbnail of src with a record, at path. */
@@ -367,71 +381,5 @@ Test(output, output_folders_are_made)
 	helper_rmtree(dir);
 	g_free(parent);
 	g_free(fin);
-	g_free(dir);
-}
-
-/* Two inputs of one folder that map to one output: both are errors. A
-   file at an output path that pthumb did not make is not a thumbnail. */
-Test(output, collisions_and_skips_in_the_queue)
-{
-	char *dir = helper_tmpdir();
-	char *a = g_build_filename(dir, "in", "x.jpg", NULL);
-	char *b = g_build_filename(dir, "in", "x.png", NULL);
-	char *c = g_build_filename(dir, "in", "y.jpg", NULL);
-	char *out = g_build_filename(dir, "out", NULL);
-	char *in = g_build_filename(dir, "in", NULL);
-	char *fresh = g_build_filename(out, "y.webp", NULL);
-	char *paths[] = {in, NULL};
-	struct scan_config sc = {.paths = paths};
-	struct jobq_config qc = {.outdir = out, .format = "webp"};
-	struct scan *s;
-	struct jobq *q;
-	struct job *job;
-	struct result r;
-
-	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
-	cr_assert_eq(g_mkdir_with_parents(out, 0755), 0);
-	cr_assert(g_file_set_contents(a, "a", 1, NULL));
-	cr_assert(g_file_set_contents(b, "b", 1, NULL));
-	cr_assert(g_file_set_contents(c, "c", 1, NULL));
-	cr_assert(g_file_set_contents(fresh, "t", 1, NULL));
-	s = scan_new(&sc);
-	qc.scan = s;
-	q = jobq_new(&qc);
-
-	/* Both colliders in one folder, each naming the other. */
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
-	cr_assert_str_eq(job->in, a);
-	cr_assert(g_str_has_suffix(job->out, "/out/x.webp"));
-	cr_assert_eq(r.status, STATUS_ERROR);
-	cr_assert_not_null(strstr(r.error, "would also be the thumbnail of "
-	    "x.png, in the same folder; neither is made"), "%s", r.error);
-	jobq_done(q, job);
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
-	cr_assert_str_eq(job->in, b);
-	cr_assert_eq(r.status, STATUS_ERROR);
-	cr_assert_not_null(strstr(r.error, "thumbnail of x.jpg, in the same"),
-	    "%s", r.error);
-	jobq_done(q, job);
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_SETTLED);
-	cr_assert_str_eq(job->in, c);
-	cr_assert_eq(r.status, STATUS_ERROR);
-	cr_assert_not_null(strstr(r.error, "not made by pthumb"), "%s",
-	    r.error);
-	jobq_retry(q, job);
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_JOB, "retries first");
-	cr_assert_str_eq(job->in, c);
-	jobq_done(q, job);
-	cr_assert_eq(jobq_next(q, &job, &r), JOBQ_END);
-
-	jobq_free(q);
-	scan_free(s);
-	helper_rmtree(dir);
-	g_free(a);
-	g_free(b);
-	g_free(c);
-	g_free(in);
-	g_free(out);
-	g_free(fresh);
 	g_free(dir);
 }

@@ -116,7 +116,10 @@ stub_new(const char *const *inputs)
 
 		job->id = ++id;
 		job->in = g_strdup(*inputs);
-		job->out = g_strdup_printf("/nonexistent/%s", *inputs);
+		job->out.n = 1;
+		job->out.t[0].path = g_strdup_printf("/nonexistent/%s",
+		    *inputs);
+		job->out.t[0].width = job->out.t[0].height = 50;
 		g_queue_push_tail(&s->todo, job);
 	}
 	return s;
@@ -129,7 +132,7 @@ stub_free(struct stub *s)
 		struct job *job = g_ptr_array_index(s->done, i);
 
 		g_free(job->in);
-		g_free(job->out);
+		output_targets_clear(&job->out);
 		g_free(job);
 	}
 	g_ptr_array_unref(s->done);

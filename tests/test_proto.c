@@ -15,6 +15,23 @@
 
 static unsigned char buf[PROTO_MSG_MAX], rbuf[PROTO_MSG_MAX];
 
+/* One thumbnail file at path, in a 50 x 40 box. */
+static const struct targets *
+one(const char *path)
+{
+	static struct targets ts = {.kind = OUTPUT_FILES, .n = 1,
+	    .t = {{.width = 50, .height = 40}}};
+
+	ts.t[0].path = (char *)path;
+	return &ts;
+}
+
+static const struct targets boxes = {.kind = OUTPUT_CACHE, .n = 3, .t = {
+	{.path = "o/64/a.jpg", .width = 64, .height = 64},
+	{.path = "o/256/a.jpg", .width = 256, .height = 256},
+	{.path = "o/320x200/a.jpg", .width = 320, .height = 200},
+}};
+
 static struct result
 sample_result(void)
 {
@@ -45,13 +62,27 @@ Test(proto, round_trip_each_type)
 	cr_assert_eq(m.hdr.pid, 42);
 
 	n = proto_encode_job(buf, 7, 0x8000000000000001ULL, "in/a b.jpg",
-	    "out/a b.jpg");
+	    one("out/a b.jpg"));
 	cr_assert_eq(proto_decode(buf, (size_t)n, &m, &used, &why), 1);
 	cr_assert_eq(m.hdr.type, MSG_JOB);
 	cr_assert_eq(m.hdr.job_id, 7);
 	cr_assert_eq(m.source, 0x8000000000000001ULL);
 	cr_assert_str_eq(m.in, "in/a b.jpg");
-	cr_assert_str_eq(m.out, "out/a b.jpg");
+	cr_assert_eq(m.out.n, 1);
+	cr_assert_eq(m.out.kind, OUTPUT_FILES);
+	cr_assert_str_eq(m.out.t[0].path, "out/a b.jpg");
+	cr_assert_eq(m.out.t[0].width, 50);
+	cr_assert_eq(m.out.t[0].height, 40);
+
+	n = proto_encode_job(buf, 8, 1, "a.jpg", &boxes);
+	cr_assert_eq(proto_decode(buf, (size_t)n, &m, &used, &why), 1);
+	cr_assert_eq(m.out.kind, OUTPUT_CACHE);
+	cr_assert_eq(m.out.n, 3);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_str_eq(m.out.t[i].path, boxes.t[i].path);
+		cr_assert_eq(m.out.t[i].width, boxes.t[i].width);
+		cr_assert_eq(m.out.t[i].height, boxes.t[i].height);
+	}
 
 	n = proto_encode_result(buf, 9, 43, &r);
 	cr_assert_eq(proto_decode(buf, (size_t)n, &m, &used, &why), 1);
@@ -88,12 +119,12 @@ Test(proto, two_messages_back_to_back)
 	const char *why = NULL;
 	size_t used;
 	int a = proto_encode_ready(buf, 5);
-	int b = proto_encode_job(buf + a, 3, 0, "x", "y");
+	int b = proto_encode_job(buf + a, 3, 0, "x", one("y"));
 
 	cr_assert_eq(proto_decode(buf, (size_t)(a + b), &m, &used, &why), 1);
 	cr_assert_eq(used, (size_t)a);
 	cr_assert_eq(proto_decode(buf + used, (size_t)b, &m, &used, &why), 1);
-	cr_assert_str_eq(m.out, "y");
+	cr_assert_str_eq(m.out.t[0].path, "y");
 }
 
 /* Change one field of an encoded message and expect a rejection. */
@@ -136,19 +167,43 @@ Test(proto, garbage_is_rejected)
 	memcpy(buf, &h, sizeof(h));
 	expect_garbage(n, "an oversized length");
 
-	n = proto_encode_job(buf, 1, 0, "in", "out");
+	n = proto_encode_job(buf, 1, 0, "in", one("out"));
 	buf[n - 1] = 'x'; /* unterminated second path */
 	expect_garbage(n, "an unterminated path");
 
-	n = proto_encode_job(buf, 1, 0, "in", "out");
+	n = proto_encode_job(buf, 1, 0, "in", one("out"));
 	memcpy(&h, buf, sizeof(h));
-	h.len = 8 + 3; /* "in\0" only: no output path */
+	h.len = 16 + 3; /* "in\0" only: no target */
 	memcpy(buf, &h, sizeof(h));
-	expect_garbage((int)sizeof(h) + 8 + 3, "a job with one path");
+	expect_garbage((int)sizeof(h) + 16 + 3, "a job with one path");
 
-	h.len = 7; /* not even the source */
+	h.len = 15; /* not even the fixed fields */
 	memcpy(buf, &h, sizeof(h));
-	expect_garbage((int)sizeof(h) + 7, "a job cut short");
+	expect_garbage((int)sizeof(h) + 15, "a job cut short");
+
+	/* The fixed fields: source, kind, number of targets. */
+	for (int k = 0; k < 4; k++) {
+		static const uint32_t bad[][2] = {
+			{2, 1}, {0, 0}, {0, MAX_SIZES + 1}, {0, 2},
+		};
+
+		n = proto_encode_job(buf, 1, 0, "in", one("out"));
+		memcpy(buf + sizeof(h) + 8, bad[k], sizeof(bad[k]));
+		expect_garbage(n, "bad kind or number of targets");
+	}
+
+	/* A box out of range. */
+	n = proto_encode_job(buf, 1, 0, "in", one("out"));
+	memset(buf + sizeof(h) + 16 + 3, 0, 4);
+	expect_garbage(n, "an empty box");
+
+	/* Bytes after the last target. */
+	n = proto_encode_job(buf, 1, 0, "in", one("out"));
+	memcpy(&h, buf, sizeof(h));
+	h.len += 1;
+	memcpy(buf, &h, sizeof(h));
+	buf[n] = 'z';
+	expect_garbage(n + 1, "a job with trailing bytes");
 
 	r.status = STATUS_LAST;
 	n = proto_encode_result(buf, 1, 1, &r);
@@ -166,7 +221,8 @@ Test(proto, paths_too_long_for_the_wire)
 {
 	char *longp = g_strnfill(PROTO_PATH_MAX + 1, 'a');
 
-	cr_assert_eq(proto_encode_job(buf, 1, 0, longp, "x"), -1);
+	cr_assert_eq(proto_encode_job(buf, 1, 0, longp, one("x")), -1);
+	cr_assert_eq(proto_encode_job(buf, 1, 0, "x", one(longp)), -1);
 	g_free(longp);
 }
 

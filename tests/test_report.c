@@ -44,7 +44,8 @@ Test(report, json_keeps_utf8_and_escapes_bad_bytes_as_surrogates)
 Test(report, json_lines_carry_every_key, .init = cr_redirect_stdout)
 {
 	struct report *rp = report_new(true, false);
-	struct job job = {.id = 1, .in = "in/a.jpg", .out = "thumbs/a.jpg"};
+	struct job job = {.id = 1, .in = "in/a.jpg", .out = {.n = 1,
+	    .t = {{.path = "thumbs/a.jpg"}}}};
 	struct result r = {
 		.status = STATUS_WARNING, .width = 4000, .height = 3000,
 		.out_width = 50, .out_height = 38, .usec = 12345, .worker = 77,
@@ -94,8 +95,10 @@ redirect_both(void)
 Test(report, human_lines_and_errors, .init = redirect_both)
 {
 	struct report *rp = report_new(false, false);
-	struct job ok = {.id = 1, .in = "a\nb.jpg", .out = "t/a\nb.jpg"};
-	struct job bad = {.id = 2, .in = "bad.jpg", .out = "t/bad.jpg"};
+	struct job ok = {.id = 1, .in = "a\nb.jpg", .out = {.n = 1,
+	    .t = {{.path = "t/a\nb.jpg"}}}};
+	struct job bad = {.id = 2, .in = "bad.jpg", .out = {.n = 1,
+	    .t = {{.path = "t/bad.jpg"}}}};
 	struct result r = {
 		.status = STATUS_OK, .width = 4000, .height = 3000,
 		.out_width = 50, .out_height = 38, .usec = 12300,

@@ -267,16 +267,3 @@ Test(scan, nul_separated_list)
 	g_free(dir);
 }
 
-Test(scan, suffixes)
-{
-	cr_assert(scan_is_image("a.JPG", false));
-	cr_assert(scan_is_image("a.b.jpeg", false));
-	cr_assert(scan_is_image("x.avif", false));
-	cr_assert_not(scan_is_image("a.pdf", false));
-	cr_assert(scan_is_image("a.pdf", true));
-	cr_assert(scan_is_image("a.SVGZ", true));
-	cr_assert_not(scan_is_image("data.csv", true));
-	cr_assert_not(scan_is_image("image.v", true));
-	cr_assert_not(scan_is_image("jpg", false));
-	cr_assert_not(scan_is_image(".jpg", false));
-}

@@ -26,7 +26,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size && proto_decode(buf + off, size - off, &m, &used,
 	    &why) == 1) {
 		if (m.hdr.type == MSG_JOB)
-			(void)(strlen(m.in) + strlen(m.out));
+			for (int i = 0; i < m.out.n; i++)
+				(void)(strlen(m.in) + strlen(m.out.t[i].path));
 		off += used;
 	}
 	return 0;
