@@ -15,6 +15,7 @@
 #include <glib.h> /* g_strdup_printf, g_mkdtemp, GString */
 #include <vips/vips.h> /* vips_black, only in a child */
 
+#include "outcome.h" /* BATCH_DONE */
 #include "report.h"  /* report_new_silent, report_totals */
 #include "run.h"     /* run_batch */
 #include "signals.h" /* signals_caught */
@@ -201,7 +202,7 @@ run_phase(const struct opts *o, struct phase *ph)
 	ph->cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	if (n != (ssize_t)sizeof(rep) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || rep.outcome != POOL_DONE)
+	    WEXITSTATUS(status) != 0 || rep.outcome != BATCH_DONE)
 		return -1;
 	ph->totals = rep.totals;
 	ph->used = rep.used;

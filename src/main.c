@@ -14,8 +14,8 @@
 
 #include "compare.h"
 #include "options.h"
+#include "outcome.h" /* enum batch_outcome */
 #include "output.h"  /* output_can_save */
-#include "pool.h"    /* enum pool_outcome */
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -129,7 +129,7 @@ main(int argc, char **argv)
 	long long start = now_ns();
 	struct opts o;
 	struct report *rp;
-	enum pool_outcome outcome;
+	enum batch_outcome outcome;
 	char *msg = NULL;
 	int status, sig;
 
@@ -217,17 +217,17 @@ main(int argc, char **argv)
 	sig = signals_caught();
 	if (sig != 0)
 		status = 128 + sig;
-	else if (outcome == POOL_BROKEN)
+	else if (outcome == BATCH_BROKEN)
 		status = EXIT_WORKERS_BROKEN;
-	else if (outcome == POOL_CANNOT_START)
+	else if (outcome == BATCH_CANNOT_START)
 		status = EXIT_USAGE;
 	else
 		status = report_failed(rp) ? EXIT_SOME_FAILED
 		    : EXIT_ALL_DONE;
-	if (outcome == POOL_BROKEN)
+	if (outcome == BATCH_BROKEN)
 		fprintf(stderr, "pthumb: workers keep dying before they are "
 		    "ready; giving up\n");
-	else if (outcome == POOL_CANNOT_START)
+	else if (outcome == BATCH_CANNOT_START)
 		fprintf(stderr, "pthumb: no worker could be started; files "
 		    "were left undone\n");
 
