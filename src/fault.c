@@ -13,13 +13,15 @@
 #include <sys/stat.h> /* mkfifo */
 #include <unistd.h> /* pause, _exit */
 
+#include "outcome.h" /* WORKER_EXIT_FAULT, WORKER_EXIT_FAULT_START */
+
 void
 fault_at_start(void)
 {
 	const char *spec = getenv("PTHUMB_FAULT");
 
 	if (spec != NULL && strcmp(spec, "start") == 0)
-		_exit(5);
+		_exit(WORKER_EXIT_FAULT_START);
 }
 
 void
@@ -40,7 +42,7 @@ fault_before_image(const char *in)
 		for (;;)
 			pause();
 	} else if (strncmp(spec, "exit:", 5) == 0) {
-		_exit(7);
+		_exit(WORKER_EXIT_FAULT);
 	} else if (strncmp(spec, "vanish:", 7) == 0) {
 		unlink(in);
 	} else if (strncmp(spec, "fifo:", 5) == 0) {

@@ -14,20 +14,13 @@
 
 #include "compare.h"
 #include "options.h"
-#include "outcome.h" /* enum batch_outcome */
+#include "outcome.h" /* enum batch_outcome, enum exit_status */
 #include "output.h"  /* output_can_save */
 #include "report.h"
 #include "run.h"
 #include "signals.h"
 #include "stream.h"
 #include "xio.h"     /* now_ns */
-
-enum exit_status {
-	EXIT_ALL_DONE = 0,
-	EXIT_SOME_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_WORKERS_BROKEN = 3,
-};
 
 static int
 usage_error(const char *msg)
@@ -216,7 +209,7 @@ main(int argc, char **argv)
 
 	sig = signals_caught();
 	if (sig != 0)
-		status = 128 + sig;
+		status = EXIT_SIGNAL_BASE + sig;
 	else if (outcome == BATCH_BROKEN)
 		status = EXIT_WORKERS_BROKEN;
 	else if (outcome == BATCH_CANNOT_START)
@@ -232,7 +225,7 @@ main(int argc, char **argv)
 		    "were left undone\n");
 
 	report_free(rp);
-	if (stdout_failed() && status < 128)
+	if (stdout_failed() && status < EXIT_SIGNAL_BASE)
 		status = EXIT_USAGE;
 	options_free(&o);
 	vips_shutdown();

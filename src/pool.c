@@ -164,7 +164,8 @@ worker_main(struct pool *p, int fd, const struct job *job)
 	const char *why;
 	void *state = NULL;
 	struct msg m;
-	int len, status = 1;
+	enum worker_exit status = WORKER_EXIT_FAILED;
+	int len;
 
 	/* Die with the parent, even if it is killed outright. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
@@ -174,11 +175,12 @@ worker_main(struct pool *p, int fd, const struct job *job)
 		goto out;
 	if (ops->worker_init != NULL && (state = ops->worker_init(ops->data))
 	    == NULL) {
-		status = 3;
+		status = WORKER_EXIT_NO_STATE;
 		goto out;
 	}
 	if (job != NULL) {
-		status = work_one(ops, state, fd, job, out) == 0 ? 0 : 1;
+		status = work_one(ops, state, fd, job, out) == 0 ?
+		    WORKER_EXIT_DONE : WORKER_EXIT_FAILED;
 		goto out;
 	}
 	len = proto_encode_ready(out, getpid());
@@ -189,11 +191,11 @@ worker_main(struct pool *p, int fd, const struct job *job)
 		struct job copy;
 
 		if (rc == 0) {
-			status = 0; /* the parent has no more work */
+			status = WORKER_EXIT_DONE; /* no more work */
 			goto out;
 		}
 		if (rc < 0 || m.hdr.type != MSG_JOB) {
-			status = 4;
+			status = WORKER_EXIT_BAD_MESSAGE;
 			goto out;
 		}
 		/* The strings stay in `in` until the next message. */

@@ -80,7 +80,8 @@ enum batch_outcome pool_run(const struct pool_ops *ops,
     struct pool_stats *stats);
 
 /* How a worker ended, from its wait status, for a message: "worker
-   killed by SIGXCPU", "worker exited with status 3". */
+   killed by SIGXCPU", "worker exited with status 3" (the number as is;
+   enum worker_exit in outcome.h says what pthumb's own numbers mean). */
 void pool_exit_text(int status, char *buf, size_t size);
 
 #endif
