@@ -1,5 +1,9 @@
 /*
  * fault: test-only fault injection (see fault.h).
+ *
+ * Each fault point counts in a static of its own how often this process
+ * has passed it: the Nth image is a worker's Nth, and a fresh worker
+ * counts from zero again.
  */
 #include "fault.h"
 
@@ -27,7 +31,6 @@ fault_at_start(void)
 void
 fault_before_image(const char *in)
 {
-	/* Per worker process: a fresh worker counts from zero again. */
 	static int images;
 	const char *spec = getenv("PTHUMB_FAULT");
 	const char *colon;
