@@ -15,6 +15,7 @@
 #include <glib.h> /* g_strdup_printf, g_mkdtemp, GString */
 #include <vips/vips.h> /* vips_black, only in a child */
 
+#include "outcome.h" /* BATCH_DONE, EXIT_*, WORKER_EXIT_* */
 #include "report.h"  /* report_new_silent, report_totals */
 #include "run.h"     /* run_batch */
 #include "signals.h" /* signals_caught */
@@ -83,7 +84,7 @@ spin_wall(int n, long long iters)
 
 		if (pid == 0) {
 			spin(iters);
-			_exit(0);
+			_exit(WORKER_EXIT_DONE);
 		}
 		if (pid > 0)
 			started++;
@@ -189,7 +190,8 @@ run_phase(const struct opts *o, struct phase *ph)
 		rep.outcome = run_batch(&po, ph->mode, rp);
 		rep.totals = *report_totals(rp);
 		rep.used = *report_workers(rp);
-		_exit(write_full(fd[1], &rep, sizeof(rep)) == 0 ? 0 : 1);
+		_exit(write_full(fd[1], &rep, sizeof(rep)) == 0 ?
+		    WORKER_EXIT_DONE : WORKER_EXIT_FAILED);
 	}
 	close(fd[1]);
 	n = read_full(fd[0], &rep, sizeof(rep));
@@ -201,7 +203,8 @@ run_phase(const struct opts *o, struct phase *ph)
 	ph->cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	if (n != (ssize_t)sizeof(rep) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || rep.outcome != POOL_DONE)
+	    WEXITSTATUS(status) != WORKER_EXIT_DONE ||
+	    rep.outcome != BATCH_DONE)
 		return -1;
 	ph->totals = rep.totals;
 	ph->used = rep.used;
@@ -393,12 +396,13 @@ make_tiny_images(const char *dir, int n)
 		if (rc != 0)
 			fprintf(stderr, "pthumb: cannot make tiny images in "
 			    "%s: %s", dir, vips_error_buffer());
-		_exit(rc == 0 ? 0 : 1);
+		_exit(rc == 0 ? WORKER_EXIT_DONE : WORKER_EXIT_FAILED);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_DONE ?
+	    0 : -1;
 }
 
 /* The per-file cost of each mode with one worker on tiny images. */
@@ -470,14 +474,15 @@ compare_run(const struct opts *o)
 	struct dispatch d = {0};
 	char *base = g_build_filename(g_get_tmp_dir(), "pthumb-compare-XXXXXX",
 	    NULL);
-	int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN), n = 0, status = 0;
+	int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN), n = 0;
+	int status = EXIT_ALL_DONE;
 	double quota = compare_cgroup_cpus();
 
 	if (g_mkdtemp(base) == NULL) {
 		fprintf(stderr, "pthumb: %s: cannot create: %s\n", base,
 		    strerror(errno));
 		g_free(base);
-		return 2;
+		return EXIT_USAGE;
 	}
 	if (o->compare_modes) {
 		for (size_t m = 0; m < NMODES; m++)
@@ -505,30 +510,31 @@ compare_run(const struct opts *o)
 		ph[i].dir = g_strdup_printf("%s/%s-%d", base,
 		    options_mode_name(ph[i].mode), ph[i].workers);
 	}
-	for (int i = 0; i < n && status == 0; i++) {
+	for (int i = 0; i < n && status == EXIT_ALL_DONE; i++) {
 		if (run_phase(o, &ph[i]) != 0) {
 			fprintf(stderr, "pthumb: the %s run with %d workers did "
 			    "not complete\n", options_mode_name(ph[i].mode),
 			    ph[i].workers);
-			status = 1;
+			status = EXIT_SOME_FAILED;
 		}
 		if (signals_caught())
-			status = 128 + signals_caught();
+			status = EXIT_SIGNAL_BASE + signals_caught();
 	}
-	if (status == 0 && o->compare_modes &&
+	if (status == EXIT_ALL_DONE && o->compare_modes &&
 	    measure_dispatch(o, base, &d) != 0) {
 		fprintf(stderr, "pthumb: the dispatch measurement on tiny "
 		    "images did not complete\n");
-		status = signals_caught() ? 128 + signals_caught() : 1;
+		status = signals_caught() ? EXIT_SIGNAL_BASE + signals_caught()
+		    : EXIT_SOME_FAILED;
 	}
-	if (status == 0) {
+	if (status == EXIT_ALL_DONE) {
 		if (o->json)
 			print_json(o, ph, n, cpus, quota, &d);
 		else
 			print_table(o, ph, n, cpus, quota, &d);
 		for (int i = 0; i < n; i++)
 			if (failed(&ph[i]))
-				status = 1;
+				status = EXIT_SOME_FAILED;
 	}
 	if (o->keep)
 		fprintf(stderr, "pthumb: thumbnails of each run kept in %s\n",

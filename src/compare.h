@@ -13,8 +13,10 @@
 
 #include "options.h"
 
-/* Run the comparison; returns the exit status (0, 1 if a phase had
-   failures or could not run, 128+N on signal N). */
+/* Run the comparison; returns the exit status (outcome.h): EXIT_ALL_DONE,
+   EXIT_SOME_FAILED if a phase had failures or could not run, EXIT_USAGE if
+   its temporary folder could not be made, EXIT_SIGNAL_BASE + N on signal
+   N. */
 int compare_run(const struct opts *o);
 
 /* Speedup of n processes spinning on the CPU over one, measured now. */

@@ -1,5 +1,9 @@
 /*
  * fault: test-only fault injection (see fault.h).
+ *
+ * Each fault point counts in a static of its own how often this process
+ * has passed it: the Nth image is a worker's Nth, and a fresh worker
+ * counts from zero again.
  */
 #include "fault.h"
 
@@ -13,19 +17,20 @@
 #include <sys/stat.h> /* mkfifo */
 #include <unistd.h> /* pause, _exit */
 
+#include "outcome.h" /* WORKER_EXIT_FAULT, WORKER_EXIT_FAULT_START */
+
 void
 fault_at_start(void)
 {
 	const char *spec = getenv("PTHUMB_FAULT");
 
 	if (spec != NULL && strcmp(spec, "start") == 0)
-		_exit(5);
+		_exit(WORKER_EXIT_FAULT_START);
 }
 
 void
 fault_before_image(const char *in)
 {
-	/* Per worker process: a fresh worker counts from zero again. */
 	static int images;
 	const char *spec = getenv("PTHUMB_FAULT");
 	const char *colon;
@@ -40,7 +45,7 @@ fault_before_image(const char *in)
 		for (;;)
 			pause();
 	} else if (strncmp(spec, "exit:", 5) == 0) {
-		_exit(7);
+		_exit(WORKER_EXIT_FAULT);
 	} else if (strncmp(spec, "vanish:", 7) == 0) {
 		unlink(in);
 	} else if (strncmp(spec, "fifo:", 5) == 0) {

@@ -14,7 +14,7 @@
 
 #include "compare.h"
 #include "options.h"
-#include "pool.h"    /* enum pool_outcome */
+#include "outcome.h" /* enum batch_outcome, enum exit_status */
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -22,19 +22,13 @@
 #include "thumb.h"   /* thumb_can_save */
 #include "xio.h"     /* now_ns */
 
-enum exit_status {
-	EXIT_ALL_DONE = 0,
-	EXIT_SOME_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_WORKERS_BROKEN = 3,
-};
-
-static int
-usage_error(const char *msg)
+/* Say what is wrong with the command; takes msg. */
+static void
+usage_error(char *msg)
 {
 	fprintf(stderr, "pthumb: %s\nTry 'pthumb --help' for more "
 	    "information.\n", msg);
-	return EXIT_USAGE;
+	g_free(msg);
 }
 
 /*
@@ -123,118 +117,143 @@ print_version(void)
 	return stdout_failed() ? EXIT_USAGE : EXIT_ALL_DONE;
 }
 
+/*
+ * What can be checked before anything runs: a --format libvips can write,
+ * a --files-from list that is there; then the signal handlers go in.
+ * false after saying why.
+ */
+static bool
+ready_to_run(const struct opts *o)
+{
+	if (o->format != NULL) {
+		char *suffix = g_strconcat(".", o->format, NULL);
+		bool ok = thumb_can_save(suffix);
+
+		g_free(suffix);
+		if (!ok) {
+			usage_error(g_strdup_printf("invalid --format '%s' "
+			    "(libvips cannot write it)", o->format));
+			return false;
+		}
+	}
+	/* A list that is not there is a mistake in the command, not a
+	   file that failed. */
+	if (o->files_from != NULL && strcmp(o->files_from, "-") != 0 &&
+	    access(o->files_from, R_OK) != 0) {
+		usage_error(g_strdup_printf("cannot read --files-from %s: %s",
+		    o->files_from, strerror(errno)));
+		return false;
+	}
+	if (signals_install() != 0) {
+		fprintf(stderr, "pthumb: cannot install signal handlers: %s\n",
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* The output folder, made if need be; false after saying why. */
+static bool
+make_outdir(const struct opts *o)
+{
+	/* The thumbnail cache is private: 0700, as the standard asks. */
+	if (o->dry_run || g_mkdir_with_parents(o->outdir,
+	    o->freedesktop_size != NULL ? 0700 : 0777) == 0)
+		return true;
+	fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",
+	    o->outdir, strerror(errno));
+	return false;
+}
+
+/*
+ * The exit status of a batch that ended so, after the line that says why
+ * it stopped where the files are not the reason.
+ */
+static int
+batch_status(enum batch_outcome outcome, const struct report *rp)
+{
+	int sig = signals_caught(), status;
+
+	if (sig != 0)
+		status = EXIT_SIGNAL_BASE + sig;
+	else if (outcome == BATCH_BROKEN)
+		status = EXIT_WORKERS_BROKEN;
+	else if (outcome == BATCH_CANNOT_START)
+		status = EXIT_USAGE;
+	else
+		status = report_failed(rp) ? EXIT_SOME_FAILED
+		    : EXIT_ALL_DONE;
+	if (outcome == BATCH_BROKEN)
+		fprintf(stderr, "pthumb: workers keep dying before they are "
+		    "ready; giving up\n");
+	else if (outcome == BATCH_CANNOT_START)
+		fprintf(stderr, "pthumb: no worker could be started; files "
+		    "were left undone\n");
+	return status;
+}
+
+/* Run the batch and print its summary, timed from `start` (pthumb's own
+   start); the exit status. */
+static int
+run_and_report(const struct opts *o, long long start)
+{
+	struct report *rp = report_new(o->json, o->quiet);
+	enum batch_outcome outcome;
+	int status;
+
+	if (o->shards > 0)
+		report_set_shard(rp, o->shard, o->shards, o->shard_from);
+	outcome = run_batch(o, o->mode, rp);
+	report_summary(rp, (now_ns() - start) / 1e9);
+	status = batch_status(outcome, rp);
+	report_free(rp);
+	if (stdout_failed() && status < EXIT_SIGNAL_BASE)
+		status = EXIT_USAGE;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
 	long long start = now_ns();
 	struct opts o;
-	struct report *rp;
-	enum pool_outcome outcome;
+	bool parsed = false, vips_up = false;
 	char *msg = NULL;
-	int status, sig;
+	/* Until a run starts, every way out is a usage error. */
+	int status = EXIT_USAGE;
 
 	if (!hold_std_fds())
-		return EXIT_USAGE; /* no /dev/null: nowhere to say it */
+		goto out; /* no /dev/null: nowhere to say it */
 	/* Lines reach a pipe as each file completes. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (options_parse(argc, argv, &o, &msg) != 0) {
-		status = usage_error(msg);
-		g_free(msg);
-		return status;
+		usage_error(msg);
+		goto out;
 	}
+	parsed = true;
 	/* Safe before fork: it starts no operation and opens no image. */
 	if (VIPS_INIT(argv[0]) != 0) {
 		fprintf(stderr, "pthumb: cannot initialise libvips: %s\n",
 		    vips_error_buffer());
-		options_free(&o);
-		return EXIT_USAGE;
+		goto out;
 	}
+	vips_up = true;
 	if (o.show_version) {
 		status = print_version();
-		options_free(&o);
-		vips_shutdown();
-		return status;
+		goto out;
 	}
 	vips_block_untrusted_set(!o.allow_untrusted);
-	if (o.format != NULL) {
-		char *suffix = g_strconcat(".", o.format, NULL);
-		bool ok = thumb_can_save(suffix);
-
-		g_free(suffix);
-		if (!ok) {
-			msg = g_strdup_printf("invalid --format '%s' (libvips "
-			    "cannot write it)", o.format);
-			status = usage_error(msg);
-			g_free(msg);
-			options_free(&o);
-			return status;
-		}
-	}
-	/* A list that is not there is a mistake in the command, not a
-	   file that failed. */
-	if (o.files_from != NULL && strcmp(o.files_from, "-") != 0 &&
-	    access(o.files_from, R_OK) != 0) {
-		msg = g_strdup_printf("cannot read --files-from %s: %s",
-		    o.files_from, strerror(errno));
-		status = usage_error(msg);
-		g_free(msg);
-		options_free(&o);
-		return status;
-	}
-	if (signals_install() != 0) {
-		fprintf(stderr, "pthumb: cannot install signal handlers: %s\n",
-		    strerror(errno));
-		options_free(&o);
-		return EXIT_USAGE;
-	}
-	if (o.to_stdout) {
+	if (!ready_to_run(&o))
+		goto out;
+	if (o.to_stdout)
 		status = stream_run(&o);
+	else if (make_outdir(&o))
+		status = o.compare || o.compare_modes ? compare_run(&o)
+		    : run_and_report(&o, start);
+out:
+	if (parsed)
 		options_free(&o);
+	if (vips_up)
 		vips_shutdown();
-		return status;
-	}
-	/* The thumbnail cache is private: 0700, as the standard asks. */
-	if (!o.dry_run && g_mkdir_with_parents(o.outdir,
-	    o.freedesktop_size != NULL ? 0700 : 0777) != 0) {
-		fprintf(stderr, "pthumb: %s: cannot create output folder: %s\n",
-		    o.outdir, strerror(errno));
-		options_free(&o);
-		return EXIT_USAGE;
-	}
-
-	if (o.compare || o.compare_modes) {
-		status = compare_run(&o);
-		options_free(&o);
-		vips_shutdown();
-		return status;
-	}
-	rp = report_new(o.json, o.quiet);
-	if (o.shards > 0)
-		report_set_shard(rp, o.shard, o.shards, o.shard_from);
-	outcome = run_batch(&o, o.mode, rp);
-	report_summary(rp, (now_ns() - start) / 1e9);
-
-	sig = signals_caught();
-	if (sig != 0)
-		status = 128 + sig;
-	else if (outcome == POOL_BROKEN)
-		status = EXIT_WORKERS_BROKEN;
-	else if (outcome == POOL_CANNOT_START)
-		status = EXIT_USAGE;
-	else
-		status = report_failed(rp) ? EXIT_SOME_FAILED
-		    : EXIT_ALL_DONE;
-	if (outcome == POOL_BROKEN)
-		fprintf(stderr, "pthumb: workers keep dying before they are "
-		    "ready; giving up\n");
-	else if (outcome == POOL_CANNOT_START)
-		fprintf(stderr, "pthumb: no worker could be started; files "
-		    "were left undone\n");
-
-	report_free(rp);
-	if (stdout_failed() && status < 128)
-		status = EXIT_USAGE;
-	options_free(&o);
-	vips_shutdown();
 	return status;
 }

@@ -28,7 +28,7 @@
  * output.h), gives its file to a fresh worker once, and settles the file as
  * an error naming the signal if that worker dies too. Workers that die
  * before they are ready, more than 2N in a row with no file finishing,
- * mean the pool cannot work (POOL_BROKEN) rather than a reason to fork
+ * mean the pool cannot work (BATCH_BROKEN) rather than a reason to fork
  * forever.
  *
  * When there is no more work the parent shuts down each idle worker's
@@ -164,7 +164,8 @@ worker_main(struct pool *p, int fd, const struct job *job)
 	const char *why;
 	void *state = NULL;
 	struct msg m;
-	int len, status = 1;
+	enum worker_exit status = WORKER_EXIT_FAILED;
+	int len;
 
 	/* Die with the parent, even if it is killed outright. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
@@ -174,11 +175,12 @@ worker_main(struct pool *p, int fd, const struct job *job)
 		goto out;
 	if (ops->worker_init != NULL && (state = ops->worker_init(ops->data))
 	    == NULL) {
-		status = 3;
+		status = WORKER_EXIT_NO_STATE;
 		goto out;
 	}
 	if (job != NULL) {
-		status = work_one(ops, state, fd, job, out) == 0 ? 0 : 1;
+		status = work_one(ops, state, fd, job, out) == 0 ?
+		    WORKER_EXIT_DONE : WORKER_EXIT_FAILED;
 		goto out;
 	}
 	len = proto_encode_ready(out, getpid());
@@ -189,11 +191,11 @@ worker_main(struct pool *p, int fd, const struct job *job)
 		struct job copy;
 
 		if (rc == 0) {
-			status = 0; /* the parent has no more work */
+			status = WORKER_EXIT_DONE; /* no more work */
 			goto out;
 		}
 		if (rc < 0 || m.hdr.type != MSG_JOB) {
-			status = 4;
+			status = WORKER_EXIT_BAD_MESSAGE;
 			goto out;
 		}
 		/* The strings stay in `in` until the next message. */
@@ -602,14 +604,14 @@ check_timeouts(struct pool *p, struct timespec *ts)
 	return ts;
 }
 
-enum pool_outcome
+enum batch_outcome
 pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 {
 	struct pool *p = g_new0(struct pool, 1);
 	struct pollfd *fds;
 	struct timespec ts;
 	int *index;
-	enum pool_outcome outcome = POOL_DONE;
+	enum batch_outcome outcome = BATCH_DONE;
 
 	p->ops = ops;
 	p->n = ops->workers > 0 ? ops->workers : 1;
@@ -624,17 +626,17 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 		if (fork_worker(p, i, NULL) != 0)
 			break;
 	if (p->live == 0 && !ops->spawn)
-		outcome = POOL_CANNOT_START;
+		outcome = BATCH_CANNOT_START;
 
 	for (;;) {
 		int nfds = 0;
 
 		if (signals_caught()) {
-			outcome = POOL_INTERRUPTED;
+			outcome = BATCH_INTERRUPTED;
 			break;
 		}
 		if (p->startup_deaths > 2 * p->n) {
-			outcome = POOL_BROKEN;
+			outcome = BATCH_BROKEN;
 			break;
 		}
 		dispatch(p);
@@ -662,19 +664,19 @@ pool_run(const struct pool_ops *ops, struct pool_stats *stats)
 				continue;
 			fprintf(stderr, "pthumb: ppoll() failed: %s\n",
 			    strerror(errno));
-			outcome = POOL_INTERRUPTED;
+			outcome = BATCH_INTERRUPTED;
 			break;
 		}
 		for (int k = 0; k < nfds; k++)
 			if (fds[k].revents != 0 && index[k] >= 0)
 				receive(p, index[k]);
 	}
-	if (outcome == POOL_DONE && p->startup_deaths > 2 * p->n)
-		outcome = POOL_BROKEN;
+	if (outcome == BATCH_DONE && p->startup_deaths > 2 * p->n)
+		outcome = BATCH_BROKEN;
 	/* Every worker gone and none could be forked again (fork_worker()
 	   said why), with files still to do: the run cannot finish. */
-	else if (outcome == POOL_DONE && !p->no_more && !signals_caught())
-		outcome = POOL_CANNOT_START;
+	else if (outcome == BATCH_DONE && !p->no_more && !signals_caught())
+		outcome = BATCH_CANNOT_START;
 	stop_all(p);
 	if (stats != NULL)
 		*stats = p->stats;

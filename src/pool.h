@@ -16,8 +16,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "jobq.h"   /* struct job */
-#include "result.h" /* struct result */
+#include "jobq.h"    /* struct job */
+#include "outcome.h" /* enum batch_outcome */
+#include "result.h"  /* struct result */
 
 struct pool_ops {
 	int workers;
@@ -62,14 +63,6 @@ struct pool_ops {
 	void *data;
 };
 
-enum pool_outcome {
-	POOL_DONE,        /* every job was handed out and settled */
-	POOL_INTERRUPTED, /* a signal stopped the run (signals_caught()) */
-	POOL_CANNOT_START,/* no worker could be started, or none restarted
-			     while files were left */
-	POOL_BROKEN,      /* workers keep dying before they are ready */
-};
-
 /* What the run cost in processes. */
 struct pool_stats {
 	unsigned forks;    /* worker processes started */
@@ -83,11 +76,12 @@ struct pool_stats {
  * before it returns. A job whose worker dies is retried once in a fresh
  * worker, then settled as an error naming the signal or exit status.
  */
-enum pool_outcome pool_run(const struct pool_ops *ops,
+enum batch_outcome pool_run(const struct pool_ops *ops,
     struct pool_stats *stats);
 
 /* How a worker ended, from its wait status, for a message: "worker
-   killed by SIGXCPU", "worker exited with status 3". */
+   killed by SIGXCPU", "worker exited with status 3" (the number as is;
+   enum worker_exit in outcome.h says what pthumb's own numbers mean). */
 void pool_exit_text(int status, char *buf, size_t size);
 
 #endif

@@ -283,13 +283,13 @@ log_for_run(const gchar *domain, GLogLevelFlags level, const gchar *message,
 	g_mutex_unlock(&log->lock);
 }
 
-static enum pool_outcome
+static enum batch_outcome
 run_threads(struct run *run, struct pool_ops *ops)
 {
 	const GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
 	    G_LOG_FLAG_RECURSION;
 	struct run_log log = {.text = g_string_new(NULL)};
-	enum pool_outcome outcome;
+	enum batch_outcome outcome;
 	guint handler;
 
 	g_mutex_init(&log.lock);
@@ -388,7 +388,7 @@ run_sequential(struct run *run)
 	thumb_free(t);
 }
 
-enum pool_outcome
+enum batch_outcome
 run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 {
 	struct run run = {.o = o, .rp = rp, .wait_fd = -1};
@@ -439,14 +439,14 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.data = &run,
 	};
 	struct report_workers rw = {.mode = mode, .workers = o->jobs};
-	enum pool_outcome outcome = POOL_DONE;
+	enum batch_outcome outcome = BATCH_DONE;
 	struct scan *scan = scan_new(&sc);
 	struct pool_stats ps = {0};
 
 	if (scan == NULL) {
 		fprintf(stderr, "pthumb: cannot watch: inotify: %s\n",
 		    strerror(errno));
-		return POOL_CANNOT_START;
+		return BATCH_CANNOT_START;
 	}
 
 	if (o->prune) {
@@ -486,10 +486,10 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		break;
 	}
 	report_set_workers(rp, &rw);
-	if (outcome == POOL_DONE && signals_caught())
-		outcome = POOL_INTERRUPTED;
+	if (outcome == BATCH_DONE && signals_caught())
+		outcome = BATCH_INTERRUPTED;
 	/* Only after a walk to its end, of a run not stopped. */
-	if (outcome == POOL_DONE && run.walked)
+	if (outcome == BATCH_DONE && run.walked)
 		prune_now(&run);
 	prune_free(run.prune);
 	jobq_free(run.q);

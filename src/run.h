@@ -18,9 +18,9 @@
  * Run the batch o describes in the given mode, reporting to rp (borrowed),
  * whose workers are set at the end. Sequential and threads run libvips in
  * this process, which must then not fork workers. Returns how the run
- * ended (POOL_INTERRUPTED if a signal stopped it).
+ * ended (BATCH_INTERRUPTED if a signal stopped it).
  */
-enum pool_outcome run_batch(const struct opts *o, enum run_mode mode,
+enum batch_outcome run_batch(const struct opts *o, enum run_mode mode,
     struct report *rp);
 
 #endif

@@ -1,8 +1,23 @@
 /*
  * signals: flag-setting handlers (see signals.h).
  *
- * The flag and the saved mask are the only mutable globals in pthumb:
- * a signal handler has no other way to talk to the program.
+ * The flag and the saved mask are globals because a signal handler has no
+ * other way to talk to the program. They are not pthumb's only
+ * process-wide state; the rest, and why it is so:
+ *   output.c  owner, owner_place: who this run is (PLACE-PID-START), in
+ *             every temporary name and in telling whose leftovers are
+ *             whose; learnt once (output_owner_init()) before the workers
+ *             fork, so that every process of the run names the same owner
+ *   thumb.c   shared_lock: the one lock of every pipeline under --mode
+ *             threads: two threads building or freeing libvips operations
+ *             at once crashed
+ *   fault.c   how often each fault point was passed in this process, the
+ *             Nth image being a worker's Nth (the test build only)
+ * And what the libraries keep per process, set by pthumb: GLib's log
+ * handlers (thumb.c points them at the image in progress; run.c at the
+ * run's log under --mode threads), libvips' untrusted-loader block,
+ * concurrency and cache (main.c, thumb.c), malloc's arenas and thresholds
+ * in a worker (thumb.c), and the signal dispositions and mask set here.
  */
 #include "signals.h"
 

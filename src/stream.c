@@ -21,6 +21,7 @@
 
 #include "fault.h"
 #include "format.h"  /* format_suffix, format_stream_suffix */
+#include "outcome.h" /* EXIT_*, WORKER_EXIT_* */
 #include "pool.h"    /* pool_exit_text */
 #include "proto.h"   /* proto_encode_result, proto_decode */
 #include "report.h"  /* report_append_safe */
@@ -146,7 +147,7 @@ stream_worker(const struct opts *o, const char *name,
 	/* Die with the parent; standard output is the parent's alone. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || null < 0 ||
 	    dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
-		_exit(4);
+		_exit(WORKER_EXIT_STREAM_SETUP);
 	signals_reset_child();
 	fault_at_start();
 	if (rlimits_set_memory(o->worker_memory) != 0) {
@@ -166,7 +167,8 @@ stream_worker(const struct opts *o, const char *name,
 	close(data);
 	len = proto_encode_result(msg, 1, getpid(), &r);
 	/* Nothing of the parent's (stdio buffers, atexit) may run here. */
-	_exit(write_full(sock, msg, (size_t)len) == 0 ? 0 : 1);
+	_exit(write_full(sock, msg, (size_t)len) == 0 ? WORKER_EXIT_DONE
+	    : WORKER_EXIT_FAILED);
 }
 
 /* What the parent collects from the worker. */
@@ -237,31 +239,31 @@ settle(const struct opts *o, const char *name, pid_t pid, int status,
 	struct msg m;
 
 	if (c->sig != 0)
-		return 128 + c->sig;
+		return EXIT_SIGNAL_BASE + c->sig;
 	if (c->timed_out) {
 		say(name, "no result after %.1f s; worker (pid %ld) killed",
 		    o->timeout, (long)pid);
-		return 1;
+		return EXIT_SOME_FAILED;
 	}
 	if (c->too_big) {
 		say(name, "the thumbnail is over %lld MiB; not written",
 		    STREAM_OUT_MAX >> 20);
-		return 1;
+		return EXIT_SOME_FAILED;
 	}
 	if (c->read_err != 0) {
 		say(name, "cannot read the thumbnail back from the worker: %s",
 		    strerror(c->read_err));
-		return 1;
+		return EXIT_SOME_FAILED;
 	}
 	if (proto_decode(c->msg, c->have, &m, &used, &why) != 1 ||
 	    m.hdr.type != MSG_RESULT || m.hdr.pid != pid) {
 		pool_exit_text(status, what, sizeof(what));
 		say(name, "%s", what);
-		return 1;
+		return EXIT_SOME_FAILED;
 	}
 	if (status_failed(m.result.status)) {
 		say(name, "%s", m.result.error);
-		return 1;
+		return EXIT_SOME_FAILED;
 	}
 	if (m.result.status == STATUS_WARNING)
 		say(name, "%s", m.result.warnings);
@@ -269,9 +271,9 @@ settle(const struct opts *o, const char *name, pid_t pid, int status,
 		if (errno != EPIPE)
 			fprintf(stderr, "pthumb: write error: %s\n",
 			    strerror(errno));
-		return 2;
+		return EXIT_USAGE;
 	}
-	return 0;
+	return EXIT_ALL_DONE;
 }
 
 /* Make src's thumbnail in a worker and write it out; the exit status. */
@@ -286,7 +288,7 @@ run_worker(const struct opts *o, const char *name, struct thumb_src *src)
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) {
 		fprintf(stderr, "pthumb: cannot start a worker: %s\n",
 		    strerror(errno));
-		status = 2;
+		status = EXIT_USAGE;
 		goto out;
 	}
 	fflush(stdout);
@@ -294,7 +296,7 @@ run_worker(const struct opts *o, const char *name, struct thumb_src *src)
 	if ((pid = fork()) < 0) {
 		fprintf(stderr, "pthumb: fork() failed while starting a worker: "
 		    "%s\n", strerror(errno));
-		status = 2;
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (pid == 0) {
@@ -326,7 +328,7 @@ stream_run(const struct opts *o)
 	struct thumb_src src = {0};
 	const char *why;
 	struct stat st;
-	int status = 2, rc;
+	int status = EXIT_USAGE, rc;
 
 	if (isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pthumb: not writing an image to a terminal; "
@@ -346,7 +348,7 @@ stream_run(const struct opts *o)
 		src.path = name;
 	} else {
 		if ((rc = read_stdin(buf, &why)) == -2) {
-			status = 128 + signals_caught();
+			status = EXIT_SIGNAL_BASE + signals_caught();
 			goto out;
 		}
 		if (rc != 0) {

@@ -24,9 +24,10 @@
 /* The most bytes of a thumbnail coming back from the worker. */
 #define STREAM_OUT_MAX (256LL << 20)
 
-/* Returns the exit status: 0, 1 if the image failed (or its worker), 2 if
-   it could not be read or standard output is a terminal or failed, 128 +
-   N after signal N. */
+/* Returns the exit status (outcome.h): EXIT_ALL_DONE, EXIT_SOME_FAILED if
+   the image failed (or its worker), EXIT_USAGE if it could not be read or
+   standard output is a terminal or failed, EXIT_SIGNAL_BASE + N after
+   signal N. */
 int stream_run(const struct opts *o);
 
 /*

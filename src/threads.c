@@ -70,12 +70,12 @@ collect(struct threads *th, void **free_states, int *nfree)
 	return n;
 }
 
-enum pool_outcome
+enum batch_outcome
 threads_run(const struct pool_ops *ops)
 {
 	int n = ops->workers > 0 ? ops->workers : 1, nfree = 0, busy = 0;
 	struct threads th = {.ops = ops, .wake = {-1, -1}};
-	enum pool_outcome outcome = POOL_DONE;
+	enum batch_outcome outcome = BATCH_DONE;
 	void **states = g_new0(void *, n);
 	void **free_states = g_new0(void *, n);
 	GThreadPool *pool = NULL;
@@ -85,13 +85,13 @@ threads_run(const struct pool_ops *ops)
 	if (pipe2(th.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		fprintf(stderr, "pthumb: pipe() failed while starting threads: "
 		    "%s\n", strerror(errno));
-		outcome = POOL_CANNOT_START;
+		outcome = BATCH_CANNOT_START;
 		goto out;
 	}
 	th.finished = g_async_queue_new();
 	for (int i = 0; i < n; i++)
 		if ((states[i] = ops->worker_init(ops->data)) == NULL) {
-			outcome = POOL_CANNOT_START;
+			outcome = BATCH_CANNOT_START;
 			goto out;
 		}
 	pool = g_thread_pool_new(thread_work, &th, n, TRUE, &err);
@@ -99,7 +99,7 @@ threads_run(const struct pool_ops *ops)
 		fprintf(stderr, "pthumb: cannot start %d threads: %s\n", n,
 		    err->message);
 		g_error_free(err);
-		outcome = POOL_CANNOT_START;
+		outcome = BATCH_CANNOT_START;
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
@@ -141,7 +141,7 @@ threads_run(const struct pool_ops *ops)
 		busy -= collect(&th, free_states, &nfree);
 	}
 	if (signals_caught())
-		outcome = POOL_INTERRUPTED;
+		outcome = BATCH_INTERRUPTED;
 out:
 	if (pool != NULL) {
 		/* Finish what was pushed, then let the threads go. */

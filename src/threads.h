@@ -17,7 +17,8 @@
 #ifndef PTHUMB_THREADS_H
 #define PTHUMB_THREADS_H
 
-#include "pool.h" /* struct pool_ops, enum pool_outcome */
+#include "outcome.h" /* enum batch_outcome */
+#include "pool.h"    /* struct pool_ops */
 
 /*
  * Run the jobs with ops->workers threads. Of ops, these are used: next and
@@ -27,6 +28,6 @@
  * other thread holds at the time), worker_done (once per state at the
  * end). The processes' timeout, retry, note, spawn and max_tasks are not.
  */
-enum pool_outcome threads_run(const struct pool_ops *ops);
+enum batch_outcome threads_run(const struct pool_ops *ops);
 
 #endif

@@ -142,7 +142,7 @@ stub_free(struct stub *s)
 	g_free(s);
 }
 
-static enum pool_outcome
+static enum batch_outcome
 run_stub_with(struct stub *s, int workers, bool spawn, unsigned max_tasks,
     struct pool_stats *stats)
 {
@@ -162,7 +162,7 @@ run_stub_with(struct stub *s, int workers, bool spawn, unsigned max_tasks,
 	return pool_run(&ops, stats);
 }
 
-static enum pool_outcome
+static enum batch_outcome
 run_stub(struct stub *s, int workers)
 {
 	return run_stub_with(s, workers, false, 0, NULL);
@@ -193,7 +193,7 @@ Test(pool, every_job_done_once, .timeout = 20)
 	const char *const in[] = {"a", "bb", "ccc", "dddd", "e", "f", "g", NULL};
 	struct stub *s = stub_new(in);
 
-	cr_assert_eq(run_stub(s, 3), POOL_DONE);
+	cr_assert_eq(run_stub(s, 3), BATCH_DONE);
 	cr_assert_eq(s->done->len, 7);
 	for (int i = 0; in[i] != NULL; i++) {
 		const struct result *r = result_for(s, in[i]);
@@ -213,7 +213,7 @@ Test(pool, a_crash_is_retried_once_then_reported, .timeout = 20)
 	struct stub *s = stub_new(in);
 	const struct result *r;
 
-	cr_assert_eq(run_stub(s, 2), POOL_DONE);
+	cr_assert_eq(run_stub(s, 2), BATCH_DONE);
 	cr_assert_eq(s->done->len, 5);
 	r = result_for(s, "segv");
 	cr_assert_eq(r->status, STATUS_ERROR);
@@ -238,7 +238,7 @@ Test(pool, a_file_that_kills_once_succeeds_in_a_fresh_worker,
 	const char *const in[] = {"a", "segv-once", "b", NULL};
 	struct stub *s = stub_new(in);
 
-	cr_assert_eq(run_stub(s, 1), POOL_DONE);
+	cr_assert_eq(run_stub(s, 1), BATCH_DONE);
 	cr_assert_eq(s->done->len, 3);
 	cr_assert_eq(result_for(s, "segv-once")->status, STATUS_OK);
 	cr_assert_eq(s->retries, 1);
@@ -267,7 +267,7 @@ Test(pool, workers_that_cannot_start_stop_the_run, .timeout = 20)
 		.data = s,
 	};
 
-	cr_assert_eq(pool_run(&ops, NULL), POOL_BROKEN);
+	cr_assert_eq(pool_run(&ops, NULL), BATCH_BROKEN);
 	cr_assert_eq(s->done->len, 0);
 	assert_no_children();
 	/* The jobs were never handed out: still queued, freed here. */
@@ -281,7 +281,7 @@ Test(pool, more_workers_than_jobs, .timeout = 20)
 	const char *const in[] = {"only", NULL};
 	struct stub *s = stub_new(in);
 
-	cr_assert_eq(run_stub(s, 8), POOL_DONE);
+	cr_assert_eq(run_stub(s, 8), BATCH_DONE);
 	cr_assert_eq(s->done->len, 1);
 	assert_no_children();
 	stub_free(s);
@@ -316,7 +316,7 @@ Test(pool, spawn_forks_a_process_per_job_never_more_than_n, .timeout = 30)
 	struct pool_stats st = {0};
 	GHashTable *per;
 
-	cr_assert_eq(run_stub_with(s, 3, true, 0, &st), POOL_DONE);
+	cr_assert_eq(run_stub_with(s, 3, true, 0, &st), BATCH_DONE);
 	cr_assert_eq(s->done->len, 20);
 	per = jobs_per_worker(s);
 	cr_assert_eq(g_hash_table_size(per), 20, "one process per job, "
@@ -341,7 +341,7 @@ Test(pool, spawn_retries_a_crash_once_in_a_new_process, .timeout = 20)
 	struct pool_stats st = {0};
 	const struct result *r;
 
-	cr_assert_eq(run_stub_with(s, 2, true, 0, &st), POOL_DONE);
+	cr_assert_eq(run_stub_with(s, 2, true, 0, &st), BATCH_DONE);
 	cr_assert_eq(s->done->len, 4);
 	r = result_for(s, "segv");
 	cr_assert_eq(r->status, STATUS_ERROR);
@@ -373,7 +373,7 @@ Test(pool, one_worker_is_replaced_after_exactly_k_jobs, .timeout = 20)
 	int sizes[9] = {0};
 	GHashTable *per;
 
-	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), POOL_DONE);
+	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), BATCH_DONE);
 	cr_assert_eq(s->done->len, 8);
 	per = jobs_per_worker(s);
 	g_hash_table_foreach(per, count_sizes, sizes);
@@ -389,7 +389,7 @@ Test(pool, one_worker_is_replaced_after_exactly_k_jobs, .timeout = 20)
 	/* 6 jobs: the second worker's third is the last; no third worker
 	   is forked for nothing. */
 	s = stub_new((const char *const[]){"a", "b", "c", "d", "e", "f", NULL});
-	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), POOL_DONE);
+	cr_assert_eq(run_stub_with(s, 1, false, 3, &st), BATCH_DONE);
 	cr_assert_eq(s->done->len, 6);
 	cr_assert_eq(st.forks, 2, "no worker is forked with nothing to do");
 	cr_assert_eq(st.recycled, 1);
@@ -403,7 +403,7 @@ Test(pool, recycled_workers_never_exceed_k_jobs, .timeout = 30)
 	int sizes[21] = {0}, short_ones = 0;
 	GHashTable *per;
 
-	cr_assert_eq(run_stub_with(s, 3, false, 4, &st), POOL_DONE);
+	cr_assert_eq(run_stub_with(s, 3, false, 4, &st), BATCH_DONE);
 	cr_assert_eq(s->done->len, 20);
 	per = jobs_per_worker(s);
 	g_hash_table_foreach(per, count_sizes, sizes);
