@@ -15,9 +15,9 @@
 #include <glib.h> /* g_strdup_printf, g_mkdtemp, GString */
 #include <vips/vips.h> /* vips_black, only in a child */
 
+#include "batch.h"   /* batch_run */
 #include "outcome.h" /* BATCH_DONE, EXIT_*, WORKER_EXIT_* */
 #include "report.h"  /* report_new_silent, report_totals */
-#include "run.h"     /* run_batch */
 #include "signals.h" /* signals_caught */
 #include "xio.h"     /* now_ns, read_full, write_full */
 
@@ -187,7 +187,7 @@ run_phase(const struct opts *o, struct phase *ph)
 
 		close(fd[0]);
 		memset(&rep, 0, sizeof(rep));
-		rep.outcome = run_batch(&po, ph->mode, rp);
+		rep.outcome = batch_run(&po, ph->mode, rp);
 		rep.totals = *report_totals(rp);
 		rep.used = *report_workers(rp);
 		_exit(write_full(fd[1], &rep, sizeof(rep)) == 0 ?

@@ -10,12 +10,10 @@
 #include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* strtoll */
 #include <string.h>   /* memcmp, strlen */
-#include <sys/stat.h> /* fchmod */
-#include <unistd.h>   /* close, unlink, read */
+#include <unistd.h>   /* close */
 
 #include "hash.h"   /* crc32_png */
-#include "output.h" /* output_tmp_path */
-#include "xio.h"    /* write_full, read_full */
+#include "xio.h"    /* read_full */
 
 static const unsigned char png_signature[8] = {
 	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
@@ -152,67 +150,4 @@ freedesktop_read_mtime(const char *path)
 		at += 12 + clen;
 	}
 	return mtime;
-}
-
-int
-freedesktop_mkdirs(const char *final)
-{
-	char *dir = g_path_get_dirname(final);
-	int rc = g_mkdir_with_parents(dir, 0700), err = errno;
-
-	g_free(dir);
-	errno = err;
-	return rc;
-}
-
-/* Flush the folder holding final, so that a rename into it is kept. */
-static int
-sync_dir_of(const char *final)
-{
-	char *dir = g_path_get_dirname(final);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1, err;
-
-	g_free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	err = errno;
-	close(fd);
-	errno = err;
-	return rc;
-}
-
-int
-freedesktop_write(const char *final, const void *data, size_t len,
-    pid_t pid, bool sync)
-{
-	char *tmp = output_tmp_path(final, pid);
-	int fd, err, rc = -1;
-
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd >= 0) {
-		rc = write_full(fd, data, len);
-		if (rc == 0 && sync)
-			rc = fsync(fd);
-		err = errno;
-		if (close(fd) != 0 && rc == 0) {
-			rc = -1;
-			err = errno;
-		}
-		if (rc == 0 && rename(tmp, final) != 0) {
-			rc = -1;
-			err = errno;
-		} else if (rc == 0 && sync && sync_dir_of(final) != 0) {
-			/* In place, perhaps not on the disk: say so. */
-			rc = -1;
-			err = errno;
-		}
-		if (rc != 0)
-			unlink(tmp);
-		errno = err;
-	}
-	g_free(tmp);
-	return rc;
 }

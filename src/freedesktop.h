@@ -47,13 +47,4 @@ GByteArray *freedesktop_add_text(const void *png, size_t len,
  */
 long long freedesktop_read_mtime(const char *path);
 
-/* Write bytes to final atomically: 0600 temporary file, then rename; with
-   sync, the file and then its folder are flushed to the disk. 0 or -1 with
-   errno. */
-int freedesktop_write(const char *final, const void *data, size_t len,
-    pid_t pid, bool sync);
-
-/* Create the folder holding `final` and its parents, 0700. 0 or -1. */
-int freedesktop_mkdirs(const char *final);
-
 #endif

@@ -95,7 +95,7 @@ make_dir(struct jobq *q, const char *out)
 		g_free(dir);
 		return 0;
 	}
-	rc = freedesktop_mkdirs(out);
+	rc = output_make_folder(out, 0700);
 	if (rc == 0)
 		g_hash_table_add(q->made, dir);
 	else

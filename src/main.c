@@ -1,6 +1,6 @@
 /*
  * pthumb: parse the options, set up libvips' type system and the output
- * folder, run the batch (run.h), print the summary, and turn the outcome
+ * folder, run the batch (batch.h), print the summary, and turn the outcome
  * into an exit status.
  */
 #include <errno.h>  /* errno */
@@ -12,15 +12,15 @@
 
 #include <vips/vips.h> /* VIPS_INIT, vips_block_untrusted_set */
 
+#include "batch.h"
 #include "compare.h"
 #include "options.h"
-#include "outcome.h" /* enum batch_outcome, enum exit_status */
+#include "outcome.h"  /* enum batch_outcome, enum exit_status */
+#include "pipeline.h" /* pipeline_can_save */
 #include "report.h"
-#include "run.h"
 #include "signals.h"
 #include "stream.h"
-#include "thumb.h"   /* thumb_can_save */
-#include "xio.h"     /* now_ns */
+#include "xio.h"      /* now_ns */
 
 /* Say what is wrong with the command; takes msg. */
 static void
@@ -127,7 +127,7 @@ ready_to_run(const struct opts *o)
 {
 	if (o->format != NULL) {
 		char *suffix = g_strconcat(".", o->format, NULL);
-		bool ok = thumb_can_save(suffix);
+		bool ok = pipeline_can_save(suffix);
 
 		g_free(suffix);
 		if (!ok) {
@@ -203,7 +203,7 @@ run_and_report(const struct opts *o, long long start)
 
 	if (o->shards > 0)
 		report_set_shard(rp, o->shard, o->shards, o->shard_from);
-	outcome = run_batch(o, o->mode, rp);
+	outcome = batch_run(o, o->mode, rp);
 	report_summary(rp, (now_ns() - start) / 1e9);
 	status = batch_status(outcome, rp);
 	report_free(rp);

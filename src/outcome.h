@@ -10,7 +10,7 @@
 #ifndef PTHUMB_OUTCOME_H
 #define PTHUMB_OUTCOME_H
 
-/* How a batch ended: run_batch(), pool_run(), threads_run(). */
+/* How a batch ended: batch_run(), pool_run(), threads_run(). */
 enum batch_outcome {
 	BATCH_DONE,         /* every job was handed out and settled */
 	BATCH_INTERRUPTED,  /* a signal stopped the run (signals_caught()) */

@@ -19,6 +19,7 @@
 #include "freedesktop.h" /* freedesktop_path */
 #include "hash.h"   /* hash64_str */
 #include "record.h" /* record_read */
+#include "xio.h"    /* write_full */
 
 struct output_layout {
 	struct output_layout_config cfg;
@@ -62,13 +63,68 @@ can_save(struct output_layout *l, const char *suffix)
 	return ok;
 }
 
+/*
+ * rel renamed by an --output-template (as the options have checked it):
+ * %s the stem of rel's base name, %e its extension without the dot, %d its
+ * folder ("" at the top), %% a '%'; empty and "." components dropped.
+ * Returns a new string.
+ */
+static char *
+apply_template(const char *tmpl, const char *rel)
+{
+	char *dir = g_path_get_dirname(rel);
+	char *base = g_path_get_basename(rel);
+	const char *dot = format_suffix(base);
+	GString *name = g_string_new(NULL);
+	char **parts;
+	GString *clean = g_string_new(NULL);
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		if (*p != '%' || p[1] == '\0') {
+			g_string_append_c(name, *p);
+			continue;
+		}
+		switch (*++p) {
+		case 's':
+			g_string_append_len(name, base, dot - base);
+			break;
+		case 'e':
+			g_string_append(name, *dot ? dot + 1 : "");
+			break;
+		case 'd':
+			if (strcmp(dir, ".") != 0)
+				g_string_append(name, dir);
+			break;
+		default:
+			g_string_append_c(name, *p);
+			break;
+		}
+	}
+	/* "%d/%s.jpg" at the top is "/a.jpg": keep only real components. */
+	parts = g_strsplit(name->str, "/", -1);
+	for (char **c = parts; *c != NULL; c++) {
+		/* ".." too: a stem can be ".." ("...jpg"). */
+		if (**c == '\0' || strcmp(*c, ".") == 0 ||
+		    strcmp(*c, "..") == 0)
+			continue;
+		if (clean->len > 0)
+			g_string_append_c(clean, '/');
+		g_string_append(clean, *c);
+	}
+	g_strfreev(parts);
+	g_string_free(name, TRUE);
+	g_free(dir);
+	g_free(base);
+	return g_string_free(clean, FALSE);
+}
+
 /* rel renamed by the template and converted to the format: the name
    under the output folder (or a box's folder). New string. */
 static char *
 rename_rel(struct output_layout *l, const char *rel)
 {
 	const char *tmpl = l->cfg.tmpl, *format = l->cfg.format;
-	char *renamed = tmpl != NULL ? output_apply_template(tmpl, rel) : NULL;
+	char *renamed = tmpl != NULL ? apply_template(tmpl, rel) : NULL;
 	const char *suffix;
 	char *name;
 
@@ -144,54 +200,6 @@ output_targets_clear(struct targets *ts)
 	ts->n = 0;
 }
 
-char *
-output_apply_template(const char *tmpl, const char *rel)
-{
-	char *dir = g_path_get_dirname(rel);
-	char *base = g_path_get_basename(rel);
-	const char *dot = format_suffix(base);
-	GString *name = g_string_new(NULL);
-	char **parts;
-	GString *clean = g_string_new(NULL);
-
-	for (const char *p = tmpl; *p != '\0'; p++) {
-		if (*p != '%' || p[1] == '\0') {
-			g_string_append_c(name, *p);
-			continue;
-		}
-		switch (*++p) {
-		case 's':
-			g_string_append_len(name, base, dot - base);
-			break;
-		case 'e':
-			g_string_append(name, *dot ? dot + 1 : "");
-			break;
-		case 'd':
-			if (strcmp(dir, ".") != 0)
-				g_string_append(name, dir);
-			break;
-		default:
-			g_string_append_c(name, *p);
-			break;
-		}
-	}
-	/* "%d/%s.jpg" at the top is "/a.jpg": keep only real components. */
-	parts = g_strsplit(name->str, "/", -1);
-	for (char **c = parts; *c != NULL; c++) {
-		/* ".." too: a stem can be ".." ("...jpg"). */
-		if (**c == '\0' || strcmp(*c, ".") == 0 ||
-		    strcmp(*c, "..") == 0)
-			continue;
-		if (clean->len > 0)
-			g_string_append_c(clean, '/');
-		g_string_append(clean, *c);
-	}
-	g_strfreev(parts);
-	g_string_free(name, TRUE);
-	g_free(dir);
-	g_free(base);
-	return g_string_free(clean, FALSE);
-}
 
 /* This run's part of every temporary name: PLACE-PID-START. */
 static char owner[64] = "0000000000000000-0-0";
@@ -507,17 +515,90 @@ output_verify_at(int dirfd, const char *name)
 	return ok;
 }
 
+/* The temporary file `name` of mode `mode` (& ~umask), replacing a stale
+   one of an earlier process with the same pid. */
+static int
+create_tmp_at(int dirfd, const char *name, mode_t mode)
+{
+	const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+	int fd = openat(dirfd, name, flags, mode);
+
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
+		fd = openat(dirfd, name, flags, mode);
+	return fd;
+}
+
 int
 output_create_tmp_at(int dirfd, const char *name)
 {
-	const int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-	int fd;
-
 	/* 0666: the umask decides, as for any file the user creates. */
-	fd = openat(dirfd, name, flags, 0666);
-	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, name, 0) == 0)
-		fd = openat(dirfd, name, flags, 0666);
-	return fd;
+	return create_tmp_at(dirfd, name, 0666);
+}
+
+int
+output_make_folder(const char *final, mode_t mode)
+{
+	char *dir = g_path_get_dirname(final);
+	int rc = g_mkdir_with_parents(dir, (int)mode), err = errno;
+
+	g_free(dir);
+	errno = err;
+	return rc;
+}
+
+/* data whole into the new file tmp of the folder at dirfd, flushed when
+   sync. 0, or -1 with errno and tmp removed. */
+static int
+write_tmp_at(int dirfd, const char *tmp, const void *data, size_t len,
+    mode_t mode, bool sync)
+{
+	int fd = create_tmp_at(dirfd, tmp, mode), rc, err;
+
+	if (fd < 0)
+		return -1;
+	rc = write_full(fd, data, len);
+	if (rc == 0 && sync)
+		rc = fsync(fd);
+	err = errno;
+	if (close(fd) != 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc != 0)
+		unlinkat(dirfd, tmp, 0);
+	errno = err;
+	return rc;
+}
+
+int
+output_write_file(const char *final, const void *data, size_t len,
+    mode_t mode, bool sync)
+{
+	char *dir = g_path_get_dirname(final);
+	char *base = g_path_get_basename(final);
+	char *tmp = output_tmp_name(final, getpid());
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1, err;
+
+	if (dirfd >= 0 && write_tmp_at(dirfd, tmp, data, len, mode,
+	    sync) == 0) {
+		rc = renameat(dirfd, tmp, dirfd, base);
+		err = errno;
+		if (rc != 0)
+			unlinkat(dirfd, tmp, 0);
+		/* In place, perhaps not on the disk: say so. */
+		else if (sync && (rc = fsync(dirfd)) != 0)
+			err = errno;
+		errno = err;
+	}
+	err = errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	g_free(tmp);
+	g_free(base);
+	g_free(dir);
+	errno = err;
+	return rc;
 }
 
 /*

@@ -90,14 +90,6 @@ void output_targets_clear(struct targets *ts);
 char *output_name(struct output_layout *l, const char *rel);
 
 /*
- * rel renamed by an --output-template (options_check_template() has
- * accepted it): %s the stem of rel's base name, %e its extension without
- * the dot, %d its folder ("" at the top), %% a '%'; empty and "."
- * components dropped. Returns a new string.
- */
-char *output_apply_template(const char *tmpl, const char *rel);
-
-/*
  * Temporary files are named for the run that owns them:
  *   .pthumb-PLACE-PID-START-WORKER-NAME.tmp
  * PLACE is a hash of the host name, the kernel's boot id and the pid
@@ -198,6 +190,19 @@ int output_verify_at(int dirfd, const char *name);
  * fd, or -1 with errno set.
  */
 int output_create_tmp_at(int dirfd, const char *name);
+
+/* Create the folder holding `final` and its parents, of mode `mode`
+   (& ~umask). 0, or -1 with errno. */
+int output_make_folder(const char *final, mode_t mode);
+
+/*
+ * Write data (len bytes) to `final` atomically: a temporary file of mode
+ * `mode` (& ~umask) in its folder, moved over whatever is there: for
+ * files pthumb alone writes (the thumbnail cache's). With sync, the file
+ * and then its folder reach the disk. 0, or -1 with errno.
+ */
+int output_write_file(const char *final, const void *data, size_t len,
+    mode_t mode, bool sync);
 
 /*
  * Move the complete temporary file tmp to `name`, both entries of the

@@ -16,7 +16,6 @@
 #include <unistd.h>    /* pread */
 
 #include "hash.h"  /* hash64, crc32_png */
-#include "thumb.h" /* THUMB_PIPELINE_VERSION */
 
 #define MAGIC "pthumb-record/1 "
 
@@ -354,7 +353,7 @@ record_options(const struct thumb_opts *o, int box_w, int box_h,
 	/* %a: doubles exactly, whatever the locale. */
 	char *text = g_strdup_printf("pipeline=%d box=%dx%d blur=%a exact=%d "
 	    "crop=%d suffix=%s quality=%d background=%a,%a,%a profile=%d "
-	    "metadata=%d damage=%d", THUMB_PIPELINE_VERSION, box_w, box_h,
+	    "metadata=%d damage=%d", RECORD_PIPELINE_VERSION, box_w, box_h,
 	    o->blur, o->exact, (int)o->crop, lower, o->quality,
 	    o->background[0], o->background[1], o->background[2],
 	    o->keep_profile, o->keep_metadata, (int)o->damage);

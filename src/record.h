@@ -55,6 +55,14 @@ struct record {
 /* The extended attribute of formats without a place inside the file. */
 #define RECORD_XATTR "user.pthumb"
 
+/*
+ * The version of the pipeline's output (pipeline.c): part of every
+ * thumbnail's record, so that a thumbnail made by an older pipeline is
+ * redone. Bump it in the same commit as any change to the bytes a
+ * thumbnail gets.
+ */
+#define RECORD_PIPELINE_VERSION 1
+
 /* The record's source fields from the source's fstat(). */
 void record_set_source(struct record *rec, uint64_t source,
     const struct stat *st);
@@ -63,7 +71,7 @@ void record_set_source(struct record *rec, uint64_t source,
  * The digest of everything that shapes a thumbnail's bytes for one box:
  * the box, blur, --exact, crop, the output's suffix, quality, background,
  * profile and metadata flags, the damage policy, and
- * THUMB_PIPELINE_VERSION.
+ * RECORD_PIPELINE_VERSION.
  */
 uint64_t record_options(const struct thumb_opts *o, int box_w, int box_h,
     const char *suffix);

@@ -14,10 +14,11 @@
  *   fault.c   how often each fault point was passed in this process, the
  *             Nth image being a worker's Nth (the test build only)
  * And what the libraries keep per process, set by pthumb: GLib's log
- * handlers (thumb.c points them at the image in progress; run.c at the
- * run's log under --mode threads), libvips' untrusted-loader block,
- * concurrency and cache (main.c, thumb.c), malloc's arenas and thresholds
- * in a worker (thumb.c), and the signal dispositions and mask set here.
+ * handlers (vipslog.c, started where a worker, the sequential run or the
+ * threads run begins), libvips' untrusted-loader block (main.c), its
+ * concurrency and cache and malloc's arenas and thresholds
+ * (pipeline_init_process(), called in the same places), and the signal
+ * dispositions and mask set here.
  */
 #include "signals.h"
 

@@ -22,12 +22,14 @@
 #include "fault.h"
 #include "format.h"  /* format_suffix, format_stream_suffix */
 #include "outcome.h" /* EXIT_*, WORKER_EXIT_* */
+#include "pipeline.h" /* pipeline_init_process, pipeline_can_save */
 #include "pool.h"    /* pool_exit_text */
 #include "proto.h"   /* proto_encode_result, proto_decode */
 #include "report.h"  /* report_append_safe */
 #include "rlimits.h"
 #include "signals.h" /* signals_caught, signals_sleep_mask */
 #include "thumb.h"
+#include "vipslog.h"
 #include "xio.h"     /* write_full, now_ns */
 
 const char *
@@ -44,7 +46,7 @@ stream_suffix(const char *name, const void *data, size_t len)
 		/* The failed guess left a message; the load will say why. */
 		vips_error_clear();
 	}
-	return suffix != NULL && thumb_can_save(suffix) ? suffix : ".png";
+	return suffix != NULL && pipeline_can_save(suffix) ? suffix : ".png";
 }
 
 /* One line on standard error: "pthumb: NAME: CAUSE", both escaped. */
@@ -140,7 +142,8 @@ stream_worker(const struct opts *o, const char *name,
 {
 	unsigned char msg[PROTO_MSG_MAX];
 	struct result r = {.status = STATUS_ERROR};
-	struct thumb *t = NULL;
+	struct vipslog log;
+	struct thumb *t;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), len;
 	char *suffix;
 
@@ -159,11 +162,14 @@ stream_worker(const struct opts *o, const char *name,
 		fault_before_image(name);
 		suffix = o->format != NULL ? g_strconcat(".", o->format, NULL)
 		    : g_strdup(stream_suffix(src->path, src->data, src->len));
-		t = thumb_new(&o->thumb, THUMB_OWN_PROCESS);
+		pipeline_init_process(true);
+		vipslog_start(&log, NULL);
+		t = thumb_new(&o->thumb, THUMB_OWN_PROCESS, &log);
 		thumb_stream(t, src, suffix, data, &r);
+		thumb_free(t);
+		vipslog_stop(&log);
 		g_free(suffix);
 	}
-	thumb_free(t);
 	close(data);
 	len = proto_encode_result(msg, 1, getpid(), &r);
 	/* Nothing of the parent's (stdio buffers, atexit) may run here. */

@@ -70,17 +70,66 @@ collect(struct threads *th, void **free_states, int *nfree)
 	return n;
 }
 
+/*
+ * Hand files to the free threads (their states, the first *nfree of
+ * free_states) and collect the finished ones, until no file is left or a signal stops the batch;
+ * the files in progress then are left to finish.
+ */
+static void
+share_out(struct threads *th, GThreadPool *pool, void **free_states,
+    int *nfree)
+{
+	const struct pool_ops *ops = th->ops;
+	bool no_more = false;
+	int busy = 0;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{.fd = th->wake[0], .events = POLLIN},
+			{.fd = -1, .events = POLLIN},
+		};
+
+		/* After a signal: no new files; those in progress finish. */
+		while (*nfree > 0 && !no_more && !signals_caught()) {
+			struct task *t = g_new0(struct task, 1);
+
+			if ((t->job = ops->next(ops->data)) == NULL) {
+				/* None yet from a list: wait for it too. */
+				if (ops->wait_fd != NULL)
+					pfd[1].fd = ops->wait_fd(ops->data);
+				no_more = pfd[1].fd < 0;
+				g_free(t);
+				break;
+			}
+			t->state = free_states[--*nfree];
+			/* An exclusive pool started its threads already:
+			   pushing cannot fail. */
+			g_thread_pool_push(pool, t, NULL);
+			busy++;
+		}
+		if (busy == 0 && (pfd[1].fd < 0 || signals_caught()))
+			break;
+		if (ppoll(pfd, 2, NULL, signals_sleep_mask()) < 0 &&
+		    errno != EINTR) {
+			fprintf(stderr, "pthumb: ppoll() failed: %s\n",
+			    strerror(errno));
+			/* Wait for the tasks in progress below. */
+			break;
+		}
+		busy -= collect(th, free_states, nfree);
+	}
+}
+
 enum batch_outcome
 threads_run(const struct pool_ops *ops)
 {
-	int n = ops->workers > 0 ? ops->workers : 1, nfree = 0, busy = 0;
+	int n = ops->workers > 0 ? ops->workers : 1, nfree = 0;
 	struct threads th = {.ops = ops, .wake = {-1, -1}};
 	enum batch_outcome outcome = BATCH_DONE;
 	void **states = g_new0(void *, n);
 	void **free_states = g_new0(void *, n);
 	GThreadPool *pool = NULL;
 	GError *err = NULL;
-	bool no_more = false;
 
 	if (pipe2(th.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		fprintf(stderr, "pthumb: pipe() failed while starting threads: "
@@ -104,49 +153,14 @@ threads_run(const struct pool_ops *ops)
 	}
 	for (int i = 0; i < n; i++)
 		free_states[nfree++] = states[i];
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{.fd = th.wake[0], .events = POLLIN},
-			{.fd = -1, .events = POLLIN},
-		};
-
-		/* After a signal: no new files; those in progress finish. */
-		while (nfree > 0 && !no_more && !signals_caught()) {
-			struct task *t = g_new0(struct task, 1);
-
-			if ((t->job = ops->next(ops->data)) == NULL) {
-				/* None yet from a list: wait for it too. */
-				if (ops->wait_fd != NULL)
-					pfd[1].fd = ops->wait_fd(ops->data);
-				no_more = pfd[1].fd < 0;
-				g_free(t);
-				break;
-			}
-			t->state = free_states[--nfree];
-			/* An exclusive pool started its threads already:
-			   pushing cannot fail. */
-			g_thread_pool_push(pool, t, NULL);
-			busy++;
-		}
-		if (busy == 0 && (pfd[1].fd < 0 || signals_caught()))
-			break;
-		if (ppoll(pfd, 2, NULL, signals_sleep_mask()) < 0 &&
-		    errno != EINTR) {
-			fprintf(stderr, "pthumb: ppoll() failed: %s\n",
-			    strerror(errno));
-			/* Wait for the tasks in progress below. */
-			break;
-		}
-		busy -= collect(&th, free_states, &nfree);
-	}
+	share_out(&th, pool, free_states, &nfree);
 	if (signals_caught())
 		outcome = BATCH_INTERRUPTED;
 out:
 	if (pool != NULL) {
 		/* Finish what was pushed, then let the threads go. */
 		g_thread_pool_free(pool, FALSE, TRUE);
-		busy -= collect(&th, free_states, &nfree);
+		(void)collect(&th, free_states, &nfree);
 	}
 	for (int i = 0; i < n; i++)
 		if (states[i] != NULL && ops->worker_done != NULL)

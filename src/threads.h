@@ -10,7 +10,7 @@
  * whole run; an image that hangs cannot be stopped, so there is no
  * timeout; CPU and memory limits are per process, so there are none per
  * image; and libvips logs its warnings on whichever thread it likes, so
- * they cannot be tied to a file (run.c reports them for the run). A signal
+ * they cannot be tied to a file (batch.c reports them for the run). A signal
  * stops the handing out; the images in progress are finished and reported,
  * as in the sequential run.
  */

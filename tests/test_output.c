@@ -13,7 +13,7 @@
 #include "helpers.h"
 #include "output.h"
 #include "record.h"
-#include "thumb.h" /* thumb_can_save */
+#include "pipeline.h" /* pipeline_can_save */
 
 static void
 init_vips(void)
@@ -31,7 +31,7 @@ layout(const char *format, const char *tmpl)
 	static struct thumb_opts t = {.outdir = "out", .width = 50,
 	    .height = 50, .nboxes = 1};
 	struct output_layout_config c = {.thumb = &t, .format = format,
-	    .tmpl = tmpl, .can_save = thumb_can_save};
+	    .tmpl = tmpl, .can_save = pipeline_can_save};
 
 	return output_layout_new(&c);
 }

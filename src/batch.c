@@ -1,8 +1,8 @@
 /*
- * run: scan -> queue -> pool, threads or sequential loop -> report (see
- * run.h).
+ * batch: scan -> queue -> pool, threads or sequential loop -> report (see
+ * batch.h).
  */
-#include "run.h"
+#include "batch.h"
 
 #include <errno.h>  /* errno, EINTR */
 #include <poll.h>   /* ppoll */
@@ -15,6 +15,7 @@
 
 #include "fault.h"
 #include "jobq.h"
+#include "pipeline.h" /* pipeline_init_process, pipeline_can_save */
 #include "output.h"  /* output_layout_new, output_tmp_path */
 #include "prune.h"
 #include "rlimits.h"
@@ -22,10 +23,14 @@
 #include "signals.h" /* signals_caught */
 #include "threads.h"
 #include "thumb.h"
+#include "vipslog.h"
 
 /* What the pool's callbacks share. */
-struct run {
+struct batch {
 	const struct opts *o;
+	struct scan_config sc;   /* the scan's, the layout's and the queue's */
+	struct jobq_config qc;   /* configurations, which they keep */
+	struct output_layout *layout;
 	struct jobq *q;
 	struct report *rp;
 	int wait_fd; /* next_job() found a list with nothing yet, or -1 */
@@ -38,28 +43,28 @@ static void
 report_one_pruned(void *data, const char *out, enum prune_what what,
     int err)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
 	if (what == PRUNE_KEPT_FOLDER)
-		report_note(run->rp, out, "not pruned: its source folder is not "
+		report_note(b->rp, out, "not pruned: its source folder is not "
 		    "there (a share not mounted?); remove it yourself if that "
 		    "folder was deleted");
 	else
-		report_pruned(run->rp, out, what == PRUNE_FAILED ? err : 0);
+		report_pruned(b->rp, out, what == PRUNE_FAILED ? err : 0);
 }
 
 /* --prune: the folders read whole since the last time (all of them, after
    the walk). */
 static void
-prune_now(struct run *run)
+prune_now(struct batch *b)
 {
 	const char *why;
 
-	if (run->prune != NULL && (why = prune_run(run->prune,
-	    report_one_pruned, run)) != NULL) {
+	if (b->prune != NULL && (why = prune_run(b->prune,
+	    report_one_pruned, b)) != NULL) {
 		fprintf(stderr, "pthumb: --prune: nothing pruned: %s\n", why);
-		prune_free(run->prune);
-		run->prune = NULL; /* said once */
+		prune_free(b->prune);
+		b->prune = NULL; /* said once */
 	}
 }
 
@@ -68,59 +73,59 @@ static void
 folder_read(void *data, const char *path, const char *rel,
     const GPtrArray *names)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	if (run->prune == NULL)
+	if (b->prune == NULL)
 		return;
 	/* An empty PATH may be a disk that is not mounted. */
 	if (*rel == '\0' && names->len == 0)
-		prune_forbid(run->prune, "a PATH folder is empty (a disk not "
+		prune_forbid(b->prune, "a PATH folder is empty (a disk not "
 		    "mounted?)");
-	prune_folder_read(run->prune, path, rel, names);
+	prune_folder_read(b->prune, path, rel, names);
 }
 
 /* --watch saw a folder deleted or moved out: its mirror may go. */
 static void
 folder_gone(void *data, const char *rel)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	if (run->prune != NULL)
-		prune_folder_gone(run->prune, rel);
+	if (b->prune != NULL)
+		prune_folder_gone(b->prune, rel);
 }
 
 /* The next file for a worker; files that need none are reported here.
-   NULL: no more, or none yet (run->wait_fd). */
+   NULL: no more, or none yet (b->wait_fd). */
 static struct job *
 next_job(void *data)
 {
-	struct run *run = data;
+	struct batch *b = data;
 	struct job *job;
 	struct result r;
 
-	run->wait_fd = -1;
+	b->wait_fd = -1;
 	for (;;) {
-		switch (jobq_next(run->q, &job, &r)) {
+		switch (jobq_next(b->q, &job, &r)) {
 		case JOBQ_WAIT:
-			run->wait_fd = jobq_wait_fd(run->q);
+			b->wait_fd = jobq_wait_fd(b->q);
 			/* Watching: what the walk or deletions left behind. */
-			if (run->o->watch)
-				prune_now(run);
+			if (b->o->watch)
+				prune_now(b);
 			return NULL;
 		case JOBQ_END:
-			report_scan_done(run->rp);
-			run->walked = true;
+			report_scan_done(b->rp);
+			b->walked = true;
 			return NULL;
 		case JOBQ_JOB:
-			report_seen(run->rp, job->id);
+			report_seen(b->rp, job->id);
 			return job;
 		case JOBQ_SETTLED:
 			/* A walk error: --prune cannot trust what it saw. */
-			if (job->out.n == 0 && run->prune != NULL)
-				prune_forbid(run->prune, "the walk met an error");
-			report_seen(run->rp, job->id);
-			report_file(run->rp, job, &r);
-			jobq_done(run->q, job);
+			if (job->out.n == 0 && b->prune != NULL)
+				prune_forbid(b->prune, "the walk met an error");
+			report_seen(b->rp, job->id);
+			report_file(b->rp, job, &r);
+			jobq_done(b->q, job);
 			break;
 		}
 	}
@@ -129,9 +134,9 @@ next_job(void *data)
 static int
 job_wait_fd(void *data)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	return run->wait_fd;
+	return b->wait_fd;
 }
 
 /*
@@ -152,18 +157,18 @@ wait_readable(int fd)
 static void
 job_done(void *data, struct job *job, const struct result *r)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	report_file(run->rp, job, r);
-	jobq_done(run->q, job);
+	report_file(b->rp, job, r);
+	jobq_done(b->q, job);
 }
 
 static void
 job_retry(void *data, struct job *job)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	jobq_retry(run->q, job);
+	jobq_retry(b->q, job);
 }
 
 /* A dead worker's temporary files: one per target. */
@@ -182,13 +187,15 @@ job_cleanup(void *data, const struct job *job, pid_t pid)
 static void
 job_note(void *data, const struct job *job, const char *msg)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	report_note(run->rp, job->in, "%s", msg);
+	report_note(b->rp, job->in, "%s", msg);
 }
 
-/* A worker's state: its pipeline and the CPU time one image may use. */
+/* A worker's state: its thumbnailer, the log it reads, and the CPU time
+   one image may use. */
 struct worker {
+	struct vipslog log;
 	struct thumb *thumb;
 	double cpu_seconds;
 };
@@ -196,19 +203,21 @@ struct worker {
 static void *
 worker_init(void *data)
 {
-	struct run *run = data;
+	struct batch *b = data;
 	struct worker *w;
 
 	fault_at_start();
-	if (rlimits_set_memory(run->o->worker_memory) != 0) {
+	if (rlimits_set_memory(b->o->worker_memory) != 0) {
 		fprintf(stderr, "pthumb: worker %ld: cannot limit its memory: "
 		    "%s\n", (long)getpid(), strerror(errno));
 		return NULL;
 	}
 	w = g_new0(struct worker, 1);
-	w->thumb = thumb_new(&run->o->thumb, THUMB_OWN_PROCESS);
+	pipeline_init_process(true);
+	vipslog_start(&w->log, NULL);
+	w->thumb = thumb_new(&b->o->thumb, THUMB_OWN_PROCESS, &w->log);
 	/* A backstop behind the parent's wall-clock timeout. */
-	w->cpu_seconds = run->o->timeout + 1;
+	w->cpu_seconds = b->o->timeout + 1;
 	return w;
 }
 
@@ -218,6 +227,7 @@ worker_done(void *state)
 	struct worker *w = state;
 
 	thumb_free(w->thumb);
+	vipslog_stop(&w->log);
 	g_free(w);
 }
 
@@ -236,9 +246,9 @@ worker_work(void *state, const struct job *job, struct result *r)
 static void *
 thread_init(void *data)
 {
-	struct run *run = data;
+	struct batch *b = data;
 
-	return thumb_new(&run->o->thumb, THUMB_SHARED_PROCESS);
+	return thumb_new(&b->o->thumb, THUMB_SHARED_PROCESS, NULL);
 }
 
 static void
@@ -254,58 +264,28 @@ thread_work(void *state, const struct job *job, struct result *r)
 }
 
 /*
- * --mode threads: what libvips logs during the run, kept once per message
- * (threads.h says why it cannot be tied to a file).
+ * --mode threads: what libvips logs during the run is the run's, kept once
+ * per message (threads.h says why it cannot be tied to a file).
  */
-struct run_log {
-	GMutex lock;
-	GString *text;
-};
-
-static void
-log_for_run(const gchar *domain, GLogLevelFlags level, const gchar *message,
-    gpointer data)
-{
-	struct run_log *log = data;
-
-	(void)domain;
-	if (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG))
-		return;
-	g_mutex_lock(&log->lock);
-	if (log->text->len < RESULT_WARNINGS_MAX &&
-	    strstr(log->text->str, message) == NULL) {
-		if (log->text->len > 0)
-			g_string_append(log->text, "; ");
-		g_string_append(log->text, message);
-		g_strchomp(log->text->str);
-		g_string_set_size(log->text, strlen(log->text->str));
-	}
-	g_mutex_unlock(&log->lock);
-}
-
 static enum batch_outcome
-run_threads(struct run *run, struct pool_ops *ops)
+batch_threads(struct batch *b, struct pool_ops *ops)
 {
-	const GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
-	    G_LOG_FLAG_RECURSION;
-	struct run_log log = {.text = g_string_new(NULL)};
+	struct vipslog log;
 	enum batch_outcome outcome;
-	guint handler;
+	GMutex lock;
 
-	g_mutex_init(&log.lock);
-	handler = g_log_set_handler("VIPS", all, log_for_run, &log);
-	g_log_set_default_handler(log_for_run, &log);
+	g_mutex_init(&lock);
+	pipeline_init_process(false);
+	vipslog_start(&log, &lock);
 	ops->worker_init = thread_init;
 	ops->work = thread_work;
 	ops->worker_done = thread_done;
 	outcome = threads_run(ops);
 	/* Every thread is gone: nothing logs into log any more. */
-	g_log_remove_handler("VIPS", handler);
-	g_log_set_default_handler(g_log_default_handler, NULL);
 	if (log.text->len > 0)
-		report_run_warnings(run->rp, log.text->str);
-	g_string_free(log.text, TRUE);
-	g_mutex_clear(&log.lock);
+		report_run_warnings(b->rp, log.text->str);
+	vipslog_stop(&log);
+	g_mutex_clear(&lock);
 	return outcome;
 }
 
@@ -336,63 +316,89 @@ outputs_may_be_inputs(const struct opts *o)
 
 /* --dry-run: what each file would get; no worker, nothing written. */
 static void
-run_dry(struct run *run)
+plan_batch(struct batch *b)
 {
 	struct job *job;
 	struct result r;
 
-	report_set_dry_run(run->rp);
+	report_set_dry_run(b->rp);
 	while (!signals_caught()) {
-		enum jobq_next next = jobq_next(run->q, &job, &r);
+		enum jobq_next next = jobq_next(b->q, &job, &r);
 
 		if (next == JOBQ_END) {
-			run->walked = true;
+			b->walked = true;
 			break;
 		}
 		if (next == JOBQ_WAIT) {
-			wait_readable(jobq_wait_fd(run->q));
+			wait_readable(jobq_wait_fd(b->q));
 			continue;
 		}
 		if (next == JOBQ_SETTLED && job->out.n == 0 &&
-		    run->prune != NULL)
-			prune_forbid(run->prune, "the walk met an error");
+		    b->prune != NULL)
+			prune_forbid(b->prune, "the walk met an error");
 		if (next == JOBQ_JOB)
-			report_plan(run->rp, job, job->redo ? PLAN_REDO
+			report_plan(b->rp, job, job->redo ? PLAN_REDO
 			    : PLAN_MAKE, &r);
 		else
-			report_plan(run->rp, job, r.status == STATUS_SKIPPED
+			report_plan(b->rp, job, r.status == STATUS_SKIPPED
 			    ? PLAN_SKIP : PLAN_ERROR, &r);
-		jobq_done(run->q, job);
+		jobq_done(b->q, job);
 	}
 }
 
 /* --sequential: every file in this process, in order; never forks. */
 static void
-run_sequential(struct run *run)
+batch_sequential(struct batch *b)
 {
-	struct thumb *t = thumb_new(&run->o->thumb, THUMB_OWN_PROCESS);
+	struct vipslog log;
+	struct thumb *t;
 	struct job *job;
 	struct result r;
 
+	/* This process is the one worker. */
+	pipeline_init_process(true);
+	vipslog_start(&log, NULL);
+	t = thumb_new(&b->o->thumb, THUMB_OWN_PROCESS, &log);
+
 	while (!signals_caught()) {
-		if ((job = next_job(run)) == NULL && run->wait_fd < 0)
+		if ((job = next_job(b)) == NULL && b->wait_fd < 0)
 			break;
 		if (job == NULL) {
-			wait_readable(run->wait_fd);
+			wait_readable(b->wait_fd);
 			continue;
 		}
 		thumb_run(t, job->in, &job->out, job->source, &r);
 		r.worker = getpid();
-		job_done(run, job, &r);
+		job_done(b, job, &r);
 	}
 	thumb_free(t);
+	vipslog_stop(&log);
 }
 
-enum batch_outcome
-run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
+/*
+ * The batch's scan, output layout and queue, and --prune's state. 0, or -1
+ * when the scan cannot start (said here).
+ */
+static int
+batch_open(struct batch *b)
 {
-	struct run run = {.o = o, .rp = rp, .wait_fd = -1};
-	struct scan_config sc = {
+	const struct opts *o = b->o;
+	const struct output_layout_config lc = {
+		.thumb = &o->thumb,
+		.format = o->format,
+		.tmpl = o->output_template,
+		.cache_size = o->freedesktop_size,
+		.can_save = pipeline_can_save,
+	};
+	const struct prune_config pc = {
+		.outdir = o->outdir,
+		.thumb = &o->thumb,
+		.shard = o->shard,
+		.shards = o->shards,
+		.dry_run = o->dry_run,
+	};
+
+	b->sc = (struct scan_config){
 		.paths = o->paths,
 		.files_from = o->files_from,
 		.null_sep = o->null_sep,
@@ -402,16 +408,9 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.watch = o->watch,
 		.folder_read = folder_read,
 		.folder_gone = folder_gone,
-		.data = &run,
+		.data = b,
 	};
-	struct output_layout_config lc = {
-		.thumb = &o->thumb,
-		.format = o->format,
-		.tmpl = o->output_template,
-		.cache_size = o->freedesktop_size,
-		.can_save = thumb_can_save,
-	};
-	struct jobq_config qc = {
+	b->qc = (struct jobq_config){
 		.outputs_may_be_inputs = outputs_may_be_inputs(o),
 		.thumb = &o->thumb,
 		.allow_untrusted = o->allow_untrusted,
@@ -422,6 +421,35 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.shard = o->shard,
 		.shards = o->shards,
 	};
+	if ((b->qc.scan = scan_new(&b->sc)) == NULL) {
+		fprintf(stderr, "pthumb: cannot watch: inotify: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	if (o->prune)
+		b->prune = prune_new(&pc);
+	/* Before any worker is forked: they name their files for it. */
+	output_owner_init();
+	b->qc.layout = b->layout = output_layout_new(&lc);
+	b->q = jobq_new(&b->qc);
+	return 0;
+}
+
+static void
+batch_close(struct batch *b)
+{
+	prune_free(b->prune);
+	jobq_free(b->q);
+	output_layout_free(b->layout);
+	scan_free(b->qc.scan);
+}
+
+/* Every file, in the given mode (or planned, for --dry-run); how many
+   workers did it in *rw. */
+static enum batch_outcome
+batch_files(struct batch *b, enum run_mode mode, struct report_workers *rw)
+{
+	const struct opts *o = b->o;
 	struct pool_ops ops = {
 		.workers = o->jobs,
 		.spawn = mode == MODE_SPAWN,
@@ -436,64 +464,47 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 		.worker_init = worker_init,
 		.work = worker_work,
 		.worker_done = worker_done,
-		.data = &run,
+		.data = b,
 	};
-	struct report_workers rw = {.mode = mode, .workers = o->jobs};
-	enum batch_outcome outcome = BATCH_DONE;
-	struct scan *scan = scan_new(&sc);
 	struct pool_stats ps = {0};
+	enum batch_outcome outcome;
 
-	if (scan == NULL) {
-		fprintf(stderr, "pthumb: cannot watch: inotify: %s\n",
-		    strerror(errno));
-		return BATCH_CANNOT_START;
+	if (o->dry_run) {
+		plan_batch(b);
+		return BATCH_DONE;
 	}
-
-	if (o->prune) {
-		struct prune_config pc = {
-			.outdir = o->outdir,
-			.thumb = &o->thumb,
-			.shard = o->shard,
-			.shards = o->shards,
-			.dry_run = o->dry_run,
-		};
-
-		run.prune = prune_new(&pc);
-	}
-	/* Before any worker is forked: they name their files for it. */
-	output_owner_init();
-	qc.scan = scan;
-	qc.layout = output_layout_new(&lc);
-	run.q = jobq_new(&qc);
-	if (o->dry_run)
-		mode = MODE_LAST;
 	switch (mode) {
-	case MODE_LAST:
-		run_dry(&run);
-		break;
 	case MODE_SEQUENTIAL:
-		rw.workers = 1;
-		run_sequential(&run);
-		break;
+		rw->workers = 1;
+		batch_sequential(b);
+		return BATCH_DONE;
 	case MODE_THREADS:
-		outcome = run_threads(&run, &ops);
-		break;
+		return batch_threads(b, &ops);
 	default:
 		outcome = pool_run(&ops, &ps);
-		rw.started = ps.forks;
-		rw.recycled = ps.recycled;
-		rw.max_alive = ps.max_alive;
-		break;
+		rw->started = ps.forks;
+		rw->recycled = ps.recycled;
+		rw->max_alive = ps.max_alive;
+		return outcome;
 	}
+}
+
+enum batch_outcome
+batch_run(const struct opts *o, enum run_mode mode, struct report *rp)
+{
+	struct batch b = {.o = o, .rp = rp, .wait_fd = -1};
+	struct report_workers rw = {.mode = mode, .workers = o->jobs};
+	enum batch_outcome outcome;
+
+	if (batch_open(&b) != 0)
+		return BATCH_CANNOT_START;
+	outcome = batch_files(&b, mode, &rw);
 	report_set_workers(rp, &rw);
 	if (outcome == BATCH_DONE && signals_caught())
 		outcome = BATCH_INTERRUPTED;
 	/* Only after a walk to its end, of a run not stopped. */
-	if (outcome == BATCH_DONE && run.walked)
-		prune_now(&run);
-	prune_free(run.prune);
-	jobq_free(run.q);
-	output_layout_free(qc.layout);
-	scan_free(scan);
+	if (outcome == BATCH_DONE && b.walked)
+		prune_now(&b);
+	batch_close(&b);
 	return outcome;
 }
