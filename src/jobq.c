@@ -15,7 +15,7 @@
 #include "format.h"  /* format_is_image, format_suffix */
 #include "freedesktop.h"
 #include "hash.h"   /* hash64_str */
-#include "output.h" /* output_path, output_check_at, output_open_dir */
+#include "output.h" /* output_targets, output_check_at, output_dir_of */
 #include "record.h" /* record_options, record_read */
 
 struct jobq {

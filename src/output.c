@@ -372,7 +372,7 @@ classify(int fd, const struct stat *st, const struct stat *src,
 
 /*
  * The part of final below root: final is root's path, a '/', and the rest
- * (output_path() builds it so); NULL if it is not.
+ * (output_targets() builds it so); NULL if it is not.
  */
 static const char *
 below_root(const char *root, const char *final)

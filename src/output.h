@@ -1,8 +1,12 @@
 /*
  * output: where a thumbnail goes and how it gets there atomically.
  *
- * Naming (parent): OUT/<rel>, with the suffix replaced by --format, or
- * ".png" appended when libvips cannot write the input's format.
+ * Naming (parent, once per input): its targets, every thumbnail it gets
+ * with its box: OUT/<rel> (or OUT/<label>/<rel> for each box of -s
+ * 64,256), renamed by --output-template, with the suffix replaced by
+ * --format or ".png" appended when libvips cannot write the input's
+ * format; or the thumbnail cache's file. Jobs and the wire carry them;
+ * nothing else names a thumbnail.
  *
  * Saving (worker): the thumbnail is written to a temporary file in the
  * destination folder, named for its owner (below) so that the parent can
