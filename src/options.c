@@ -358,7 +358,8 @@ static const char *const mode_names[] = {
 const char *
 options_mode_name(enum run_mode m)
 {
-	return m < MODE_LAST ? mode_names[m] : "unknown";
+	return (size_t)m < G_N_ELEMENTS(mode_names) ? mode_names[m] :
+	    "unknown";
 }
 
 static const char *const fail_on_names[] = {

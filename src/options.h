@@ -68,10 +68,13 @@ enum run_mode {
 	MODE_SPAWN,      /* one process forked per file, at most N at once */
 	MODE_THREADS,    /* one process, N threads */
 	MODE_SEQUENTIAL, /* one process, no workers: the timing baseline */
-	MODE_LAST
+	MODE_DRY_RUN,    /* not a --mode: what run_batch() does for
+			    --dry-run, listing each file's action, with no
+			    workers and nothing written */
 };
 
-/* "pool", "spawn", ... as the command line and the reports spell them. */
+/* "pool", "spawn", ... as the command line and the reports spell them;
+   "unknown" for MODE_DRY_RUN, which no word chooses. */
 const char *options_mode_name(enum run_mode m);
 
 /* Other tools' limit for libvips: 0x3FFF squared. */

@@ -468,9 +468,9 @@ run_batch(const struct opts *o, enum run_mode mode, struct report *rp)
 	qc.scan = scan;
 	run.q = jobq_new(&qc);
 	if (o->dry_run)
-		mode = MODE_LAST;
+		mode = MODE_DRY_RUN;
 	switch (mode) {
-	case MODE_LAST:
+	case MODE_DRY_RUN:
 		run_dry(&run);
 		break;
 	case MODE_SEQUENTIAL:
