@@ -244,3 +244,18 @@ options_check_template(const char *t, const char **why)
 	}
 	return 0;
 }
+
+int
+options_parse_choice(const char *s, const char *const *choices, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (choices[i] != NULL && strcmp(s, choices[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+options_check_format(const char *s)
+{
+	return *s == '\0' || strchr(s, '/') || strchr(s, '.') ? -1 : 0;
+}

@@ -46,6 +46,18 @@ int options_parse_jobs_list(const char *s, int *out, int max);
 int options_parse_colour(const char *s, double rgb[3]);
 
 /*
+ * s as one of choices[0..n-1]: its index, or -1. NULL entries match
+ * nothing, so an enum's names can be indexed by its values and leave out
+ * those no word chooses.
+ */
+int options_parse_choice(const char *s, const char *const *choices,
+    size_t n);
+
+/* Is this a usable --format: a file suffix, not empty, without a dot or a
+   '/'? 0 or -1. */
+int options_check_format(const char *s);
+
+/*
  * Is this a usable --output-template: relative, no ".." component, with
  * %s, and only the escapes %s %e %d %%? 0, or -1 with a reason in *why.
  */
