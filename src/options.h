@@ -123,9 +123,9 @@ struct opts {
 };
 
 /*
- * Parse argv into *o (argv is left as it is). Returns 0, or
- * -1 with a one-line message (no program name, no newline) in *msg, which
- * the caller frees with g_free().
+ * Parse argv into *o (argv is left as it is). Returns 0, or -1 with a
+ * one-line message (no program name, no newline) in *msg, which the caller
+ * frees with g_free().
  */
 int options_parse(int argc, char **argv, struct opts *o, char **msg);
 
