@@ -180,8 +180,8 @@ fuzz: deps fuzz-deps
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/proto tests/fuzz/fuzz_proto.c \
 		src/proto.c src/xio.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/options \
-		tests/fuzz/fuzz_options.c src/options.c src/shard.c \
-		$(shell pkg-config --libs glib-2.0) -lm
+		tests/fuzz/fuzz_options.c src/options.c src/optvalue.c \
+		src/shard.c $(shell pkg-config --libs glib-2.0) -lm
 	for t in proto options; do \
 		mkdir -p build/fuzz/new-$$t; \
 		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \

@@ -1,288 +1,486 @@
 /*
- * options: GOption table, value checks and defaults (see options.h).
+ * options: the command line into one struct opts (see options.h).
+ *
+ * Every option is a row of options[] below: its names, its --help line and
+ * group, where GOption leaves it (struct given) and, for one that takes a
+ * value, the setter that converts the text and what a bad one is told.
+ * From there the parse is four steps, each in one place:
+ *
+ *   GOption reads argv into struct given, after join_values() has glued
+ *   each value to its option so that it is taken whole, as getopt does;
+ *   set_defaults() fills *o, flags as their rows say, and set_values()
+ *   puts each value given over its default, in table order (the parsing
+ *   itself is optvalue.c's);
+ *   check_combinations() refuses the options that do not go together;
+ *   finish() works out what depends on several of them (--freedesktop's
+ *   box, blur and folder).
+ *
+ * So adding an option is a row, its setter and perhaps a rule. Of several
+ * mistakes on one command line, the first bad value in table order is
+ * named, else the first rule broken.
  */
 #include "options.h"
 
-#include <errno.h>  /* errno, ERANGE */
 #include <limits.h> /* INT_MAX */
-#include <math.h>   /* isfinite */
+#include <stddef.h> /* offsetof */
 #include <stdio.h>  /* fputs */
-#include <stdlib.h> /* strtol */
-#include <string.h> /* strcmp, strchr */
+#include <string.h> /* memset, strcmp, strchr */
 #include <sys/resource.h> /* getrlimit, RLIMIT_DATA */
 #include <sys/stat.h>     /* stat */
 #include <unistd.h> /* sysconf */
 
-#include <glib.h> /* GOptionContext, g_ascii_strtod, g_strdup */
+#include <glib.h> /* GOptionContext, g_strdup_printf */
 
 #include "shard.h" /* shard_resolve */
 
-#define MAX_BOX 100000
-#define MAX_JOBS 1024
 /* The least --worker-memory: a worker's threads and libvips itself need
    about 32 MiB before any pixel (measured: with less, even a 16x16 PNG
    fails; under 8 MiB GLib aborts the worker as it starts). */
 #define WORKER_MEMORY_MIN (32LL << 20)
 
-int
-options_parse_int(const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	long v;
+/* What GOption leaves: each flag, and each value as the text given (NULL
+   when absent), converted afterwards so that a bad one can be named. */
+struct given {
+	gboolean exact, force, json, quiet, sequential, follow, untrusted;
+	gboolean null_sep, strict, compare, keep, compare_modes, dry_run;
+	gboolean stdin_image, crop, keep_profile, keep_metadata, freedesktop;
+	gboolean replace_unrecorded, verify, fsync, version, watch, prune;
+	char *jobs, *size, *blur, *output, *format, *quality, *files_from;
+	char *output_template, *smartcrop, *background, *fd_size, *mode;
+	char *max_tasks, *compare_jobs, *shard, *fail_on, *max_pixels;
+	char *timeout, *memory;
+};
 
-	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
+/* The words of the options that choose from a few, indexed by what they
+   choose; a NULL is a value no word names. */
+static const char *const mode_names[] = {
+	[MODE_POOL] = "pool",
+	[MODE_SPAWN] = "spawn",
+	[MODE_THREADS] = "threads",
+	[MODE_SEQUENTIAL] = "sequential",
+};
+
+static const char *const fail_on_names[] = {
+	[DAMAGE_FAIL_NONE] = "none",
+	[DAMAGE_FAIL_TRUNCATED] = "truncated",
+	[DAMAGE_FAIL_ERROR] = "error",
+	[DAMAGE_FAIL_WARNING] = "warning",
+};
+
+static const char *const smartcrop_names[] = {
+	[CROP_ATTENTION] = "attention",
+	[CROP_ENTROPY] = "entropy",
+};
+
+/* The thumbnail cache's sizes (freedesktop.h): normal's box is 128 pixels,
+   and each of the others twice the one before. */
+static const char *const freedesktop_sizes[] = {
+	"normal", "large", "x-large", "xx-large",
+};
+
+const char *
+options_mode_name(enum run_mode m)
+{
+	return (size_t)m < G_N_ELEMENTS(mode_names) ? mode_names[m] :
+	    "unknown";
 }
 
-int
-options_parse_double(const char *s, double lo, double hi, double *out)
+/* The box of a --freedesktop-size, or 0 if name is not one. */
+static int
+freedesktop_box(const char *name)
 {
-	char *end;
-	double v;
+	int i = options_parse_choice(name, freedesktop_sizes,
+	    G_N_ELEMENTS(freedesktop_sizes));
 
-	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
-		return -1;
-	errno = 0;
-	v = g_ascii_strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return i < 0 ? 0 : 128 << i;
 }
 
-int
-options_parse_size(const char *s, int *w, int *h)
-{
-	const char *x;
-	char *first;
-	int a, b, rc;
+/*
+ * The setters: each puts one value given over its default in *o. 0, or -1
+ * for the row's "invalid --NAME 'TEXT' (expected ...)". The two whose
+ * refusals have words of their own (say_*) return NULL or the message.
+ */
 
-	if (s == NULL)
-		return -1;
-	x = strchr(s, 'x');
-	if (x == NULL)
-		x = strchr(s, 'X');
-	if (x == NULL) {
-		if (options_parse_int(s, 1, MAX_BOX, &a) != 0)
-			return -1;
-		*w = *h = a;
-		return 0;
-	}
-	first = g_strndup(s, (gsize)(x - s));
-	rc = options_parse_int(first, 1, MAX_BOX, &a);
-	g_free(first);
-	if (rc != 0 || options_parse_int(x + 1, 1, MAX_BOX, &b) != 0)
-		return -1;
-	*w = a;
-	*h = b;
-	return 0;
+static int
+set_jobs(const char *text, struct opts *o)
+{
+	return options_parse_int(text, 1, MAX_JOBS, &o->jobs);
 }
 
-int
-options_parse_sizes(const char *s, struct thumb_opts *t)
+static int
+set_size(const char *text, struct opts *o)
 {
-	struct thumb_box boxes[MAX_SIZES];
-	char **parts;
-	int n = 0, rc = 0;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	parts = g_strsplit(s, ",", -1);
-	for (char **p = parts; *p != NULL && rc == 0; p++) {
-		struct thumb_box *b = &boxes[n];
-
-		if (n == MAX_SIZES || strlen(*p) >= sizeof(b->label) ||
-		    options_parse_size(*p, &b->width, &b->height) != 0) {
-			rc = -1;
-			break;
-		}
-		for (int k = 0; k < n; k++)
-			if (boxes[k].width == b->width &&
-			    boxes[k].height == b->height)
-				rc = -1;
-		g_strlcpy(b->label, *p, sizeof(b->label));
-		n++;
-	}
-	g_strfreev(parts);
-	if (rc != 0 || n == 0)
-		return -1;
-	memcpy(t->boxes, boxes, sizeof(boxes[0]) * (size_t)n);
-	t->nboxes = n;
-	t->width = boxes[0].width;
-	t->height = boxes[0].height;
-	return 0;
+	return options_parse_sizes(text, &o->thumb);
 }
 
-int
-options_parse_bytes(const char *s, long long *out)
+static int
+set_blur(const char *text, struct opts *o)
 {
-	static const char units[] = "KMGT";
-	char *end;
-	double v, scale = 1;
-	const char *u;
-
-	if (s == NULL || *s == '\0' || g_ascii_isspace(*s))
-		return -1;
-	errno = 0;
-	v = g_ascii_strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v) || v <= 0)
-		return -1;
-	if (*end != '\0') {
-		u = strchr(units, g_ascii_toupper(*end));
-		if (u == NULL || end[1] != '\0')
-			return -1;
-		for (; u >= units; u--)
-			scale *= 1024;
-	}
-	v *= scale;
-	if (v < 1 || v > 9.0e18)
-		return -1;
-	*out = (long long)v;
-	return 0;
+	return options_parse_double(text, 0, 1000, &o->thumb.blur);
 }
 
-int
-options_parse_jobs_list(const char *s, int *out, int max)
+static int
+set_output(const char *text, struct opts *o)
 {
-	char **parts;
-	int n = 0, rc = 0;
-
-	if (s == NULL || *s == '\0')
+	if (*text == '\0')
 		return -1;
-	parts = g_strsplit(s, ",", -1);
-	for (char **p = parts; *p != NULL; p++) {
-		if (n >= max - 1 || options_parse_int(*p, 1, MAX_JOBS,
-		    &out[n]) != 0) {
-			rc = -1;
-			break;
-		}
-		n++;
-	}
-	g_strfreev(parts);
-	out[rc == 0 ? n : 0] = 0;
-	return rc;
-}
-
-int
-options_parse_colour(const char *s, double rgb[3])
-{
-	unsigned v[3];
-	char **parts;
-	int n, ok = 0;
-
-	if (s == NULL)
-		return -1;
-	if (g_ascii_strcasecmp(s, "white") == 0 ||
-	    g_ascii_strcasecmp(s, "black") == 0) {
-		for (int i = 0; i < 3; i++)
-			rgb[i] = g_ascii_tolower(s[0]) == 'w' ? 255 : 0;
-		return 0;
-	}
-	if (s[0] == '#') {
-		size_t len = strlen(s + 1);
-		int step = len == 6 ? 2 : 1;
-
-		if ((len != 6 && len != 3) || strspn(s + 1,
-		    "0123456789abcdefABCDEF") != len)
-			return -1;
-		for (int i = 0; i < 3; i++) {
-			char hex[3] = {s[1 + i * step], s[1 + i * step +
-			    (step - 1)], '\0'};
-
-			rgb[i] = (double)strtol(hex, NULL, 16);
-		}
-		return 0;
-	}
-	parts = g_strsplit(s, ",", -1);
-	n = (int)g_strv_length(parts);
-	if (n == 3) {
-		ok = 1;
-		for (int i = 0; i < 3; i++) {
-			int c;
-
-			if (options_parse_int(g_strstrip(parts[i]), 0, 255, &c)
-			    != 0)
-				ok = 0;
-			else
-				v[i] = (unsigned)c;
-		}
-	}
-	g_strfreev(parts);
-	if (!ok)
-		return -1;
-	for (int i = 0; i < 3; i++)
-		rgb[i] = v[i];
-	return 0;
-}
-
-int
-options_check_template(const char *t, const char **why)
-{
-	char **parts;
-	bool stem = false;
-
-	if (*t == '\0' || *t == '/') {
-		*why = "it must be a relative path";
-		return -1;
-	}
-	for (const char *p = t; *p != '\0'; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == 's')
-			stem = true;
-		else if (*p != 'e' && *p != 'd' && *p != '%') {
-			*why = "the escapes are %s, %e, %d and %%";
-			return -1;
-		}
-	}
-	if (!stem) {
-		*why = "it needs %s, or every file gets the same name";
-		return -1;
-	}
-	parts = g_strsplit(t, "/", -1);
-	for (char **c = parts; *c != NULL; c++)
-		if (strcmp(*c, "..") == 0) {
-			*why = "no '..' component";
-			g_strfreev(parts);
-			return -1;
-		}
-	g_strfreev(parts);
+	o->outdir = g_strdup(text);
+	o->to_stdout = strcmp(text, "-") == 0;
 	return 0;
 }
 
 static int
-online_cpus(void)
+set_format(const char *text, struct opts *o)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
+	if (options_check_format(text) != 0)
+		return -1;
+	o->format = g_strdup(text);
+	return 0;
 }
 
-/* The entry among groups (NULL-terminated arrays of entries) that takes a
-   value and is named -c (long NULL) or --long (c 0), or NULL. */
-static const GOptionEntry *
-valued_entry(const GOptionEntry *const *groups, char c, const char *name,
-    size_t len)
+static int
+set_quality(const char *text, struct opts *o)
 {
-	for (; *groups != NULL; groups++)
-		for (const GOptionEntry *e = *groups; e->long_name; e++) {
-			if (e->arg == G_OPTION_ARG_NONE ||
-			    (e->flags & (G_OPTION_FLAG_NO_ARG |
-			    G_OPTION_FLAG_OPTIONAL_ARG)))
-				continue;
-			if (c != 0 ? e->short_name == c :
-			    strlen(e->long_name) == len &&
-			    strncmp(e->long_name, name, len) == 0)
-				return e;
-		}
+	return options_parse_int(text, 1, 100, &o->thumb.quality);
+}
+
+static int
+set_files_from(const char *text, struct opts *o)
+{
+	o->files_from = g_strdup(text);
+	return 0;
+}
+
+static char *
+say_output_template(const char *text, struct opts *o)
+{
+	const char *why;
+
+	if (options_check_template(text, &why) != 0)
+		return g_strdup_printf("invalid --output-template '%s' (%s)",
+		    text, why);
+	o->output_template = g_strdup(text);
 	return NULL;
+}
+
+static int
+set_smartcrop(const char *text, struct opts *o)
+{
+	int i = options_parse_choice(text, smartcrop_names,
+	    G_N_ELEMENTS(smartcrop_names));
+
+	if (i < 0)
+		return -1;
+	o->thumb.crop = (enum crop)i;
+	return 0;
+}
+
+static int
+set_background(const char *text, struct opts *o)
+{
+	return options_parse_colour(text, o->thumb.background);
+}
+
+static int
+set_freedesktop_size(const char *text, struct opts *o)
+{
+	if (freedesktop_box(text) == 0)
+		return -1;
+	o->freedesktop_size = g_strdup(text);
+	return 0;
+}
+
+static int
+set_mode(const char *text, struct opts *o)
+{
+	int i = options_parse_choice(text, mode_names,
+	    G_N_ELEMENTS(mode_names));
+
+	if (i < 0)
+		return -1;
+	o->mode = (enum run_mode)i;
+	return 0;
+}
+
+static int
+set_max_tasks(const char *text, struct opts *o)
+{
+	return options_parse_int(text, 1, INT_MAX, &o->max_tasks);
+}
+
+static int
+set_compare_jobs(const char *text, struct opts *o)
+{
+	return options_parse_jobs_list(text, o->compare_jobs,
+	    G_N_ELEMENTS(o->compare_jobs));
+}
+
+static char *
+say_shard(const char *text, struct opts *o)
+{
+	char *msg = NULL;
+
+	if (shard_resolve(text, &o->shard, &o->shards, &o->shard_from,
+	    &msg) != 0)
+		return msg;
+	return NULL;
+}
+
+static int
+set_fail_on(const char *text, struct opts *o)
+{
+	int i = options_parse_choice(text, fail_on_names,
+	    G_N_ELEMENTS(fail_on_names));
+
+	if (i < 0)
+		return -1;
+	o->thumb.damage = (enum damage_policy)i;
+	return 0;
+}
+
+static int
+set_max_pixels(const char *text, struct opts *o)
+{
+	return options_parse_bytes(text, &o->thumb.max_pixels);
+}
+
+static int
+set_timeout(const char *text, struct opts *o)
+{
+	return options_parse_double(text, 0.001, 1e6, &o->timeout);
+}
+
+static int
+set_worker_memory(const char *text, struct opts *o)
+{
+	return options_parse_bytes(text, &o->worker_memory);
+}
+
+/* The --help groups: the main options, then one per --help-NAME. */
+enum help_group { MAIN, PICTURE, TIMING, LIMITS };
+
+static const struct {
+	const char *name, *title, *help;
+} groups[] = {
+	[PICTURE] = {"picture", "Picture and output options:",
+	    "Show the picture and output options"},
+	[TIMING] = {"timing", "Execution models and timing:",
+	    "Show the execution model and timing options"},
+	[LIMITS] = {"limits", "Limits, damage and sharding:",
+	    "Show the limit, damage and shard options"},
+};
+
+/*
+ * One option. A flag is a gboolean of struct given, copied to the bool of
+ * struct opts its row names, or read by set_defaults() or a rule. A value
+ * is text, put into *o by the row's set, or by its say where the refusal
+ * has words of its own.
+ */
+struct option_def {
+	const char *name;      /* --name */
+	char letter;           /* -l, or 0 */
+	enum help_group group; /* where --help lists it */
+	GOptionArg arg;        /* NONE: a flag; FILENAME: a value GLib keeps
+				  as bytes; STRING: one it makes UTF-8 */
+	size_t at;             /* offsetof(struct given, its field) */
+	size_t to;             /* a flag's bool: offsetof(struct opts, it)
+				  + 1; 0: none */
+	int (*set)(const char *text, struct opts *o);
+	char *(*say)(const char *text, struct opts *o);
+	const char *expect;    /* "invalid --NAME 'TEXT' (expected EXPECT)" */
+	const char *help;
+	const char *metavar;   /* --name=METAVAR in --help */
+};
+
+#define FLAG(f) .arg = G_OPTION_ARG_NONE, .at = offsetof(struct given, f)
+#define TEXT(f) .arg = G_OPTION_ARG_STRING, .at = offsetof(struct given, f)
+#define BYTES(f) .arg = G_OPTION_ARG_FILENAME, \
+	.at = offsetof(struct given, f)
+#define SETS(f) .to = offsetof(struct opts, f) + 1
+
+/* In --help's order, which is also the order values are converted in. */
+static const struct option_def options[] = {
+	{"jobs", 'j', MAIN, TEXT(jobs), .set = set_jobs,
+	 .expect = "1-" G_STRINGIFY(MAX_JOBS),
+	 .help = "worker processes (default: online CPUs)", .metavar = "N"},
+	{"size", 's', MAIN, TEXT(size), .set = set_size,
+	 .expect = "WxH or N, 1-" G_STRINGIFY(MAX_BOX) ", or up to "
+	 G_STRINGIFY(MAX_SIZES) " different ones separated by commas",
+	 .help = "fit thumbnails in this box (default 50x50); a list such "
+	 "as 64,256 makes OUT/64/..., OUT/256/... from one decode",
+	 .metavar = "WxH|N"},
+	{"blur", 'b', MAIN, TEXT(blur), .set = set_blur,
+	 .expect = "a sigma of 0-1000",
+	 .help = "Gaussian blur sigma in source pixels, 0 = none (default 2)",
+	 .metavar = "SIGMA"},
+	{"output", 'o', MAIN, BYTES(output), .set = set_output,
+	 .expect = "a folder",
+	 .help = "output folder (default thumbs); - = one thumbnail to "
+	 "standard output", .metavar = "DIR"},
+	{"format", 'f', MAIN, TEXT(format), .set = set_format,
+	 .expect = "a suffix such as jpg or webp",
+	 .help = "output format: jpg, png, webp, tif, gif, heic, ... "
+	 "(default: the input's)", .metavar = "FMT"},
+	{"quality", 'Q', MAIN, TEXT(quality), .set = set_quality,
+	 .expect = "1-100",
+	 .help = "quality of lossy formats, 1-100", .metavar = "N"},
+	{"force", 0, MAIN, FLAG(force), SETS(force),
+	 .help = "redo thumbnails that are up to date"},
+	{"replace-unrecorded", 0, MAIN, FLAG(replace_unrecorded),
+	 SETS(thumb.replace_unrecorded),
+	 .help = "replace files at output paths that carry no pthumb record "
+	 "(thumbnails made before records)"},
+	{"verify", 0, MAIN, FLAG(verify), SETS(verify),
+	 .help = "read every up-to-date thumbnail and redo it if its bytes "
+	 "are not those its record sums"},
+	{"fsync", 0, MAIN, FLAG(fsync), SETS(thumb.fsync),
+	 .help = "flush each thumbnail and its folder to the disk before "
+	 "going on (slower; for machines that may lose power)"},
+	{"dry-run", 'n', MAIN, FLAG(dry_run), SETS(dry_run),
+	 .help = "list input, output and action; write nothing"},
+	{"json", 0, MAIN, FLAG(json), SETS(json),
+	 .help = "print one JSON object per file and a summary on stdout"},
+	{"quiet", 'q', MAIN, FLAG(quiet), SETS(quiet),
+	 .help = "print only errors and the summary"},
+	{"files-from", 0, MAIN, BYTES(files_from), .set = set_files_from,
+	 .help = "read paths from FILE, one per line (- = standard input)",
+	 .metavar = "FILE"},
+	{"null", '0', MAIN, FLAG(null_sep), SETS(null_sep),
+	 .help = "paths in lists are NUL-separated (find -print0)"},
+	{"follow", 'L', MAIN, FLAG(follow), SETS(follow),
+	 .help = "follow symbolic links to folders"},
+	{"watch", 0, MAIN, FLAG(watch), SETS(watch),
+	 .help = "after the run, keep the workers and thumbnail each image "
+	 "written or moved into a PATH until Ctrl-C (not with -o -, -n, "
+	 "--compare, lists or --files-from)"},
+	{"prune", 0, MAIN, FLAG(prune), SETS(prune),
+	 .help = "remove the thumbnails pthumb made whose source is gone, "
+	 "only where the walk read everything (one PATH folder; with -n, "
+	 "list them)"},
+	{"version", 0, MAIN, FLAG(version),
+	 .help = "print pthumb's and libvips' versions and the loaders in "
+	 "use"},
+
+	{"output-template", 0, PICTURE, BYTES(output_template),
+	 .say = say_output_template,
+	 .help = "name outputs: %s stem, %e extension, %d folder, e.g. "
+	 "'%d/%s_thumb.webp'", .metavar = "T"},
+	{"crop", 0, PICTURE, FLAG(crop),
+	 .help = "fill the box exactly, cutting the overhang evenly"},
+	{"smartcrop", 0, PICTURE, TEXT(smartcrop), .set = set_smartcrop,
+	 .expect = "attention or entropy, without --crop",
+	 .help = "fill the box, keeping the part that matters: attention or "
+	 "entropy", .metavar = "HOW"},
+	{"background", 0, PICTURE, TEXT(background), .set = set_background,
+	 .expect = "white, black, #rrggbb or R,G,B",
+	 .help = "colour under transparency in JPEG: white (default), black, "
+	 "#rrggbb or R,G,B", .metavar = "COLOUR"},
+	{"keep-profile", 0, PICTURE, FLAG(keep_profile),
+	 SETS(thumb.keep_profile),
+	 .help = "keep the colour profile instead of converting to sRGB"},
+	{"keep-metadata", 0, PICTURE, FLAG(keep_metadata),
+	 SETS(thumb.keep_metadata),
+	 .help = "keep EXIF, XMP, IPTC and the profile"},
+	{"exact", 0, PICTURE, FLAG(exact), SETS(thumb.exact),
+	 .help = "blur at full resolution, then resize (slow, literal)"},
+	{"freedesktop", 0, PICTURE, FLAG(freedesktop),
+	 .help = "write into the desktop's thumbnail cache "
+	 "(~/.cache/thumbnails), unblurred unless -b"},
+	{"freedesktop-size", 0, PICTURE, TEXT(fd_size),
+	 .set = set_freedesktop_size,
+	 .expect = "normal, large, x-large or xx-large, with --freedesktop",
+	 .help = "normal (128, default), large, x-large or xx-large",
+	 .metavar = "SIZE"},
+	{"stdin-image", 0, PICTURE, FLAG(stdin_image), SETS(stdin_image),
+	 .help = "the image is standard input (with -o -)"},
+
+	{"mode", 0, TIMING, TEXT(mode), .set = set_mode,
+	 .expect = "pool, spawn, threads or sequential",
+	 .help = "pool (default), spawn (a process per file), threads (no "
+	 "crash isolation, timeouts or limits) or sequential",
+	 .metavar = "MODE"},
+	{"max-tasks-per-worker", 0, TIMING, TEXT(max_tasks),
+	 .set = set_max_tasks, .expect = "a count of 1 or more, for the pool",
+	 .help = "pool: replace a worker after N files", .metavar = "N"},
+	{"sequential", 0, TIMING, FLAG(sequential),
+	 .help = "one process, no workers: the timing baseline"},
+	{"compare", 0, TIMING, FLAG(compare), SETS(compare),
+	 .help = "time a sequential run against the pool on the same files"},
+	{"compare-jobs", 0, TIMING, TEXT(compare_jobs),
+	 .set = set_compare_jobs,
+	 .expect = "a list such as 1,2,4, with --compare",
+	 .help = "with --compare: the pool sizes to time, e.g. 1,2,4,8",
+	 .metavar = "LIST"},
+	{"compare-modes", 0, TIMING, FLAG(compare_modes), SETS(compare_modes),
+	 .help = "time sequential, spawn, pool and threads on the same "
+	 "files"},
+	{"keep", 0, TIMING, FLAG(keep), SETS(keep),
+	 .help = "with --compare(-modes): keep each run's output folder"},
+
+	{"shard", 0, LIMITS, TEXT(shard), .say = say_shard,
+	 .help = "do only shard K of N (by a hash of each thumbnail's path); "
+	 "auto: this Slurm array task's, auto/N: JOB_COMPLETION_INDEX's",
+	 .metavar = "K/N"},
+	{"strict", 0, LIMITS, FLAG(strict),
+	 .help = "fail damaged images instead of writing them with a "
+	 "warning"},
+	{"fail-on", 0, LIMITS, TEXT(fail_on), .set = set_fail_on,
+	 .expect = "none, truncated, error or warning, without --strict",
+	 .help = "fail images on this much damage: none, truncated, error or "
+	 "warning", .metavar = "LEVEL"},
+	{"max-pixels", 0, LIMITS, TEXT(max_pixels), .set = set_max_pixels,
+	 .expect = "a positive number",
+	 .help = "refuse images with more pixels (default 268402689)",
+	 .metavar = "N"},
+	{"timeout", 0, LIMITS, TEXT(timeout), .set = set_timeout,
+	 .expect = "seconds, more than 0",
+	 .help = "seconds one image may take (default 60)",
+	 .metavar = "SECONDS"},
+	{"worker-memory", 0, LIMITS, TEXT(memory), .set = set_worker_memory,
+	 .expect = "bytes, e.g. 512M or 2G",
+	 .help = "data-segment limit of each worker, e.g. 2G, at least 32M "
+	 "(default: memory / jobs, within ulimit -d)", .metavar = "BYTES"},
+	{"allow-untrusted", 0, LIMITS, FLAG(untrusted), SETS(allow_untrusted),
+	 .help = "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, "
+	 "...)"},
+};
+
+static gboolean
+given_flag(const struct given *g, const struct option_def *p)
+{
+	return *(const gboolean *)((const char *)g + p->at);
+}
+
+/* A value's text as given, or NULL. */
+static const char *
+given_text(const struct given *g, const struct option_def *p)
+{
+	return *(char *const *)((const char *)g + p->at);
+}
+
+/* The row of --name, or of -letter (name NULL), if it takes a value. */
+static const struct option_def *
+valued_option(char letter, const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		const struct option_def *p = &options[i];
+
+		if (p->arg != G_OPTION_ARG_NONE && (name != NULL ?
+		    strcmp(p->name, name) == 0 : p->letter == letter))
+			return p;
+	}
+	return NULL;
+}
+
+/* "invalid --NAME 'TEXT' (expected ...)" for the value of the option
+   named, as a rule refuses it. New string. */
+static char *
+refuse(const char *name, const struct given *g)
+{
+	const struct option_def *p = valued_option(0, name);
+
+	return g_strdup_printf("invalid --%s '%s' (expected %s)", p->name,
+	    given_text(g, p), p->expect);
 }
 
 /*
@@ -293,7 +491,7 @@ valued_entry(const GOptionEntry *const *groups, char c, const char *name,
  * "--output=VALUE". Returns a new vector.
  */
 static char **
-join_values(int argc, char **argv, const GOptionEntry *const *groups)
+join_values(int argc, char **argv)
 {
 	char **v = g_new0(char *, (size_t)argc + 1);
 	int n = 0, i = 0;
@@ -302,7 +500,7 @@ join_values(int argc, char **argv, const GOptionEntry *const *groups)
 		v[n++] = g_strdup(argv[i++]);
 	for (; i < argc; i++) {
 		const char *a = argv[i];
-		const GOptionEntry *e = NULL;
+		const struct option_def *p = NULL;
 		const char *value = NULL;
 
 		if (strcmp(a, "--") == 0) {
@@ -311,62 +509,109 @@ join_values(int argc, char **argv, const GOptionEntry *const *groups)
 			break;
 		}
 		if (a[0] == '-' && a[1] == '-' && strchr(a, '=') == NULL)
-			e = valued_entry(groups, 0, a + 2, strlen(a + 2));
+			p = valued_option(0, a + 2);
 		else if (a[0] == '-' && a[1] != '-' && a[1] != '\0')
-			e = valued_entry(groups, a[1], NULL, 0);
-		if (e != NULL && a[1] != '-' && a[2] != '\0')
+			p = valued_option(a[1], NULL);
+		if (p != NULL && a[1] != '-' && a[2] != '\0')
 			value = a + 2;
-		else if (e != NULL && i + 1 < argc)
+		else if (p != NULL && i + 1 < argc)
 			value = argv[++i];
-		v[n++] = value != NULL ? g_strdup_printf("--%s=%s",
-		    e->long_name, value) : g_strdup(a);
+		v[n++] = value != NULL ? g_strdup_printf("--%s=%s", p->name,
+		    value) : g_strdup(a);
 	}
 	return v;
 }
 
-/* Values GOption hands back as strings; checked and converted below. */
-struct raw {
-	char *jobs, *size, *blur, *quality, *fail_on, *max_pixels, *timeout;
-	char *memory, *compare_jobs, *mode, *max_tasks, *shard;
-	char *background, *smartcrop, *fd_size;
-};
+/* GLib's help text as bytes any terminal shows: its one non-ASCII
+   character, the ellipsis, as three dots. */
+static void
+print_help_text(const gchar *text)
+{
+	char **parts = g_strsplit(text, "\u2026", -1);
+	char *plain = g_strjoinv("...", parts);
 
-/* The thumbnail cache's sizes and their boxes (freedesktop.h). */
-static const struct {
-	const char *name;
-	int box;
-} freedesktop_sizes[] = {
-	{"normal", 128}, {"large", 256}, {"x-large", 512}, {"xx-large", 1024},
-};
+	fputs(plain, stdout);
+	g_free(plain);
+	g_strfreev(parts);
+}
+
+/* The GOption entries of one --help group, in table order, each writing
+   into *g: a new array, ended by a zeroed entry. */
+static GOptionEntry *
+entries_of(enum help_group s, struct given *g)
+{
+	GOptionEntry *e = g_new0(GOptionEntry, G_N_ELEMENTS(options) + 1);
+	size_t n = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		const struct option_def *p = &options[i];
+
+		if (p->group == s)
+			e[n++] = (GOptionEntry){p->name, p->letter, 0, p->arg,
+			    (char *)g + p->at, p->help, p->metavar};
+	}
+	return e;
+}
+
+/* The parser of options[], writing into *g; --help shows the main
+   entries, and each other group has a --help-NAME. */
+static GOptionContext *
+new_context(struct given *g)
+{
+	GOptionContext *ctx = g_option_context_new("PATH... - thumbnail "
+	    "images in parallel");
+	GOptionEntry *e = entries_of(MAIN, g);
+
+	g_option_context_set_summary(ctx,
+	    "Blur, resize and save a thumbnail of every image under each PATH\n"
+	    "(files, folders searched recursively, or - for a list on standard\n"
+	    "input) into the output folder, with a pool of worker processes.");
+	g_option_context_set_description(ctx,
+	    "Exit status: 0 all done or up to date, 1 some file failed,\n"
+	    "2 usage error or the run could not start, 3 workers keep dying,\n"
+	    "128+N stopped by signal N. More in pthumb(1).");
+	/* Both copy the entries. */
+	g_option_context_add_main_entries(ctx, e, NULL);
+	g_free(e);
+	for (enum help_group s = PICTURE; s <= LIMITS; s++) {
+		GOptionGroup *group = g_option_group_new(groups[s].name,
+		    groups[s].title, groups[s].help, NULL, NULL);
+
+		e = entries_of(s, g);
+		g_option_group_add_entries(group, e);
+		g_free(e);
+		g_option_context_add_group(ctx, group);
+	}
+	return ctx;
+}
 
 static int
-freedesktop_box(const char *name)
+online_cpus(void)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(freedesktop_sizes); i++)
-		if (strcmp(name, freedesktop_sizes[i].name) == 0)
-			return freedesktop_sizes[i].box;
-	return 0;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
 }
 
-static const char *const mode_names[] = {
-	[MODE_POOL] = "pool",
-	[MODE_SPAWN] = "spawn",
-	[MODE_THREADS] = "threads",
-	[MODE_SEQUENTIAL] = "sequential",
-};
-
-const char *
-options_mode_name(enum run_mode m)
+/* What each option left out means; the flags go where their rows say. */
+static void
+set_defaults(struct opts *o, const struct given *g)
 {
-	return m < MODE_LAST ? mode_names[m] : "unknown";
+	o->jobs = online_cpus();
+	o->thumb.width = o->thumb.height = 50;
+	o->thumb.blur = 2.0;
+	o->thumb.max_pixels = DEFAULT_MAX_PIXELS;
+	o->timeout = 60;
+	o->mode = g->sequential ? MODE_SEQUENTIAL : MODE_POOL;
+	o->thumb.damage = g->strict ? DAMAGE_FAIL_WARNING : DAMAGE_WARN;
+	o->thumb.background[0] = o->thumb.background[1] =
+	    o->thumb.background[2] = 255;
+	o->thumb.crop = g->crop ? CROP_CENTRE : CROP_NONE;
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+		if (options[i].to != 0)
+			*(bool *)((char *)o + options[i].to - 1) =
+			    given_flag(g, &options[i]);
 }
-
-static const char *const fail_on_names[] = {
-	[DAMAGE_FAIL_NONE] = "none",
-	[DAMAGE_FAIL_TRUNCATED] = "truncated",
-	[DAMAGE_FAIL_ERROR] = "error",
-	[DAMAGE_FAIL_WARNING] = "warning",
-};
 
 /*
  * The default --worker-memory: the machine's memory shared by the workers,
@@ -409,214 +654,182 @@ check_worker_memory(long long *bytes, const char *text)
 	return NULL;
 }
 
-/* --prune removes only in the mirror of one folder it walks: what it
-   cannot do with. NULL, or the message (new string). */
+/*
+ * Each value given over its default, in table order; then --worker-memory
+ * within its bounds, its default being a share of the machine for each of
+ * --jobs. NULL, or the message for the first bad one (new string).
+ */
 static char *
-check_prune(const struct opts *o)
+set_values(struct opts *o, const struct given *g)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		const struct option_def *p = &options[i];
+		const char *text;
+
+		if (p->arg == G_OPTION_ARG_NONE ||
+		    (text = given_text(g, p)) == NULL)
+			continue;
+		if (p->say != NULL) {
+			char *msg = p->say(text, o);
+
+			if (msg != NULL)
+				return msg;
+		} else if (p->set(text, o) != 0)
+			return g_strdup_printf("invalid --%s '%s' (expected %s)",
+			    p->name, text, p->expect);
+	}
+	if (g->memory == NULL)
+		o->worker_memory = default_worker_memory(o->jobs);
+	return check_worker_memory(&o->worker_memory, g->memory);
+}
+
+/* The arguments GOption left (args[0] is the program), less the "--" that
+   ended the options, which GOption leaves among them. */
+static void
+take_paths(struct opts *o, char **args)
+{
+	size_t n = g_strv_length(args);
+	bool seen_dashes = false;
+
+	o->paths = g_new0(char *, n + 1);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(args[i], "--") == 0 && !seen_dashes) {
+			seen_dashes = true;
+			continue;
+		}
+		o->paths[o->npaths++] = g_strdup(args[i]);
+	}
+}
+
+/* Is there exactly one PATH, and is it a folder? */
+static bool
+one_folder(const struct opts *o)
 {
 	struct stat st;
 
-	if (o->to_stdout || o->compare || o->compare_modes ||
-	    o->output_template != NULL || o->thumb.freedesktop)
+	return o->npaths == 1 && o->files_from == NULL &&
+	    stat(o->paths[0], &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Is a PATH "-", a list on standard input? */
+static bool
+reads_a_list(const struct opts *o)
+{
+	for (int i = 0; i < o->npaths; i++)
+		if (strcmp(o->paths[i], "-") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every rule about options that do not go together, in the order they are
+ * checked, on the values converted and the PATHs taken. NULL, or the
+ * message for the first rule broken (new string).
+ */
+static char *
+check_combinations(const struct opts *o, const struct given *g)
+{
+	bool timing = o->compare || o->compare_modes;
+	bool in_process = o->mode == MODE_THREADS ||
+	    o->mode == MODE_SEQUENTIAL;
+
+	if (g->compare_jobs != NULL && !o->compare)
+		return refuse("compare-jobs", g);
+	if (g->mode != NULL && g->sequential && o->mode != MODE_SEQUENTIAL)
+		return refuse("mode", g);
+	if (g->max_tasks != NULL && o->mode != MODE_POOL && !timing)
+		return refuse("max-tasks-per-worker", g);
+	if (in_process && (g->timeout != NULL || g->memory != NULL))
+		return g_strdup_printf("%s needs worker processes: images "
+		    "run in pthumb's own process cannot be stopped or limited "
+		    "one by one (--mode %s)", g->timeout != NULL ?
+		    "--timeout" : "--worker-memory", options_mode_name(o->mode));
+	if (timing && (g->sequential || g->mode != NULL))
+		return g_strdup("--compare and --compare-modes choose the "
+		    "modes they time; leave out --mode and --sequential");
+	if (o->compare && o->compare_modes)
+		return g_strdup("give --compare or --compare-modes, not both");
+	if (g->fail_on != NULL && g->strict)
+		return refuse("fail-on", g);
+	if (g->smartcrop != NULL && g->crop)
+		return refuse("smartcrop", g);
+	if (g->fd_size != NULL && !g->freedesktop)
+		return refuse("freedesktop-size", g);
+	if (g->freedesktop && (g->output != NULL || g->format != NULL ||
+	    g->output_template != NULL || g->size != NULL ||
+	    o->thumb.crop != CROP_NONE))
+		return g_strdup("--freedesktop decides the folder, name, "
+		    "format and size: not with -o, -f, -s, --output-template "
+		    "or a crop");
+	if (o->dry_run && timing)
+		return g_strdup("--dry-run writes nothing; it cannot time "
+		    "anything (--compare, --compare-modes)");
+	if (o->stdin_image && (!o->to_stdout || o->npaths > 0 ||
+	    o->files_from != NULL))
+		return g_strdup("--stdin-image reads the one image from "
+		    "standard input: give -o - and no PATH");
+	if (o->to_stdout && !o->stdin_image && (o->npaths != 1 ||
+	    o->files_from != NULL || strcmp(o->paths[0], "-") == 0))
+		return g_strdup("-o - writes one thumbnail: give exactly one "
+		    "file, or --stdin-image");
+	if (o->to_stdout && o->thumb.nboxes > 1)
+		return g_strdup("-o - writes one thumbnail: give one size");
+	if (o->to_stdout && (o->json || o->dry_run || timing || o->shards ||
+	    o->output_template != NULL))
+		return g_strdup("-o - writes the image on standard output: not "
+		    "with --json, --dry-run, --compare, --shard or "
+		    "--output-template");
+	if (o->npaths == 0 && o->files_from == NULL && !o->stdin_image)
+		return g_strdup("no PATH given");
+	if (o->watch && (o->to_stdout || o->dry_run || timing))
+		return g_strdup("--watch thumbnails into a folder until "
+		    "stopped: not with -o -, --dry-run or --compare");
+	if (o->watch && o->files_from != NULL)
+		return g_strdup("--watch watches folders: not with "
+		    "--files-from");
+	if (o->watch && reads_a_list(o))
+		return g_strdup("--watch watches folders: not with a list on "
+		    "standard input");
+	if (o->prune && (o->to_stdout || timing ||
+	    o->output_template != NULL || g->freedesktop))
 		return g_strdup("--prune removes thumbnails in the folder "
 		    "that mirrors its PATH: not with -o -, --compare, "
 		    "--output-template or --freedesktop");
-	if (o->npaths != 1 || o->files_from != NULL ||
-	    stat(o->paths[0], &st) != 0 || !S_ISDIR(st.st_mode))
+	if (o->prune && !one_folder(o))
 		return g_strdup("--prune needs exactly one PATH, a folder: the "
 		    "thumbnails of several PATHs or of files meet in the "
 		    "output folder");
 	return NULL;
 }
 
-/* --watch keeps folders' thumbnails made as files arrive: what it cannot
-   do with. NULL, or the message (new string). */
-static char *
-check_watch(const struct opts *o)
-{
-	if (o->to_stdout || o->dry_run || o->compare || o->compare_modes)
-		return g_strdup("--watch thumbnails into a folder until "
-		    "stopped: not with -o -, --dry-run or --compare");
-	if (o->files_from != NULL)
-		return g_strdup("--watch watches folders: not with "
-		    "--files-from");
-	for (int i = 0; i < o->npaths; i++)
-		if (strcmp(o->paths[i], "-") == 0)
-			return g_strdup("--watch watches folders: not with a "
-			    "list on standard input");
-	return NULL;
-}
-
-/* GLib's help text as bytes any terminal shows: its one non-ASCII
-   character, the ellipsis, as three dots. */
+/* What follows from several options at once, once they agree. */
 static void
-print_help_text(const gchar *text)
+finish(struct opts *o, const struct given *g)
 {
-	char **parts = g_strsplit(text, "\u2026", -1);
-	char *plain = g_strjoinv("...", parts);
-
-	fputs(plain, stdout);
-	g_free(plain);
-	g_strfreev(parts);
-}
-
-/* --help shows the main entries; each group has a --help-NAME. */
-static void
-add_group(GOptionContext *ctx, const char *name, const char *title,
-    const char *help, const GOptionEntry *entries)
-{
-	GOptionGroup *g = g_option_group_new(name, title, help, NULL, NULL);
-
-	g_option_group_add_entries(g, entries);
-	g_option_context_add_group(ctx, g);
+	if (g->freedesktop) {
+		if (o->freedesktop_size == NULL)
+			o->freedesktop_size = g_strdup("normal");
+		o->thumb.width = o->thumb.height = freedesktop_box(
+		    o->freedesktop_size);
+		/* A file manager shows the picture, not a blurred one. */
+		if (g->blur == NULL)
+			o->thumb.blur = 0;
+		/* $XDG_CACHE_HOME/thumbnails, ~/.cache/thumbnails. */
+		o->outdir = g_build_filename(g_get_user_cache_dir(),
+		    "thumbnails", NULL);
+	}
+	if (o->outdir == NULL)
+		o->outdir = g_strdup("thumbs");
+	o->thumb.outdir = o->outdir;
 }
 
 int
 options_parse(int argc, char **argv, struct opts *o, char **msg)
 {
-	struct raw r = {0};
-	char *outdir = NULL, *format = NULL, *files_from = NULL;
-	char *output_template = NULL;
-	gboolean exact = FALSE, force = FALSE, json = FALSE, quiet = FALSE;
-	gboolean sequential = FALSE, follow = FALSE, untrusted = FALSE;
-	gboolean null_sep = FALSE, strict = FALSE, compare = FALSE;
-	gboolean keep = FALSE, compare_modes = FALSE, dry_run = FALSE;
-	gboolean stdin_image = FALSE, crop = FALSE, keep_profile = FALSE;
-	gboolean keep_metadata = FALSE, freedesktop = FALSE;
-	gboolean replace_unrecorded = FALSE, verify = FALSE, fsync = FALSE;
-	gboolean version = FALSE, watch = FALSE, prune = FALSE;
-	GOptionEntry entries[] = {
-		{"jobs", 'j', 0, G_OPTION_ARG_STRING, &r.jobs,
-		 "worker processes (default: online CPUs)", "N"},
-		{"size", 's', 0, G_OPTION_ARG_STRING, &r.size,
-		 "fit thumbnails in this box (default 50x50); a list such as "
-		 "64,256 makes OUT/64/..., OUT/256/... from one decode",
-		 "WxH|N"},
-		{"blur", 'b', 0, G_OPTION_ARG_STRING, &r.blur,
-		 "Gaussian blur sigma in source pixels, 0 = none (default 2)",
-		 "SIGMA"},
-		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &outdir,
-		 "output folder (default thumbs); - = one thumbnail to "
-		 "standard output", "DIR"},
-		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		 "output format: jpg, png, webp, tif, gif, heic, ... (default: "
-		 "the input's)", "FMT"},
-		{"quality", 'Q', 0, G_OPTION_ARG_STRING, &r.quality,
-		 "quality of lossy formats, 1-100", "N"},
-		{"force", 0, 0, G_OPTION_ARG_NONE, &force,
-		 "redo thumbnails that are up to date", NULL},
-		{"replace-unrecorded", 0, 0, G_OPTION_ARG_NONE,
-		 &replace_unrecorded, "replace files at output paths that "
-		 "carry no pthumb record (thumbnails made before records)",
-		 NULL},
-		{"verify", 0, 0, G_OPTION_ARG_NONE, &verify,
-		 "read every up-to-date thumbnail and redo it if its bytes "
-		 "are not those its record sums", NULL},
-		{"fsync", 0, 0, G_OPTION_ARG_NONE, &fsync,
-		 "flush each thumbnail and its folder to the disk before "
-		 "going on (slower; for machines that may lose power)", NULL},
-		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-		 "list input, output and action; write nothing", NULL},
-		{"json", 0, 0, G_OPTION_ARG_NONE, &json,
-		 "print one JSON object per file and a summary on stdout", NULL},
-		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-		 "print only errors and the summary", NULL},
-		{"files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
-		 "read paths from FILE, one per line (- = standard input)",
-		 "FILE"},
-		{"null", '0', 0, G_OPTION_ARG_NONE, &null_sep,
-		 "paths in lists are NUL-separated (find -print0)", NULL},
-		{"follow", 'L', 0, G_OPTION_ARG_NONE, &follow,
-		 "follow symbolic links to folders", NULL},
-		{"watch", 0, 0, G_OPTION_ARG_NONE, &watch,
-		 "after the run, keep the workers and thumbnail each image "
-		 "written or moved into a PATH until Ctrl-C (not with -o -, "
-		 "-n, --compare, lists or --files-from)", NULL},
-		{"prune", 0, 0, G_OPTION_ARG_NONE, &prune,
-		 "remove the thumbnails pthumb made whose source is gone, "
-		 "only where the walk read everything (one PATH folder; with "
-		 "-n, list them)", NULL},
-		{"version", 0, 0, G_OPTION_ARG_NONE, &version,
-		 "print pthumb's and libvips' versions and the loaders in use",
-		 NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
-	};
-	GOptionEntry picture_entries[] = {
-		{"output-template", 0, 0, G_OPTION_ARG_FILENAME,
-		 &output_template, "name outputs: %s stem, %e extension, %d "
-		 "folder, e.g. '%d/%s_thumb.webp'", "T"},
-		{"crop", 0, 0, G_OPTION_ARG_NONE, &crop,
-		 "fill the box exactly, cutting the overhang evenly", NULL},
-		{"smartcrop", 0, 0, G_OPTION_ARG_STRING, &r.smartcrop,
-		 "fill the box, keeping the part that matters: attention or "
-		 "entropy", "HOW"},
-		{"background", 0, 0, G_OPTION_ARG_STRING, &r.background,
-		 "colour under transparency in JPEG: white (default), black, "
-		 "#rrggbb or R,G,B", "COLOUR"},
-		{"keep-profile", 0, 0, G_OPTION_ARG_NONE, &keep_profile,
-		 "keep the colour profile instead of converting to sRGB", NULL},
-		{"keep-metadata", 0, 0, G_OPTION_ARG_NONE, &keep_metadata,
-		 "keep EXIF, XMP, IPTC and the profile", NULL},
-		{"exact", 0, 0, G_OPTION_ARG_NONE, &exact,
-		 "blur at full resolution, then resize (slow, literal)", NULL},
-		{"freedesktop", 0, 0, G_OPTION_ARG_NONE, &freedesktop,
-		 "write into the desktop's thumbnail cache (~/.cache/"
-		 "thumbnails), unblurred unless -b", NULL},
-		{"freedesktop-size", 0, 0, G_OPTION_ARG_STRING, &r.fd_size,
-		 "normal (128, default), large, x-large or xx-large",
-		 "SIZE"},
-		{"stdin-image", 0, 0, G_OPTION_ARG_NONE, &stdin_image,
-		 "the image is standard input (with -o -)", NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
-	};
-	GOptionEntry timing_entries[] = {
-		{"mode", 0, 0, G_OPTION_ARG_STRING, &r.mode,
-		 "pool (default), spawn (a process per file), threads (no "
-		 "crash isolation, timeouts or limits) or sequential", "MODE"},
-		{"max-tasks-per-worker", 0, 0, G_OPTION_ARG_STRING,
-		 &r.max_tasks, "pool: replace a worker after N files", "N"},
-		{"sequential", 0, 0, G_OPTION_ARG_NONE, &sequential,
-		 "one process, no workers: the timing baseline", NULL},
-		{"compare", 0, 0, G_OPTION_ARG_NONE, &compare,
-		 "time a sequential run against the pool on the same files",
-		 NULL},
-		{"compare-jobs", 0, 0, G_OPTION_ARG_STRING, &r.compare_jobs,
-		 "with --compare: the pool sizes to time, e.g. 1,2,4,8",
-		 "LIST"},
-		{"compare-modes", 0, 0, G_OPTION_ARG_NONE, &compare_modes,
-		 "time sequential, spawn, pool and threads on the same files",
-		 NULL},
-		{"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
-		 "with --compare(-modes): keep each run's output folder", NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
-	};
-	GOptionEntry limits_entries[] = {
-		{"shard", 0, 0, G_OPTION_ARG_STRING, &r.shard,
-		 "do only shard K of N (by a hash of each thumbnail's path); "
-		 "auto: this Slurm array task's, auto/N: JOB_COMPLETION_INDEX's",
-		 "K/N"},
-		{"strict", 0, 0, G_OPTION_ARG_NONE, &strict,
-		 "fail damaged images instead of writing them with a warning",
-		 NULL},
-		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &r.fail_on,
-		 "fail images on this much damage: none, truncated, error or "
-		 "warning", "LEVEL"},
-		{"max-pixels", 0, 0, G_OPTION_ARG_STRING, &r.max_pixels,
-		 "refuse images with more pixels (default 268402689)", "N"},
-		{"timeout", 0, 0, G_OPTION_ARG_STRING, &r.timeout,
-		 "seconds one image may take (default 60)", "SECONDS"},
-		{"worker-memory", 0, 0, G_OPTION_ARG_STRING, &r.memory,
-		 "data-segment limit of each worker, e.g. 2G, at least 32M "
-		 "(default: memory / jobs, within ulimit -d)", "BYTES"},
-		{"allow-untrusted", 0, 0, G_OPTION_ARG_NONE, &untrusted,
-		 "allow loaders libvips marks untrusted (PDF, SVG, JPEG XL, ...)",
-		 NULL},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
-	};
+	struct given g = {0};
 	GOptionContext *ctx;
 	GError *err = NULL;
 	char **args;
-	bool seen_dashes = false;
 	int rc = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -624,314 +837,32 @@ options_parse(int argc, char **argv, struct opts *o, char **msg)
 	   the locale's charset: in the C locale "[OPTION\u2026]" became
 	   "[OPTION?]". */
 	g_set_print_handler(print_help_text);
-	ctx = g_option_context_new("PATH... - thumbnail images in parallel");
-	g_option_context_set_summary(ctx,
-	    "Blur, resize and save a thumbnail of every image under each PATH\n"
-	    "(files, folders searched recursively, or - for a list on standard\n"
-	    "input) into the output folder, with a pool of worker processes.");
-	g_option_context_set_description(ctx,
-	    "Exit status: 0 all done or up to date, 1 some file failed,\n"
-	    "2 usage error or the run could not start, 3 workers keep dying,\n"
-	    "128+N stopped by signal N. More in pthumb(1).");
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	add_group(ctx, "picture", "Picture and output options:",
-	    "Show the picture and output options", picture_entries);
-	add_group(ctx, "timing", "Execution models and timing:",
-	    "Show the execution model and timing options", timing_entries);
-	add_group(ctx, "limits", "Limits, damage and sharding:",
-	    "Show the limit, damage and shard options", limits_entries);
-	args = join_values(argc, argv, (const GOptionEntry *const[]){
-	    entries, picture_entries, timing_entries, limits_entries, NULL});
+	ctx = new_context(&g);
+	args = join_values(argc, argv);
 	/* The _strv variant frees the arguments it consumes. */
 	if (!g_option_context_parse_strv(ctx, &args, &err)) {
 		*msg = g_strdup(err->message);
 		goto out;
 	}
-	if (version) {
+	if (g.version) {
 		o->show_version = true; /* nothing else is looked at */
 		rc = 0;
 		goto out;
 	}
-
-	o->jobs = online_cpus();
-	o->thumb.width = o->thumb.height = 50;
-	o->thumb.blur = 2.0;
-	if (r.jobs && options_parse_int(r.jobs, 1, MAX_JOBS, &o->jobs) != 0) {
-		*msg = g_strdup_printf("invalid --jobs '%s' (expected 1-%d)",
-		    r.jobs, MAX_JOBS);
+	set_defaults(o, &g);
+	if ((*msg = set_values(o, &g)) != NULL)
 		goto out;
-	}
-	if (r.size && options_parse_sizes(r.size, &o->thumb) != 0) {
-		*msg = g_strdup_printf("invalid --size '%s' (expected WxH or N, "
-		    "1-%d, or up to %d different ones separated by commas)",
-		    r.size, MAX_BOX, MAX_SIZES);
+	take_paths(o, args);
+	if ((*msg = check_combinations(o, &g)) != NULL)
 		goto out;
-	}
-	if (r.blur && options_parse_double(r.blur, 0, 1000,
-	    &o->thumb.blur) != 0) {
-		*msg = g_strdup_printf("invalid --blur '%s' (expected a sigma "
-		    "of 0-1000)", r.blur);
-		goto out;
-	}
-	if (r.quality && options_parse_int(r.quality, 1, 100,
-	    &o->thumb.quality) != 0) {
-		*msg = g_strdup_printf("invalid --quality '%s' (expected 1-100)",
-		    r.quality);
-		goto out;
-	}
-	o->thumb.max_pixels = DEFAULT_MAX_PIXELS;
-	if (r.max_pixels && options_parse_bytes(r.max_pixels,
-	    &o->thumb.max_pixels) != 0) {
-		*msg = g_strdup_printf("invalid --max-pixels '%s' (expected a "
-		    "positive number)", r.max_pixels);
-		goto out;
-	}
-	o->timeout = 60;
-	if (r.timeout && options_parse_double(r.timeout, 0.001, 1e6,
-	    &o->timeout) != 0) {
-		*msg = g_strdup_printf("invalid --timeout '%s' (expected "
-		    "seconds, more than 0)", r.timeout);
-		goto out;
-	}
-	o->worker_memory = default_worker_memory(o->jobs);
-	if (r.memory && options_parse_bytes(r.memory, &o->worker_memory)
-	    != 0) {
-		*msg = g_strdup_printf("invalid --worker-memory '%s' (expected "
-		    "bytes, e.g. 512M or 2G)", r.memory);
-		goto out;
-	}
-	if ((*msg = check_worker_memory(&o->worker_memory, r.memory)) != NULL)
-		goto out;
-	if (r.compare_jobs && (!compare || options_parse_jobs_list(
-	    r.compare_jobs, o->compare_jobs, G_N_ELEMENTS(o->compare_jobs))
-	    != 0)) {
-		*msg = g_strdup_printf("invalid --compare-jobs '%s' (expected "
-		    "a list such as 1,2,4, with --compare)", r.compare_jobs);
-		goto out;
-	}
-	o->mode = sequential ? MODE_SEQUENTIAL : MODE_POOL;
-	if (r.mode) {
-		size_t i;
-
-		for (i = 0; i < G_N_ELEMENTS(mode_names); i++)
-			if (strcmp(r.mode, mode_names[i]) == 0)
-				break;
-		if (i == G_N_ELEMENTS(mode_names) || (sequential &&
-		    i != MODE_SEQUENTIAL)) {
-			*msg = g_strdup_printf("invalid --mode '%s' (expected "
-			    "pool, spawn, threads or sequential)", r.mode);
-			goto out;
-		}
-		o->mode = (enum run_mode)i;
-	}
-	if (r.max_tasks && (options_parse_int(r.max_tasks, 1, INT_MAX,
-	    &o->max_tasks) != 0 || (o->mode != MODE_POOL && !compare &&
-	    !compare_modes))) {
-		*msg = g_strdup_printf("invalid --max-tasks-per-worker '%s' "
-		    "(expected a count of 1 or more, for the pool)",
-		    r.max_tasks);
-		goto out;
-	}
-	if ((o->mode == MODE_THREADS || o->mode == MODE_SEQUENTIAL) &&
-	    (r.timeout || r.memory)) {
-		*msg = g_strdup_printf("%s needs worker processes: images "
-		    "run in pthumb's own process cannot be stopped or limited "
-		    "one by one (--mode %s)", r.timeout ? "--timeout" :
-		    "--worker-memory", options_mode_name(o->mode));
-		goto out;
-	}
-	if ((compare || compare_modes) && (sequential || r.mode)) {
-		*msg = g_strdup("--compare and --compare-modes choose the "
-		    "modes they time; leave out --mode and --sequential");
-		goto out;
-	}
-	if (compare && compare_modes) {
-		*msg = g_strdup("give --compare or --compare-modes, not both");
-		goto out;
-	}
-	o->compare = compare;
-	o->compare_modes = compare_modes;
-	o->keep = keep;
-	o->thumb.damage = strict ? DAMAGE_FAIL_WARNING : DAMAGE_WARN;
-	if (r.fail_on) {
-		size_t i;
-
-		for (i = DAMAGE_FAIL_NONE; i < G_N_ELEMENTS(fail_on_names); i++)
-			if (strcmp(r.fail_on, fail_on_names[i]) == 0)
-				break;
-		if (i == G_N_ELEMENTS(fail_on_names) || strict) {
-			*msg = g_strdup_printf("invalid --fail-on '%s' (expected "
-			    "none, truncated, error or warning, without "
-			    "--strict)", r.fail_on);
-			goto out;
-		}
-		o->thumb.damage = (enum damage_policy)i;
-	}
-	if (format != NULL && (*format == '\0' || strchr(format, '/') ||
-	    strchr(format, '.'))) {
-		*msg = g_strdup_printf("invalid --format '%s' (expected a "
-		    "suffix such as jpg or webp)", format);
-		goto out;
-	}
-	o->thumb.background[0] = o->thumb.background[1] =
-	    o->thumb.background[2] = 255;
-	if (r.background && options_parse_colour(r.background,
-	    o->thumb.background) != 0) {
-		*msg = g_strdup_printf("invalid --background '%s' (expected "
-		    "white, black, #rrggbb or R,G,B)", r.background);
-		goto out;
-	}
-	o->thumb.crop = crop ? CROP_CENTRE : CROP_NONE;
-	if (r.smartcrop) {
-		if (crop || (strcmp(r.smartcrop, "attention") != 0 &&
-		    strcmp(r.smartcrop, "entropy") != 0)) {
-			*msg = g_strdup_printf("invalid --smartcrop '%s' "
-			    "(expected attention or entropy, without --crop)",
-			    r.smartcrop);
-			goto out;
-		}
-		o->thumb.crop = r.smartcrop[0] == 'a' ? CROP_ATTENTION
-		    : CROP_ENTROPY;
-	}
-	o->thumb.keep_profile = keep_profile;
-	if (r.fd_size && (!freedesktop || freedesktop_box(r.fd_size) == 0)) {
-		*msg = g_strdup_printf("invalid --freedesktop-size '%s' "
-		    "(expected normal, large, x-large or xx-large, with "
-		    "--freedesktop)", r.fd_size);
-		goto out;
-	}
-	if (freedesktop) {
-		if (outdir != NULL || format != NULL || output_template != NULL
-		    || r.size || o->thumb.crop != CROP_NONE) {
-			*msg = g_strdup("--freedesktop decides the folder, "
-			    "name, format and size: not with -o, -f, -s, "
-			    "--output-template or a crop");
-			goto out;
-		}
-		o->freedesktop_size = g_strdup(r.fd_size ? r.fd_size
-		    : "normal");
-		o->thumb.width = o->thumb.height = freedesktop_box(
-		    o->freedesktop_size);
-		/* A file manager shows the picture, not a blurred one. */
-		if (!r.blur)
-			o->thumb.blur = 0;
-		o->thumb.freedesktop = true;
-		/* $XDG_CACHE_HOME/thumbnails, ~/.cache/thumbnails. */
-		outdir = g_build_filename(g_get_user_cache_dir(), "thumbnails",
-		    NULL);
-	}
-	o->thumb.keep_metadata = keep_metadata;
-	if (r.shard && shard_resolve(r.shard, &o->shard, &o->shards,
-	    &o->shard_from, msg) != 0)
-		goto out;
-	if (output_template != NULL) {
-		const char *why;
-
-		if (options_check_template(output_template, &why) != 0) {
-			*msg = g_strdup_printf("invalid --output-template '%s' "
-			    "(%s)", output_template, why);
-			goto out;
-		}
-	}
-	if (dry_run && (compare || compare_modes)) {
-		*msg = g_strdup("--dry-run writes nothing; it cannot time "
-		    "anything (--compare, --compare-modes)");
-		goto out;
-	}
-	if (outdir != NULL && *outdir == '\0') {
-		*msg = g_strdup("invalid --output '' (expected a folder)");
-		goto out;
-	}
-	argc = (int)g_strv_length(args);
-	argv = args;
-
-	o->thumb.exact = exact;
-	o->outdir = outdir ? outdir : g_strdup("thumbs");
-	o->thumb.outdir = o->outdir;
-	outdir = NULL;
-	o->format = format;
-	format = NULL;
-	o->output_template = output_template;
-	output_template = NULL;
-	o->dry_run = dry_run;
-	o->files_from = files_from;
-	files_from = NULL;
-	o->null_sep = null_sep;
-	o->force = force;
-	o->thumb.replace_unrecorded = replace_unrecorded;
-	o->thumb.fsync = fsync;
-	o->verify = verify;
-	o->json = json;
-	o->quiet = quiet;
-	o->follow = follow;
-	o->allow_untrusted = untrusted;
-	/* GOption leaves the "--" that ends the options among the rest. */
-	o->paths = g_new0(char *, argc);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0 && !seen_dashes) {
-			seen_dashes = true;
-			continue;
-		}
-		o->paths[o->npaths++] = g_strdup(argv[i]);
-	}
-	o->to_stdout = strcmp(o->outdir, "-") == 0;
-	o->stdin_image = stdin_image;
-	if (stdin_image && (!o->to_stdout || o->npaths > 0 ||
-	    o->files_from != NULL)) {
-		*msg = g_strdup("--stdin-image reads the one image from "
-		    "standard input: give -o - and no PATH");
-		goto out;
-	}
-	if (o->to_stdout && !stdin_image && (o->npaths != 1 ||
-	    o->files_from != NULL || strcmp(o->paths[0], "-") == 0)) {
-		*msg = g_strdup("-o - writes one thumbnail: give exactly one "
-		    "file, or --stdin-image");
-		goto out;
-	}
-	if (o->to_stdout && o->thumb.nboxes > 1) {
-		*msg = g_strdup("-o - writes one thumbnail: give one size");
-		goto out;
-	}
-	if (o->to_stdout && (o->json || o->dry_run || o->compare ||
-	    o->compare_modes || o->shards || o->output_template)) {
-		*msg = g_strdup("-o - writes the image on standard output: not "
-		    "with --json, --dry-run, --compare, --shard or "
-		    "--output-template");
-		goto out;
-	}
-	if (o->npaths == 0 && o->files_from == NULL && !stdin_image) {
-		*msg = g_strdup("no PATH given");
-		goto out;
-	}
-	o->watch = watch;
-	if (watch && (*msg = check_watch(o)) != NULL)
-		goto out;
-	o->prune = prune;
-	if (prune && (*msg = check_prune(o)) != NULL)
-		goto out;
+	finish(o, &g);
 	rc = 0;
 out:
 	if (rc != 0)
 		options_free(o);
-	g_free(r.jobs);
-	g_free(r.size);
-	g_free(r.blur);
-	g_free(r.quality);
-	g_free(r.fail_on);
-	g_free(r.max_pixels);
-	g_free(r.timeout);
-	g_free(r.memory);
-	g_free(r.compare_jobs);
-	g_free(r.mode);
-	g_free(r.max_tasks);
-	g_free(r.shard);
-	g_free(r.background);
-	g_free(r.smartcrop);
-	g_free(r.fd_size);
-	g_free(output_template);
-	g_free(outdir);
-	g_free(format);
-	g_free(files_from);
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+		if (options[i].arg != G_OPTION_ARG_NONE)
+			g_free(*(char **)((char *)&g + options[i].at));
 	g_clear_error(&err);
 	g_strfreev(args);
 	g_option_context_free(ctx);

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "optvalue.h" /* options_parse_int and the other value parsers */
+
 /* What to do with an image that decodes only with damage. */
 enum damage_policy {
 	DAMAGE_WARN,          /* default: fail on errors, write truncated or
@@ -53,8 +55,6 @@ struct thumb_opts {
 	bool keep_profile;  /* no conversion to sRGB; the profile is kept */
 	bool keep_metadata; /* EXIF, XMP, IPTC and the profile are kept */
 	double background[3]; /* RGB 0-255 under transparency, for JPEG */
-	bool freedesktop;   /* PNG with the cache's keys, 0600 (see
-			       freedesktop.h) */
 	bool replace_unrecorded; /* files without pthumb's record at an
 			       output path may be replaced */
 	bool fsync;         /* each thumbnail and its folder reach the disk
@@ -68,7 +68,6 @@ enum run_mode {
 	MODE_SPAWN,      /* one process forked per file, at most N at once */
 	MODE_THREADS,    /* one process, N threads */
 	MODE_SEQUENTIAL, /* one process, no workers: the timing baseline */
-	MODE_LAST
 };
 
 /* "pool", "spawn", ... as the command line and the reports spell them. */
@@ -118,47 +117,13 @@ struct opts {
 };
 
 /*
- * Parse argv into *o (argv is modified: options are removed). Returns 0, or
- * -1 with a one-line message (no program name, no newline) in *msg, which
- * the caller frees with g_free().
+ * Parse argv into *o (argv is left as it is). Returns 0, or -1 with a
+ * one-line message (no program name, no newline) in *msg, which the caller
+ * frees with g_free().
  */
 int options_parse(int argc, char **argv, struct opts *o, char **msg);
 
 /* Release what options_parse() allocated. */
 void options_free(struct opts *o);
-
-/*
- * Parse a box "WxH" or "N" (N x N); 1 <= W, H <= 100000.
- * Returns 0 and sets *w, *h, or -1 leaving them alone.
- */
-int options_parse_size(const char *s, int *w, int *h);
-
-/* A list of boxes "64,256,320x200" (at most MAX_SIZES, no repeats) into
-   t->boxes and t->nboxes. 0, or -1 leaving them alone. */
-int options_parse_sizes(const char *s, struct thumb_opts *t);
-
-/* Parse a decimal number in [lo, hi] (no locale, no trailing junk). */
-int options_parse_double(const char *s, double lo, double hi, double *out);
-int options_parse_int(const char *s, int lo, int hi, int *out);
-
-/*
- * A list of worker counts "1,2,4" into out (at most max-1 entries, then a
- * 0). Returns 0, or -1 on a bad or empty list.
- */
-int options_parse_jobs_list(const char *s, int *out, int max);
-
-/* "K/N" with 1 <= K <= N <= 1000000. 0, or -1 leaving k and n alone. */
-
-/*
- * Is this a usable --output-template: relative, no ".." component, with
- * %s, and only the escapes %s %e %d %%? 0, or -1 with a reason in *why.
- */
-int options_check_template(const char *t, const char **why);
-
-/* A colour: white, black, #rrggbb, #rgb or R,G,B (0-255). 0 or -1. */
-int options_parse_colour(const char *s, double rgb[3]);
-
-/* A byte count: a number with an optional K, M, G or T (powers of 1024). */
-int options_parse_bytes(const char *s, long long *out);
 
 #endif

@@ -302,3 +302,191 @@ Test(options, bad_command_lines_say_why)
 		g_free(msg);
 	}
 }
+
+Test(options, sizes_lists_and_their_labels)
+{
+	struct thumb_opts t = {0};
+
+	cr_assert_eq(options_parse_sizes("64,256,320x200", &t), 0);
+	cr_assert_eq(t.nboxes, 3);
+	cr_assert_eq(t.width, 64);
+	cr_assert_eq(t.height, 64);
+	cr_assert_eq(t.boxes[2].width, 320);
+	cr_assert_eq(t.boxes[2].height, 200);
+	cr_assert_str_eq(t.boxes[1].label, "256");
+	cr_assert_str_eq(t.boxes[2].label, "320x200");
+	/* A repeat, an empty entry, one too many: refused, t left alone. */
+	cr_assert_eq(options_parse_sizes("64,64x64", &t), -1);
+	cr_assert_eq(options_parse_sizes("64,,128", &t), -1);
+	cr_assert_eq(options_parse_sizes("1,2,3,4,5,6,7,8,9", &t), -1);
+	cr_assert_eq(options_parse_sizes("", &t), -1);
+	cr_assert_eq(t.nboxes, 3);
+	cr_assert_eq(t.width, 64);
+}
+
+Test(options, byte_counts)
+{
+	static const char *const bad[] = {"", " 1", "0", "-1", "1KB", "K",
+	    "1X", "nan", "1e30"};
+	long long b = 7;
+
+	cr_assert_eq(options_parse_bytes("512", &b), 0);
+	cr_assert_eq(b, 512);
+	cr_assert_eq(options_parse_bytes("1K", &b), 0);
+	cr_assert_eq(b, 1024);
+	cr_assert_eq(options_parse_bytes("1.5m", &b), 0);
+	cr_assert_eq(b, 3LL << 19);
+	cr_assert_eq(options_parse_bytes("2T", &b), 0);
+	cr_assert_eq(b, 2LL << 40);
+	b = 7;
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		cr_assert_eq(options_parse_bytes(bad[i], &b), -1,
+		    "accepted \"%s\"", bad[i]);
+	cr_assert_eq(b, 7);
+}
+
+Test(options, colours)
+{
+	static const char *const bad[] = {"", "grey", "#12", "#12345g",
+	    "1,2", "1,2,3,4", "256,0,0", "-1,0,0", "a,b,c"};
+	double rgb[3];
+
+	cr_assert_eq(options_parse_colour("Black", rgb), 0);
+	cr_assert(rgb[0] == 0 && rgb[1] == 0 && rgb[2] == 0);
+	cr_assert_eq(options_parse_colour("white", rgb), 0);
+	cr_assert(rgb[0] == 255 && rgb[1] == 255 && rgb[2] == 255);
+	cr_assert_eq(options_parse_colour("#0a1B2c", rgb), 0);
+	cr_assert(rgb[0] == 10 && rgb[1] == 27 && rgb[2] == 44);
+	/* #rgb is #rrggbb with each digit twice, as in CSS. */
+	cr_assert_eq(options_parse_colour("#f80", rgb), 0);
+	cr_assert(rgb[0] == 255 && rgb[1] == 136 && rgb[2] == 0);
+	cr_assert_eq(options_parse_colour("1, 2,3", rgb), 0);
+	cr_assert(rgb[0] == 1 && rgb[1] == 2 && rgb[2] == 3);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		cr_assert_eq(options_parse_colour(bad[i], rgb), -1,
+		    "accepted \"%s\"", bad[i]);
+	cr_assert(rgb[0] == 1 && rgb[1] == 2 && rgb[2] == 3);
+}
+
+Test(options, jobs_lists)
+{
+	int out[4] = {9, 9, 9, 9};
+
+	cr_assert_eq(options_parse_jobs_list("1,2,4", out, 4), 0);
+	cr_assert(out[0] == 1 && out[1] == 2 && out[2] == 4 && out[3] == 0);
+	/* Room for three and the 0 that ends them: a fourth is too many. */
+	cr_assert_eq(options_parse_jobs_list("1,2,3,4", out, 4), -1);
+	cr_assert_eq(out[0], 0);
+	cr_assert_eq(options_parse_jobs_list("", out, 4), -1);
+	cr_assert_eq(options_parse_jobs_list("1,,2", out, 4), -1);
+	cr_assert_eq(options_parse_jobs_list("0", out, 4), -1);
+	cr_assert_eq(options_parse_jobs_list("1025", out, 4), -1);
+}
+
+Test(options, choices_formats_and_templates)
+{
+	static const char *const words[] = {"none", NULL, "some"};
+	const char *why = NULL;
+
+	cr_assert_eq(options_parse_choice("none", words, 3), 0);
+	cr_assert_eq(options_parse_choice("some", words, 3), 2);
+	cr_assert_eq(options_parse_choice("", words, 3), -1);
+	cr_assert_eq(options_parse_choice("None", words, 3), -1);
+	cr_assert_eq(options_parse_choice("some", words, 2), -1);
+	cr_assert_eq(options_check_format("webp"), 0);
+	cr_assert_eq(options_check_format(""), -1);
+	cr_assert_eq(options_check_format("a/b"), -1);
+	cr_assert_eq(options_check_format(".jpg"), -1);
+	cr_assert_eq(options_check_format("tar.gz"), -1);
+	cr_assert_eq(options_check_template("%d/%s_t.%e", &why), 0);
+	cr_assert_null(why);
+	cr_assert_eq(options_check_template("%s/../x", &why), -1);
+	cr_assert_str_eq(why, "no '..' component");
+	cr_assert_eq(options_check_template("x%", &why), -1);
+	cr_assert_str_eq(why, "the escapes are %s, %e, %d and %%");
+}
+
+/* The messages as a user reads them, byte for byte: each bad value in the
+   same words, whether its setter or a rule refuses it. */
+Test(options, messages_word_for_word)
+{
+	static const struct {
+		const char *args[5];
+		const char *says;
+	} cases[] = {
+		{{"-j", "0", "a", NULL}, "invalid --jobs '0' (expected 1-1024)"},
+		{{"-s", "9x", "a", NULL}, "invalid --size '9x' (expected WxH or "
+		 "N, 1-100000, or up to 8 different ones separated by commas)"},
+		{{"-o", "", "a", NULL},
+		 "invalid --output '' (expected a folder)"},
+		{{"--fail-on", "none", "--strict", "a", NULL},
+		 "invalid --fail-on 'none' (expected none, truncated, error or "
+		 "warning, without --strict)"},
+		{{"--mode", "spawn", "--sequential", "a", NULL},
+		 "invalid --mode 'spawn' (expected pool, spawn, threads or "
+		 "sequential)"},
+		{{"--freedesktop-size", "large", "a", NULL},
+		 "invalid --freedesktop-size 'large' (expected normal, large, "
+		 "x-large or xx-large, with --freedesktop)"},
+		{{"--output-template", "x", "a", NULL}, "invalid "
+		 "--output-template 'x' (it needs %s, or every file gets the "
+		 "same name)"},
+		{{"--mode=threads", "--timeout=5", "a", NULL}, "--timeout needs "
+		 "worker processes: images run in pthumb's own process cannot "
+		 "be stopped or limited one by one (--mode threads)"},
+		/* A bad value is named before a rule broken. */
+		{{"--compare", "--sequential", "-Q0", "a", NULL},
+		 "invalid --quality '0' (expected 1-100)"},
+	};
+	struct opts o;
+	char *msg;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		cr_assert_eq(parse(&o, &msg, cases[i].args), -1,
+		    "case %zu accepted", i);
+		cr_assert_str_eq(msg, cases[i].says, "case %zu", i);
+		g_free(msg);
+	}
+}
+
+/* --dry-run is no --mode, and no mode has its name. */
+Test(options, the_dry_run_is_not_a_mode)
+{
+	struct opts o;
+	char *msg;
+
+	cr_assert_str_eq(options_mode_name((enum run_mode)(MODE_SEQUENTIAL +
+	    1)), "unknown");
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--mode", "dry-run",
+	    "a", NULL}), -1);
+	g_free(msg);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"-n", "a", NULL}), 0,
+	    "%s", msg);
+	cr_assert(o.dry_run);
+	cr_assert_eq(o.mode, MODE_POOL);
+	options_free(&o);
+}
+
+/* --freedesktop picks the cache's box, folder and no blur unless -b. */
+Test(options, freedesktop_decides_box_folder_and_blur)
+{
+	struct opts o;
+	char *msg;
+
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--freedesktop",
+	    "--freedesktop-size", "x-large", "a", NULL}), 0, "%s", msg);
+	cr_assert_not_null(o.freedesktop_size, "--freedesktop is on");
+	cr_assert_str_eq(o.freedesktop_size, "x-large");
+	cr_assert_eq(o.thumb.width, 512);
+	cr_assert_eq(o.thumb.height, 512);
+	cr_assert_float_eq(o.thumb.blur, 0.0, 1e-12);
+	cr_assert(g_str_has_suffix(o.outdir, "/thumbnails"), "%s", o.outdir);
+	cr_assert_eq(o.thumb.outdir, o.outdir);
+	options_free(&o);
+	cr_assert_eq(parse(&o, &msg, (const char *[]){"--freedesktop", "-b",
+	    "1", "a", NULL}), 0, "%s", msg);
+	cr_assert_str_eq(o.freedesktop_size, "normal");
+	cr_assert_eq(o.thumb.width, 128);
+	cr_assert_float_eq(o.thumb.blur, 1.0, 1e-12);
+	options_free(&o);
+}

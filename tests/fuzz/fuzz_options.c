@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the command line. The input is split at NUL bytes
- * into arguments for options_parse(); the first is also tried as a size,
- * a byte count and a number.
+ * into arguments for options_parse(); the whole input is also given to
+ * each value parser of optvalue.h.
  */
 #include <glib.h>
 #include <stddef.h>
@@ -26,12 +26,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = g_strndup((const char *)data, size);
 	GPtrArray *args = g_ptr_array_new();
+	static const char *const words[] = {"pool", NULL, "x-large"};
 	struct opts o;
+	struct thumb_opts t;
 	char *msg = NULL;
+	const char *why;
 	size_t off = 0;
 	long long bytes;
-	double d;
-	int w, h, i;
+	double d, rgb[3];
+	int w, h, i, jobs[4];
 
 	g_ptr_array_add(args, "pthumb");
 	while (off < size && args->len < 32) {
@@ -54,6 +57,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)options_parse_bytes(text, &bytes);
 	(void)options_parse_double(text, 0, 100, &d);
 	(void)options_parse_int(text, 0, 100, &i);
+	(void)options_parse_sizes(text, &t);
+	(void)options_parse_colour(text, rgb);
+	(void)options_parse_jobs_list(text, jobs, G_N_ELEMENTS(jobs));
+	(void)options_parse_choice(text, words, G_N_ELEMENTS(words));
+	(void)options_check_format(text);
+	(void)options_check_template(text, &why);
 	for (guint k = 1; k + 1 < args->len; k++)
 		g_free(args->pdata[k]);
 	g_ptr_array_free(args, TRUE);
