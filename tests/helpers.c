@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -19,6 +20,72 @@
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <vips/vips.h>
+
+const char *const helper_testdata[TESTDATA_IMAGES] = {
+	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
+	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
+	"wine-alpha.png",
+};
+
+/* The folder of the test running in this process (helper_init_dir). */
+static char *test_dir;
+
+void
+helper_init_vips(void)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0, "libvips: %s", vips_error_buffer());
+}
+
+void
+helper_init_dir(void)
+{
+	test_dir = helper_tmpdir();
+}
+
+void
+helper_init_vips_dir(void)
+{
+	helper_init_vips();
+	helper_init_dir();
+}
+
+void
+helper_fini_dir(void)
+{
+	helper_rmtree(test_dir);
+	g_free(test_dir);
+	test_dir = NULL;
+}
+
+const char *
+helper_dir(void)
+{
+	cr_assert_not_null(test_dir, "no folder: the suite's .init is not "
+	    "helper_init_dir");
+	return test_dir;
+}
+
+void
+helper_skip_test(const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	helper_fini_dir();
+	criterion_skip_test("%s", why);
+}
+
+void
+helper_skip_under_valgrind(const char *why)
+{
+	const char *set = getenv("PTHUMB_VALGRIND");
+
+	if (set != NULL && *set != '\0')
+		helper_skip_test("not under valgrind: %s", why);
+}
 
 char *
 helper_tmpdir(void)
@@ -368,18 +435,76 @@ helper_same_bytes(const char *a, const char *b)
 	return same;
 }
 
+/* Where the value of the k-th "key": in json starts. */
+static const char *
+json_value(const char *json, const char *key, int k)
+{
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p = json;
+
+	for (int i = 0; i <= k; i++) {
+		p = strstr(p, pat);
+		cr_assert_not_null(p, "no \"%s\" #%d in %s", key, k, json);
+		p += strlen(pat);
+	}
+	g_free(pat);
+	return p;
+}
+
+double
+helper_json_number(const char *json, const char *key, int k)
+{
+	double v;
+
+	cr_assert_eq(sscanf(json_value(json, key, k), "%lf", &v), 1,
+	    "\"%s\" #%d is not a number in %s", key, k, json);
+	return v;
+}
+
+char *
+helper_json_string(const char *json, const char *key)
+{
+	const char *p = json_value(json, key, 0), *end;
+
+	cr_assert_eq(*p, '"', "\"%s\" is not a string in %s", key, json);
+	for (end = ++p; *end != '"'; end++) {
+		cr_assert_neq(*end, '\0', "\"%s\" is not ended in %s", key,
+		    json);
+		if (*end == '\\' && end[1] != '\0')
+			end++;
+	}
+	return g_strndup(p, (gsize)(end - p));
+}
+
+const char *
+helper_json_summary(const char *out)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+
+	cr_assert_not_null(s, "no summary: %s", out);
+	return s;
+}
+
+char *
+helper_json_line(const char *out, const char *key, const char *value)
+{
+	char *pair = g_strdup_printf("\"%s\": \"%s\"", key, value);
+	char **lines = g_strsplit(out, "\n", -1);
+	char *found = NULL;
+
+	for (char **l = lines; *l != NULL; l++)
+		if (strstr(*l, pair) != NULL) {
+			cr_assert_null(found, "two lines with %s", pair);
+			found = g_strdup(*l);
+		}
+	cr_assert_not_null(found, "no line with %s in:\n%s", pair, out);
+	g_strfreev(lines);
+	g_free(pair);
+	return found;
+}
+
 long
 helper_summary_field(const char *out, const char *key)
 {
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p;
-	long v;
-
-	cr_assert_not_null(s, "no summary: %s", out);
-	p = strstr(s, pat);
-	cr_assert_not_null(p, "no %s in %s", key, s);
-	v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
+	return (long)helper_json_number(helper_json_summary(out), key, 0);
 }

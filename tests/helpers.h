@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include <glib.h> /* GArray */
+#include <glib.h> /* GArray, G_GNUC_PRINTF, G_GNUC_NORETURN */
 
 #ifndef TOP_DIR
 #error "TOP_DIR must name the source tree"
@@ -19,6 +19,39 @@
 
 /* The number of valid images in testdata/ (the main job's sample). */
 #define TESTDATA_IMAGES 8
+
+/* Those images, relative to testdata/. */
+extern const char *const helper_testdata[TESTDATA_IMAGES];
+
+/*
+ * Suite fixtures, for TestSuite(.init, .fini). Criterion runs each test in
+ * a process of its own, so what .init makes is that test's alone, and
+ * .fini runs after a failed assertion too; not after cr_skip_test, hence
+ * helper_skip_test.
+ */
+
+/* libvips started: for suites whose tests read or make images. */
+void helper_init_vips(void);
+
+/* A new empty folder for each test, helper_dir(), which helper_fini_dir
+   removes with everything in it. helper_init_vips_dir starts libvips as
+   well. */
+void helper_init_dir(void);
+void helper_init_vips_dir(void);
+void helper_fini_dir(void);
+
+/* The running test's folder (the test fails in a suite without one). */
+const char *helper_dir(void);
+
+/* cr_skip_test, the test's folder removed first. */
+G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void helper_skip_test(const char *fmt,
+    ...);
+
+/*
+ * Called first by a test that cannot run under valgrind (`make valgrind`
+ * sets PTHUMB_VALGRIND): it is skipped there, with `why` as the reason.
+ */
+void helper_skip_under_valgrind(const char *why);
 
 /* A new empty folder under $TMPDIR; the caller frees the name. */
 char *helper_tmpdir(void);
@@ -67,8 +100,28 @@ int helper_count_files(const char *dir);
 /* The pids of pid's children, from /proc (a GArray of pid_t). */
 GArray *helper_children(pid_t pid);
 
+/*
+ * pthumb's --json output as the tests read it: flat objects, one a line,
+ * each field "key": value (and --compare's one object, whose keys repeat
+ * per row). Each of these fails the test when what it looks for is not
+ * there.
+ */
+
+/* The number after the k-th "key": in json (k is 0 for the first). */
+double helper_json_number(const char *json, const char *key, int k);
+
+/* The string after the first "key": in json, as written (escapes kept);
+   the caller frees it. */
+char *helper_json_string(const char *json, const char *key);
+
+/* The summary line of a --json run's stdout (a pointer into out). */
+const char *helper_json_summary(const char *out);
+
+/* The one line of out with "key": "value" (a new string). */
+char *helper_json_line(const char *out, const char *key, const char *value);
+
 /* The integer after "key": in the summary line of a --json run's
-   stdout (fails the test when there is none). */
+   stdout. */
 long helper_summary_field(const char *out, const char *key);
 
 /* Lines in s that contain needle. */
