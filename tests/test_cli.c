@@ -26,13 +26,7 @@ static const char *const images[TESTDATA_IMAGES] = {
 	"wine-alpha.png",
 };
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(cli, .init = init_vips, .timeout = 120);
+TestSuite(cli, .init = helper_init_vips, .timeout = 120);
 
 static void
 image_size(const char *path, int *w, int *h)

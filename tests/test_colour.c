@@ -13,13 +13,7 @@
 
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(colour, .init = init_vips, .timeout = 60);
+TestSuite(colour, .init = helper_init_vips, .timeout = 60);
 
 /* A w x h image of one colour (bands values from v). */
 static VipsImage *

@@ -20,13 +20,7 @@
 #include "helpers.h"
 #include "xio.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(faults, .init = init_vips, .timeout = 180);
+TestSuite(faults, .init = helper_init_vips, .timeout = 180);
 
 static void
 run_with_fault(struct run *r, const char *fault, const char *const *args)

@@ -23,13 +23,7 @@
 #include "reference.h"
 #include "resample.h" /* RESAMPLE_GAUSS_MIN */
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(fidelity, .init = init_vips, .timeout = 600);
+TestSuite(fidelity, .init = helper_init_vips, .timeout = 600);
 
 static const struct {
 	const char *size, *blur;

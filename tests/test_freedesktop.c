@@ -15,13 +15,7 @@
 #include "hash.h"
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(freedesktop, .init = init_vips, .timeout = 60);
+TestSuite(freedesktop, .init = helper_init_vips, .timeout = 60);
 
 Test(freedesktop, crc32_and_uris)
 {

@@ -20,13 +20,7 @@
 #define HOSTILE TOP_DIR "/tests/data/hostile"
 #define UNTRUSTED TOP_DIR "/tests/data/untrusted"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(hostile, .init = init_vips, .timeout = 180);
+TestSuite(hostile, .init = helper_init_vips, .timeout = 180);
 
 /* The JSON line of one input in a --json run's stdout (a new string). */
 static char *

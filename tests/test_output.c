@@ -16,13 +16,7 @@
 #include "record.h"
 #include "scan.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(output, .init = init_vips);
+TestSuite(output, .init = helper_init_vips);
 
 Test(output, names)
 {

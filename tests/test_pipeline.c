@@ -17,13 +17,7 @@
 
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(pipeline, .init = init_vips, .timeout = 120);
+TestSuite(pipeline, .init = helper_init_vips, .timeout = 120);
 
 /* A tree of n small images in three folders; returns its root. */
 static char *

@@ -15,13 +15,7 @@
 #include "record.h"
 #include "stream.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(stream, .init = init_vips, .timeout = 60);
+TestSuite(stream, .init = helper_init_vips, .timeout = 60);
 
 /*
  * Run the binary with stdin from `in` (or /dev/null) and stdout into a
