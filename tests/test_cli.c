@@ -19,13 +19,6 @@
 
 #define BAD TOP_DIR "/tests/data/bad"
 
-/* The valid images of testdata/, relative to it. */
-static const char *const images[TESTDATA_IMAGES] = {
-	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
-	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
-	"wine-alpha.png",
-};
-
 TestSuite(cli, .init = helper_init_vips, .timeout = 120);
 
 static void
@@ -80,8 +73,9 @@ Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 	    "%s", r.out);
 	cr_assert_str_eq(r.err, "");
 	for (int i = 0; i < TESTDATA_IMAGES; i++) {
-		char *src = g_build_filename(TESTDATA, images[i], NULL);
-		char *dst = g_build_filename(out, images[i], NULL);
+		const char *name = helper_testdata[i];
+		char *src = g_build_filename(TESTDATA, name, NULL);
+		char *dst = g_build_filename(out, name, NULL);
 		int sw, sh, w, h;
 
 		source_size(src, &sw, &sh);
@@ -93,8 +87,8 @@ Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 			cr_assert_eq(h, (int)(sh * 50.0 / sw + 0.5), "%s", dst);
 		else
 			cr_assert_eq(w, (int)(sw * 50.0 / sh + 0.5), "%s", dst);
-		cr_assert_eq(helper_count_lines(r.out, images[i]), 1,
-		    "one line for %s", images[i]);
+		cr_assert_eq(helper_count_lines(r.out, name), 1,
+		    "one line for %s", name);
 		g_free(src);
 		g_free(dst);
 	}
@@ -188,39 +182,6 @@ Test(cli, second_run_skips_and_force_redoes)
 	g_free(out);
 }
 
-Test(cli, sequential_and_any_pool_size_write_identical_bytes)
-{
-	char *dir = helper_tmpdir();
-	static const char *const modes[][3] = {
-		{"--sequential", NULL}, {"-j", "1", NULL}, {"-j", "4", NULL},
-	};
-	char *outs[3];
-	struct run r;
-
-	for (int m = 0; m < 3; m++) {
-		outs[m] = g_strdup_printf("%s/out%d", dir, m);
-		run_on_testdata(&r, outs[m], modes[m]);
-		cr_assert_eq(r.status, 0, "%s: %s", modes[m][0], r.err);
-		helper_run_free(&r);
-	}
-	for (int i = 0; i < TESTDATA_IMAGES; i++) {
-		char *a = g_build_filename(outs[0], images[i], NULL);
-
-		for (int m = 1; m < 3; m++) {
-			char *b = g_build_filename(outs[m], images[i], NULL);
-
-			cr_assert(helper_same_bytes(a, b), "%s and %s differ",
-			    a, b);
-			g_free(b);
-		}
-		g_free(a);
-	}
-	for (int m = 0; m < 3; m++)
-		g_free(outs[m]);
-	helper_rmtree(dir);
-	g_free(dir);
-}
-
 Test(cli, json_lines_only_on_stdout)
 {
 	char *out = helper_tmpdir();
@@ -301,65 +262,6 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 	g_free(want);
 	g_free(out);
 	g_free(list);
-	g_free(dir);
-}
-
-
-Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
-{
-	enum { COPIES = 12 };
-	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
-	char *in = g_build_filename(dir, "in", NULL);
-	char *out = g_build_filename(dir, "out", NULL);
-	char *log_out = g_build_filename(dir, "stdout", NULL);
-	char *log_err = g_build_filename(dir, "stderr", NULL);
-	/* --exact with a wide blur keeps each worker busy for a while. */
-	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
-	    "400", "-o", out, in, NULL};
-	gchar *err_text = NULL, *out_text = NULL;
-	GArray *kids = NULL;
-	pid_t pid, victim;
-	int status;
-
-	helper_fill(in, seeding, COPIES);
-	pid = helper_start(args, log_out, log_err);
-	/* Wait until both workers are up and busy, then kill one. */
-	for (int tries = 0; tries < 200; tries++) {
-		usleep(20 * 1000);
-		if (kids != NULL)
-			g_array_unref(kids);
-		kids = helper_children(pid);
-		if (kids->len == 2 && tries >= 15)
-			break;
-	}
-	cr_assert_eq(kids->len, 2, "workers not found");
-	victim = g_array_index(kids, pid_t, 0);
-	cr_assert_eq(kill(victim, SIGKILL), 0);
-	status = helper_wait(pid);
-	cr_assert(g_file_get_contents(log_err, &err_text, NULL, NULL));
-	cr_assert(g_file_get_contents(log_out, &out_text, NULL, NULL));
-	cr_assert_eq(status, 0, "exit %d\n%s", status, err_text);
-	{
-		char *says = g_strdup_printf("worker killed by SIGKILL (pid %ld)",
-		    (long)victim);
-
-		cr_assert_eq(helper_count_lines(err_text, says), 1,
-		    "the killed worker's file is not reported:\n%s", err_text);
-		g_free(says);
-	}
-	cr_assert_not_null(strstr(out_text, "12 done, 0 failed"), "%s",
-	    out_text);
-	cr_assert_eq(helper_count_files(out), COPIES);
-	cr_assert_eq(helper_count_tmp(out), 0);
-	g_array_unref(kids);
-	g_free(err_text);
-	g_free(out_text);
-	helper_rmtree(dir);
-	g_free(log_out);
-	g_free(log_err);
-	g_free(in);
-	g_free(out);
 	g_free(dir);
 }
 
@@ -686,7 +588,7 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 	char *fifo = g_build_filename(dir, "list", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
-	char *second = g_build_filename(TESTDATA, images[1], NULL);
+	char *second = g_build_filename(TESTDATA, helper_testdata[1], NULL);
 
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {

@@ -92,6 +92,66 @@ Test(faults, crashing_workers_are_replaced_and_files_retried)
 	}
 }
 
+/* A worker killed from outside mid-run, as by an operator or the OOM
+   killer: said once, with its pid; it is replaced, its file tried again. */
+Test(faults, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
+{
+	enum { COPIES = 12 };
+	static const char *const seeding[] = {"seeding.jpg", NULL};
+	char *dir = helper_tmpdir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	/* --exact with a wide blur keeps each worker busy for a while. */
+	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
+	    "400", "-o", out, in, NULL};
+	gchar *err_text = NULL, *out_text = NULL;
+	GArray *kids = NULL;
+	pid_t pid, victim;
+	int status;
+
+	helper_fill(in, seeding, COPIES);
+	pid = helper_start(args, log_out, log_err);
+	/* Wait until both workers are up and busy, then kill one. */
+	for (int tries = 0; tries < 200; tries++) {
+		usleep(20 * 1000);
+		if (kids != NULL)
+			g_array_unref(kids);
+		kids = helper_children(pid);
+		if (kids->len == 2 && tries >= 15)
+			break;
+	}
+	cr_assert_eq(kids->len, 2, "workers not found");
+	victim = g_array_index(kids, pid_t, 0);
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	status = helper_wait(pid);
+	cr_assert(g_file_get_contents(log_err, &err_text, NULL, NULL));
+	cr_assert(g_file_get_contents(log_out, &out_text, NULL, NULL));
+	cr_assert_eq(status, 0, "exit %d\n%s", status, err_text);
+	{
+		char *says = g_strdup_printf("worker killed by SIGKILL (pid %ld)",
+		    (long)victim);
+
+		cr_assert_eq(helper_count_lines(err_text, says), 1,
+		    "the killed worker's file is not reported:\n%s", err_text);
+		g_free(says);
+	}
+	cr_assert_not_null(strstr(out_text, "12 done, 0 failed"), "%s",
+	    out_text);
+	cr_assert_eq(helper_count_files(out), COPIES);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	g_array_unref(kids);
+	g_free(err_text);
+	g_free(out_text);
+	helper_rmtree(dir);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
+	g_free(dir);
+}
+
 Test(faults, a_file_that_kills_twice_fails_with_the_signal_name)
 {
 	char *out = helper_tmpdir();
