@@ -285,13 +285,11 @@ Test(faults, random_kills_leave_no_partial_file)
 		char **lines = g_strsplit(text, "\n", -1);
 
 		for (char **l = lines; *l != NULL; l++) {
-			const char *o = strstr(*l, "\"output\": \"");
 			char *path;
 
-			if (o == NULL || strstr(*l, "\"status\": \"ok\"") == NULL)
+			if (strstr(*l, "\"status\": \"ok\"") == NULL)
 				continue;
-			o += strlen("\"output\": \"");
-			path = g_strndup(o, strcspn(o, "\""));
+			path = helper_json_string(*l, "output");
 			cr_assert_eq(access(path, F_OK), 0, "ok but no %s", path);
 			g_free(path);
 		}

@@ -22,35 +22,15 @@
 
 TestSuite(hostile, .init = helper_init_vips, .timeout = 180);
 
-/* The JSON line of one input in a --json run's stdout (a new string). */
-static char *
-json_line(const char *out, const char *input)
-{
-	char *key = g_strdup_printf("\"input\": \"%s\"", input);
-	char **lines = g_strsplit(out, "\n", -1);
-	char *found = NULL;
-
-	for (char **l = lines; *l != NULL; l++)
-		if (strstr(*l, key) != NULL) {
-			cr_assert_null(found, "two lines for %s", input);
-			found = g_strdup(*l);
-		}
-	g_strfreev(lines);
-	g_free(key);
-	cr_assert_not_null(found, "no line for %s in:\n%s", input, out);
-	return found;
-}
-
 /* The input's line has this status and mentions `says` (if not NULL). */
 static void
 expect(const char *out, const char *input, const char *status,
     const char *says)
 {
-	char *line = json_line(out, input);
-	char *st = g_strdup_printf("\"status\": \"%s\"", status);
+	char *line = helper_json_line(out, "input", input);
+	char *st = helper_json_string(line, "status");
 
-	cr_assert_not_null(strstr(line, st), "%s: want %s: %s", input, status,
-	    line);
+	cr_assert_str_eq(st, status, "%s: want %s: %s", input, status, line);
 	if (says != NULL)
 		cr_assert_not_null(strstr(line, says), "%s: want \"%s\": %s",
 		    input, says, line);

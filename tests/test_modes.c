@@ -16,30 +16,6 @@
 
 TestSuite(modes, .timeout = 120);
 
-/* The integer after "key": in line, or -1 if there is none. */
-static long
-field(const char *line, const char *key)
-{
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p = strstr(line, pat);
-	long v = -1;
-
-	if (p != NULL)
-		v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
-}
-
-/* The summary line of a --json run. */
-static const char *
-summary(const char *out)
-{
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-
-	cr_assert_not_null(s, "no summary in %s", out);
-	return s;
-}
-
 /* worker pid -> how many files it did, from the file lines of --json. */
 static GHashTable *
 files_per_worker(const char *out)
@@ -52,7 +28,7 @@ files_per_worker(const char *out)
 
 		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
 			continue;
-		key = GINT_TO_POINTER((int)field(*l, "worker"));
+		key = GINT_TO_POINTER((int)helper_json_number(*l, "worker", 0));
 		cr_assert_gt(GPOINTER_TO_INT(key), 0, "no worker in %s", *l);
 		g_hash_table_insert(per, key, GINT_TO_POINTER(
 		    GPOINTER_TO_INT(g_hash_table_lookup(per, key)) + 1));
@@ -131,6 +107,7 @@ Test(modes, spawn_never_has_more_than_n_children)
 	    "-o", out, in, NULL};
 	guint most = 0, samples = 0;
 	gchar *text = NULL;
+	char *mode;
 	int status = -1;
 	pid_t pid;
 
@@ -156,14 +133,15 @@ Test(modes, spawn_never_has_more_than_n_children)
 	cr_assert_geq(most, 1, "no child seen in %u samples", samples);
 	cr_assert_leq(most, 2, "/proc showed %u children", most);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
-	cr_assert_eq(field(summary(text), "done"), 60);
-	cr_assert_eq(field(summary(text), "workers_started"), 60,
+	cr_assert_eq(helper_summary_field(text, "done"), 60);
+	cr_assert_eq(helper_summary_field(text, "workers_started"), 60,
 	    "a process per file");
-	cr_assert_eq(field(summary(text), "max_workers_alive"), 2);
-	cr_assert_not_null(strstr(summary(text), "\"mode\": \"spawn\""),
-	    "%s", text);
+	cr_assert_eq(helper_summary_field(text, "max_workers_alive"), 2);
+	mode = helper_json_string(helper_json_summary(text), "mode");
+	cr_assert_str_eq(mode, "spawn", "%s", text);
 	cr_log_info("spawn: at most %u children in %u samples", most,
 	    samples);
+	g_free(mode);
 	g_free(text);
 	helper_rmtree(dir);
 	g_free(log_out);
@@ -203,8 +181,8 @@ Test(modes, workers_are_recycled_after_k_files)
 	g_hash_table_foreach(per, count_sizes, sizes);
 	cr_assert(g_hash_table_size(per) == 3 && sizes[3] == 2 &&
 	    sizes[2] == 1, "%s", r.out);
-	cr_assert_eq(field(summary(r.out), "workers_started"), 3);
-	cr_assert_eq(field(summary(r.out), "workers_recycled"), 2);
+	cr_assert_eq(helper_summary_field(r.out, "workers_started"), 3);
+	cr_assert_eq(helper_summary_field(r.out, "workers_recycled"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
 
@@ -222,11 +200,12 @@ Test(modes, workers_are_recycled_after_k_files)
 	/* A worker replaced while a file was queued may find that another
 	   took it first (seen once in 200 runs): it was started and did
 	   nothing. Every worker that did a file was started. */
-	started = field(summary(r.out), "workers_started");
+	started = helper_summary_field(r.out, "workers_started");
 	cr_assert(started >= (int)g_hash_table_size(per) &&
 	    started <= (int)g_hash_table_size(per) + 2, "%s", r.out);
-	cr_assert_eq(field(summary(r.out), "workers_recycled"), started - 2);
-	cr_assert_eq(field(summary(r.out), "max_workers_alive"), 2);
+	cr_assert_eq(helper_summary_field(r.out, "workers_recycled"),
+	    started - 2);
+	cr_assert_eq(helper_summary_field(r.out, "max_workers_alive"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
 	helper_rmtree(out);
@@ -248,16 +227,15 @@ statuses(const char *out)
 	char *joined;
 
 	for (char **l = lines; *l != NULL; l++) {
-		const char *in = strstr(*l, "\"input\": \"");
-		const char *st = strstr(*l, "\"status\": \"");
+		char *in, *st;
 
 		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
 			continue;
-		cr_assert(in != NULL && st != NULL, "%s", *l);
-		in += 10;
-		st += 11;
-		g_ptr_array_add(v, g_strdup_printf("%.*s %.*s",
-		    (int)strcspn(in, "\""), in, (int)strcspn(st, "\""), st));
+		in = helper_json_string(*l, "input");
+		st = helper_json_string(*l, "status");
+		g_ptr_array_add(v, g_strdup_printf("%s %s", in, st));
+		g_free(st);
+		g_free(in);
 	}
 	g_ptr_array_sort(v, by_string);
 	g_ptr_array_add(v, NULL);
@@ -277,7 +255,8 @@ Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 	const char *const threads[] = {"--json", "--mode", "threads", "-j",
 	    "2", "-o", out_threads, TOP_DIR "/tests/data/bad", TESTDATA,
 	    NULL};
-	char *a, *b;
+	const char *summary;
+	char *a, *b, *mode;
 	struct run rp, rt;
 	int runwide;
 
@@ -298,11 +277,14 @@ Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 	cr_assert_eq(helper_count_lines(rt.err, "pthumb: "),
 	    helper_count_lines(rp.err, "pthumb: ") + runwide,
 	    "pool:\n%s\nthreads:\n%s", rp.err, rt.err);
-	cr_assert_eq(strstr(summary(rt.out), "\"run_warnings\": ") != NULL,
-	    runwide == 1, "%s", summary(rt.out));
-	cr_assert_not_null(strstr(summary(rt.out), "\"mode\": \"threads\""));
-	cr_assert_eq(field(summary(rt.out), "workers_started"), 0);
+	summary = helper_json_summary(rt.out);
+	cr_assert_eq(strstr(summary, "\"run_warnings\": ") != NULL,
+	    runwide == 1, "%s", summary);
+	mode = helper_json_string(summary, "mode");
+	cr_assert_str_eq(mode, "threads");
+	cr_assert_eq(helper_summary_field(rt.out, "workers_started"), 0);
 	cr_assert_eq(helper_count_tmp(dir), 0);
+	g_free(mode);
 	g_free(a);
 	g_free(b);
 	helper_run_free(&rp);
@@ -338,7 +320,7 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	status = helper_wait(pid);
 	cr_assert_eq(status, 128 + SIGINT, "exit %d", status);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
-	done = field(summary(text), "done");
+	done = helper_summary_field(text, "done");
 	/* Every file handed out was finished and reported; no more. */
 	cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""), done);
 	cr_assert_eq(helper_count_files(out), done);
