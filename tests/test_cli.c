@@ -19,7 +19,8 @@
 
 #define BAD TOP_DIR "/tests/data/bad"
 
-TestSuite(cli, .init = helper_init_vips, .timeout = 120);
+TestSuite(cli, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 120);
 
 static void
 image_size(const char *path, int *w, int *h)
@@ -64,7 +65,7 @@ run_on_testdata(struct run *r, const char *out, const char *const *extra)
 
 Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	struct run r;
 
 	run_on_testdata(&r, out, NULL);
@@ -95,13 +96,11 @@ Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, exif_rotated_photo_comes_out_upright)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *rot = g_build_filename(out, "people", "friends-exif.jpg", NULL);
 	char *up = g_build_filename(out, "people", "friends.jpg", NULL);
 	const char *const extra[] = {"-s", "128", NULL};
@@ -118,15 +117,13 @@ Test(cli, exif_rotated_photo_comes_out_upright)
 	db = helper_psnr(rot, up);
 	cr_assert_gt(db, 25.0, "rotated thumbnail differs: %.1f dB", db);
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(rot);
 	g_free(up);
-	g_free(out);
 }
 
 Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-o", out, TESTDATA, BAD, NULL};
 	static const char *const bad[] = {"corrupt.jpg", "empty.jpg",
 	    "notes.jpg"};
@@ -154,13 +151,11 @@ Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES + 1);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, second_run_skips_and_force_redoes)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const force[] = {"--force", NULL};
 	struct run r;
 
@@ -178,13 +173,11 @@ Test(cli, second_run_skips_and_force_redoes)
 	cr_assert_not_null(strstr(r.out, "8 done, 0 failed, 0 skipped"), "%s",
 	    r.out);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, json_lines_only_on_stdout)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--json", "-o", out, TESTDATA, BAD, NULL};
 	char **lines;
 	struct run r;
@@ -213,8 +206,6 @@ Test(cli, json_lines_only_on_stdout)
 	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"warning\""), 1);
 	g_strfreev(lines);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
@@ -241,7 +232,7 @@ Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
 
 Test(cli, list_on_the_command_line_keeps_relative_paths)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *list = g_build_filename(dir, "list", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *want = g_build_filename(out, TESTDATA + 1, "people",
@@ -257,12 +248,10 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 	cr_assert_eq(access(want, F_OK), 0, "%s missing:\n%s", want, r.out);
 	cr_assert_eq(helper_count_files(out), 2);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(text);
 	g_free(want);
 	g_free(out);
 	g_free(list);
-	g_free(dir);
 }
 
 /*
@@ -273,15 +262,14 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 Test(cli, pngsuite_broken_files_get_one_line_each)
 {
 	const char *suite = TOP_DIR "/../shared/corpus/pngsuite";
-	char *out;
+	const char *out = helper_dir();
 	GDir *d;
 	const char *name;
 	struct run r;
 	char **lines;
 
 	if (!g_file_test(suite, G_FILE_TEST_IS_DIR))
-		cr_skip_test("no %s beside the repository", suite);
-	out = helper_tmpdir();
+		helper_skip_test("no %s beside the repository", suite);
 	{
 		const char *const args[] = {"-o", out, suite, NULL};
 
@@ -315,8 +303,6 @@ Test(cli, pngsuite_broken_files_get_one_line_each)
 	g_strfreev(lines);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 /* -f converts to each writable format; -Q reaches the lossy savers. */
@@ -324,7 +310,7 @@ Test(cli, format_conversion_and_quality)
 {
 	static const char *const formats[] = {"jpg", "png", "webp", "tif",
 	    "gif", "heic", "avif"};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	struct run r;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
@@ -360,15 +346,13 @@ Test(cli, format_conversion_and_quality)
 		cr_assert_eq(stat("hi/sunset.webp", &b), 0);
 		cr_assert_lt(a.st_size, b.st_size, "-Q 10 is not smaller");
 	}
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 /* The first thumbnail is done before the scanner has walked everything:
    work starts while the scan goes on. */
 Test(cli, work_starts_before_the_scan_ends)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--json", "-j", "1", "-o", out, TESTDATA,
 	    NULL};
 	const char *summary;
@@ -384,8 +368,6 @@ Test(cli, work_starts_before_the_scan_ends)
 	cr_assert_lt(first, scan, "first done %.3f s, scan ended %.3f s",
 	    first, scan);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 /* One failure line's shape: "pthumb: PATH: CAUSE" with the path once, a
@@ -437,7 +419,7 @@ Test(cli, every_failure_is_one_plain_line)
 	const char *photos = helper_corpus_photos();
 	char *formats = photos ? g_build_filename(photos, "..", "formats",
 	    NULL) : NULL;
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *args[12] = {"-q", "-o", out, TOP_DIR "/tests/data"};
 	int n = 4, failures = 0;
 	struct run r;
@@ -466,8 +448,6 @@ Test(cli, every_failure_is_one_plain_line)
 	cr_assert_geq(failures, 6, "%s", r.err);
 	g_strfreev(lines);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 	g_free(formats);
 }
 
@@ -475,7 +455,7 @@ Test(cli, every_failure_is_one_plain_line)
    a reader that stops reading is none. */
 Test(cli, a_full_standard_output_is_an_error)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *err = g_build_filename(dir, "err", NULL);
 	const char *const json[] = {"--json", "-o", out, TESTDATA, NULL};
@@ -483,7 +463,7 @@ Test(cli, a_full_standard_output_is_an_error)
 	const char *const *runs[] = {json, dry};
 
 	if (access("/dev/full", W_OK) != 0)
-		cr_skip_test("no /dev/full");
+		helper_skip_test("no /dev/full");
 	for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
 		gchar *text = NULL;
 		int status = helper_wait(helper_start(runs[i], "/dev/full",
@@ -495,17 +475,15 @@ Test(cli, a_full_standard_output_is_an_error)
 		    "space left on device"), 1, "%s", text);
 		g_free(text);
 	}
-	helper_rmtree(dir);
 	g_free(err);
 	g_free(out);
-	g_free(dir);
 }
 
 /* A list that cannot be read is no empty list: a missing one is a usage
    error, a folder (named, or on standard input) fails the run. */
 Test(cli, a_list_that_cannot_be_read_is_an_error)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *missing = g_build_filename(dir, "missing", NULL);
 	const char *const none[] = {"-o", out, "--files-from", missing, NULL};
@@ -533,10 +511,8 @@ Test(cli, a_list_that_cannot_be_read_is_an_error)
 	g_free(text);
 	g_free(err);
 	g_free(cmd);
-	helper_rmtree(dir);
 	g_free(missing);
 	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -583,7 +559,7 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 {
 	static const char *const modes[] = {"pool", "threads",
 	    "sequential", "spawn"};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *fifo = g_build_filename(dir, "list", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
@@ -623,12 +599,10 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 		g_free(text);
 		g_free(out);
 	}
-	helper_rmtree(dir);
 	g_free(second);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(fifo);
-	g_free(dir);
 }
 
 /* Bytes pid has read so far (/proc/PID/io), or -1. */
@@ -655,7 +629,7 @@ bytes_read(pid_t pid)
  */
 Test(cli, a_signal_stops_a_run_reading_an_endless_list)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
@@ -683,18 +657,16 @@ Test(cli, a_signal_stops_a_run_reading_an_endless_list)
 		g_free(err);
 		g_free(text);
 	}
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
-	g_free(dir);
 }
 
 /* Started with standard input closed, "-" is an empty list: not the
    first descriptor pthumb opens next (a worker's socket). */
 Test(cli, a_closed_standard_input_is_an_empty_list)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
@@ -709,11 +681,9 @@ Test(cli, a_closed_standard_input_is_an_empty_list)
 	cr_assert_eq(helper_summary_field(text, "done"), 0);
 	cr_assert_eq(helper_summary_field(text, "failed"), 0);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
-	g_free(dir);
 }
 
 /* --version names pthumb's version (the Makefile's, also in the
@@ -822,7 +792,7 @@ Test(cli, completion_offers_every_option_and_good_values)
 	};
 	const char *const help[] = {"--help-all", NULL};
 	char *offered = completions("--");
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char **lines;
 	struct run r;
 
@@ -866,8 +836,6 @@ Test(cli, completion_offers_every_option_and_good_values)
 		g_free(got);
 		g_free(words);
 	}
-	helper_rmtree(out);
-	g_free(out);
 	g_free(offered);
 }
 

@@ -20,7 +20,8 @@
 #define HOSTILE TOP_DIR "/tests/data/hostile"
 #define UNTRUSTED TOP_DIR "/tests/data/untrusted"
 
-TestSuite(hostile, .init = helper_init_vips, .timeout = 180);
+TestSuite(hostile, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 180);
 
 /* The input's line has this status and mentions `says` (if not NULL). */
 static void
@@ -51,7 +52,7 @@ run_json(struct run *r, const char *out, const char *extra)
 
 Test(hostile, each_damaged_file_gets_its_status_and_message)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	struct run r;
 
 	run_json(&r, out, NULL);
@@ -79,14 +80,12 @@ Test(hostile, each_damaged_file_gets_its_status_and_message)
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES + 1 + 4);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(hostile, strict_fails_damage_and_fail_on_none_accepts_it)
 {
-	char *out = helper_tmpdir();
-	char *out2 = helper_tmpdir();
+	char *out = g_build_filename(helper_dir(), "strict", NULL);
+	char *out2 = g_build_filename(helper_dir(), "fail-on-none", NULL);
 	struct run r;
 
 	run_json(&r, out, "--strict");
@@ -105,15 +104,13 @@ Test(hostile, strict_fails_damage_and_fail_on_none_accepts_it)
 	expect(r.out, HOSTILE "/huge.png", "error", "max-pixels");
 	cr_assert_eq(helper_count_tmp(out2), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	helper_rmtree(out2);
 	g_free(out);
 	g_free(out2);
 }
 
 Test(hostile, max_pixels_is_checked_before_decoding)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--max-pixels", "300000", "-o", out,
 	    TESTDATA "/sunset.jpg", TESTDATA "/seeding.jpg", NULL};
 	struct run r;
@@ -124,13 +121,11 @@ Test(hostile, max_pixels_is_checked_before_decoding)
 	    "2400x1350, over --max-pixels 300000"), 1, "%s", r.err);
 	cr_assert_eq(helper_count_files(out), 1);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(hostile, untrusted_loaders_are_blocked_unless_allowed)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *png = g_build_filename(out, "shapes.svg.png", NULL);
 	const char *const named[] = {"-o", out, UNTRUSTED "/shapes.svg", NULL};
 	const char *const folder[] = {"-o", out, UNTRUSTED, NULL};
@@ -153,9 +148,7 @@ Test(hostile, untrusted_loaders_are_blocked_unless_allowed)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(access(png, F_OK), 0, "no %s", png);
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(png);
-	g_free(out);
 }
 
 /* Everything in ../shared/corpus that exists: no crash, no raw output. */
@@ -163,7 +156,7 @@ Test(hostile, the_whole_shared_corpus)
 {
 	const char *corpus = TOP_DIR "/../shared/corpus";
 	const char *photos = helper_corpus_photos();
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *formats = photos ? g_build_filename(photos, "..", "formats",
 	    NULL) : g_strdup("/nonexistent");
 	const char *args[8] = {"-q", "--json", "-o", out, NULL};
@@ -172,7 +165,7 @@ Test(hostile, the_whole_shared_corpus)
 	int n = 4, files = 0;
 
 	if (!g_file_test(corpus, G_FILE_TEST_IS_DIR))
-		cr_skip_test("no %s beside the repository", corpus);
+		helper_skip_test("no %s beside the repository", corpus);
 	args[n++] = TOP_DIR "/../shared/corpus/pngsuite";
 	if (photos != NULL)
 		args[n++] = photos;
@@ -193,9 +186,7 @@ Test(hostile, the_whole_shared_corpus)
 	    helper_count_lines(r.out, "\"status\": \"warning\""),
 	    helper_count_lines(r.out, "\"status\": \"error\""));
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(formats);
-	g_free(out);
 }
 
 Test(hostile, odd_names_round_trip)
@@ -204,7 +195,7 @@ Test(hostile, odd_names_round_trip)
 		"with space.jpg", "new\nline.jpg", "-leading-dash.jpg",
 		"caf\xc3\xa9.jpg", "bad\xff\xfe.jpg", "quote\"back\\slash.jpg",
 	};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "-o", out, in, NULL};
@@ -245,10 +236,8 @@ Test(hostile, odd_names_round_trip)
 		helper_run_free(&r);
 		g_free(p);
 	}
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -258,7 +247,7 @@ Test(hostile, odd_names_round_trip)
  */
 Test(hostile, names_inside_a_cause_are_escaped)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *a = g_build_filename(in, "x\n\x1b[2K.jpeg", NULL);
@@ -287,18 +276,16 @@ Test(hostile, names_inside_a_cause_are_escaped)
 	cr_assert_not_null(strstr(r.out, "a\\xe2\\x80\\xae\\xc2\\x9b.jpg"),
 	    "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(c);
 	g_free(b);
 	g_free(a);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(hostile, a_very_deep_tree)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	GString *deep = g_string_new(dir);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *img;
@@ -320,16 +307,14 @@ Test(hostile, a_very_deep_tree)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_count_files(out), 1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(img);
 	g_string_free(deep, TRUE);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(hostile, an_output_folder_inside_the_input_is_not_rethumbnailed)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "thumbs", NULL);
 	char *again = g_build_filename(out, "thumbs", NULL);
 	const char *const args[] = {"-o", out, dir, NULL};
@@ -346,11 +331,9 @@ Test(hostile, an_output_folder_inside_the_input_is_not_rethumbnailed)
 	    r.out);
 	cr_assert_eq(access(again, F_OK), -1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(a);
 	g_free(again);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(hostile, an_output_folder_that_cannot_be_made_is_one_message)
@@ -366,28 +349,29 @@ Test(hostile, an_output_folder_that_cannot_be_made_is_one_message)
 	helper_run_free(&r);
 }
 
-/* A small tmpfs of ours, or a skip when this process may not mount. */
+/* A small tmpfs of ours in the test's folder, or a skip when this
+   process may not mount. */
 static char *
 small_fs(const char *options)
 {
-	char *dir = helper_tmpdir();
+	char *dir = g_build_filename(helper_dir(), "fs", NULL);
 
+	cr_assert_eq(mkdir(dir, 0700), 0, "%s: %s", dir, strerror(errno));
 	if (mount("pthumb-test", dir, "tmpfs", 0, options) != 0) {
 		int err = errno;
 
-		helper_rmtree(dir);
 		g_free(dir);
-		cr_skip_test("cannot mount a tmpfs here (%s): needs root",
+		helper_skip_test("cannot mount a tmpfs here (%s): needs root",
 		    strerror(err));
 	}
 	return dir;
 }
 
+/* Unmounted; the test's folder goes with the suite's .fini. */
 static void
 release_fs(char *dir)
 {
 	umount2(dir, MNT_DETACH);
-	helper_rmtree(dir);
 	g_free(dir);
 }
 
@@ -464,13 +448,13 @@ Test(hostile, a_read_only_output_folder)
 /* Under a tight --worker-memory the file fails; the run does not. */
 Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--worker-memory", "32M", "-o", out,
 	    TESTDATA "/seeding.jpg", NULL};
 	struct run r;
 
 #ifdef __SANITIZE_ADDRESS__
-	cr_skip_test("a sanitizer build cannot limit its data segment");
+	helper_skip_test("a sanitizer build cannot limit its data segment");
 #endif
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
@@ -479,6 +463,4 @@ Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 	cr_assert_not_null(strstr(r.out, "0 done, 1 failed"), "%s", r.out);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }

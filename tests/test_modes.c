@@ -14,7 +14,8 @@
 
 #include "helpers.h"
 
-TestSuite(modes, .timeout = 120);
+TestSuite(modes, .init = helper_init_dir, .fini = helper_fini_dir,
+    .timeout = 120);
 
 /* worker pid -> how many files it did, from the file lines of --json. */
 static GHashTable *
@@ -53,7 +54,7 @@ Test(modes, every_mode_writes_the_same_bytes)
 		{"--max-tasks-per-worker", "1", "-j", "2", NULL},
 	};
 	const int n = G_N_ELEMENTS(modes);
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *outs[G_N_ELEMENTS(modes)];
 
 	for (int m = 0; m < n; m++) {
@@ -90,15 +91,13 @@ Test(modes, every_mode_writes_the_same_bytes)
 	}
 	for (int m = 0; m < n; m++)
 		g_free(outs[m]);
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 Test(modes, spawn_never_has_more_than_n_children)
 {
 	static const char *const small[] = {"picture.gif", "umang.webp",
 	    "wine-alpha.png", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -143,12 +142,10 @@ Test(modes, spawn_never_has_more_than_n_children)
 	    samples);
 	g_free(mode);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 static void
@@ -165,7 +162,7 @@ count_sizes(gpointer key, gpointer value, gpointer data)
 
 Test(modes, workers_are_recycled_after_k_files)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const one[] = {"--json", "-j", "1",
 	    "--max-tasks-per-worker", "3", "-o", out, TESTDATA, NULL};
 	const char *const two[] = {"--json", "-j", "2", "--force",
@@ -208,8 +205,6 @@ Test(modes, workers_are_recycled_after_k_files)
 	cr_assert_eq(helper_summary_field(r.out, "max_workers_alive"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 static gint
@@ -247,7 +242,7 @@ statuses(const char *out)
 
 Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out_pool = g_build_filename(dir, "pool", NULL);
 	char *out_threads = g_build_filename(dir, "threads", NULL);
 	const char *const pool[] = {"--json", "-j", "2", "-o", out_pool,
@@ -289,16 +284,14 @@ Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 	g_free(b);
 	helper_run_free(&rp);
 	helper_run_free(&rt);
-	helper_rmtree(dir);
 	g_free(out_pool);
 	g_free(out_threads);
-	g_free(dir);
 }
 
 Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 {
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -327,10 +320,8 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	cr_assert_lt(done, 16, "the run was not stopped");
 	cr_assert_eq(helper_count_tmp(out), 0);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }

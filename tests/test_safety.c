@@ -19,14 +19,14 @@
 #include "helpers.h"
 
 static void
-init_vips(void)
+init(void)
 {
-	helper_init_vips();
+	helper_init_vips_dir();
 	/* A file read twice must be read twice, not served from cache. */
 	vips_cache_set_max(0);
 }
 
-TestSuite(safety, .init = init_vips, .timeout = 120);
+TestSuite(safety, .init = init, .fini = helper_fini_dir, .timeout = 120);
 
 /* The MD5 of a file, or NULL if it cannot be read. */
 static char *
@@ -64,7 +64,7 @@ make_unrelated_png(const char *path)
  */
 Test(safety, a_photo_at_an_output_path_is_never_replaced)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *jpg = g_build_filename(dir, "sunset.jpg", NULL);
 	char *png = g_build_filename(dir, "sunset.png", NULL);
 	char *before_jpg, *before_png;
@@ -94,19 +94,17 @@ Test(safety, a_photo_at_an_output_path_is_never_replaced)
 		g_free(b);
 		helper_run_free(&r);
 	}
-	helper_rmtree(dir);
 	g_free(before_jpg);
 	g_free(before_png);
 	g_free(jpg);
 	g_free(png);
-	g_free(dir);
 }
 
 /* A file at an output path that no input could be: replaced only when
    asked, and then it carries a record like any thumbnail. */
 Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "thumbs", NULL);
 	char *old = g_build_filename(out, "sunset.jpg", NULL);
 	const char *const plain[] = {"--json", "-o", out,
@@ -140,11 +138,9 @@ Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(old);
 	g_free(out);
-	g_free(dir);
 }
 
 /* The longer side of an image file. */
@@ -176,7 +172,7 @@ Test(safety, changed_options_redo_and_the_same_options_skip)
 		{{"-b", "3"}, {"-b", "3", "--exact"}},
 	};
 	static const char *const field[] = {"done", "done", "skipped"};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
@@ -204,16 +200,14 @@ Test(safety, changed_options_redo_and_the_same_options_skip)
 			g_free(t);
 		}
 	}
-	helper_rmtree(dir);
 	g_free(out);
-	g_free(dir);
 }
 
 /* The input put back with an older time than its thumbnail's: another
    picture, so another thumbnail. */
 Test(safety, a_source_replaced_with_an_older_time_is_redone)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "x.jpg", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *thumb = g_build_filename(out, "x.jpg", NULL);
@@ -243,18 +237,16 @@ Test(safety, a_source_replaced_with_an_older_time_is_redone)
 		    "(%d wide before) is still there", first);
 		g_object_unref(img);
 	}
-	helper_rmtree(dir);
 	g_free(thumb);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* The source changes after it was opened, while its thumbnail is made
    (PTHUMB_FAULT=change:1 appends a byte): the next run redoes it. */
 Test(safety, a_source_changed_while_made_is_redone_next_run)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "x.jpg", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "-n", "-o", out, in, NULL};
@@ -278,10 +270,8 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
 	helper_run(&r, make);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1, "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -291,7 +281,7 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
  */
 Test(safety, a_link_inside_the_output_folder_is_not_followed)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *real = g_build_filename(dir, "real", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *elsewhere = g_build_filename(dir, "elsewhere", NULL);
@@ -317,12 +307,10 @@ Test(safety, a_link_inside_the_output_folder_is_not_followed)
 	helper_run(&r, dry);
 	cr_assert_eq(helper_count_lines(r.err, "is a symbolic link"), 2);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(people);
 	g_free(elsewhere);
 	g_free(out);
 	g_free(real);
-	g_free(dir);
 }
 
 /* Wait up to 20 s for dir to hold n temporary files. */
@@ -346,7 +334,7 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 {
 	static const char *const one[] = {"sunset.jpg", NULL};
 	static const char *const other[] = {"umang.webp", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *in2 = g_build_filename(dir, "in2", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -392,13 +380,11 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 	helper_run_free(&r);
 	cr_assert_eq(access(foreign, F_OK), -1, "a day-old foreign file "
 	    "stayed");
-	helper_rmtree(dir);
 	g_free(foreign);
 	g_free(log);
 	g_free(out);
 	g_free(in2);
 	g_free(in);
-	g_free(dir);
 }
 
 /* Copy a file into folder dir under name. */
@@ -417,7 +403,7 @@ copy_into(const char *from, const char *dir, const char *name)
  */
 Test(safety, a_cause_with_long_paths_is_whole)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	GString *deep = g_string_new(dir);
 	char *out, *in, *a, *b;
 	const char *const args[] = {"-f", "webp", "-o", NULL, NULL, NULL};
@@ -450,13 +436,11 @@ Test(safety, a_cause_with_long_paths_is_whole)
 		g_free(whole);
 	}
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_string_free(deep, TRUE);
 	g_free(out);
 	g_free(in);
 	g_free(b);
 	g_free(a);
-	g_free(dir);
 }
 
 /*
@@ -466,7 +450,7 @@ Test(safety, a_cause_with_long_paths_is_whole)
  */
 Test(safety, colliding_inputs_never_replace_each_other)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *a = g_build_filename(dir, "a", NULL);
 	char *b = g_build_filename(dir, "b", NULL);
@@ -517,7 +501,6 @@ Test(safety, colliding_inputs_never_replace_each_other)
 		cr_assert_str_eq(now, sum);
 		g_free(now);
 	}
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(y);
 	g_free(x);
@@ -525,7 +508,6 @@ Test(safety, colliding_inputs_never_replace_each_other)
 	g_free(b);
 	g_free(a);
 	g_free(in);
-	g_free(dir);
 }
 
 /* An output folder equal to the input folder stays usable: the
@@ -533,7 +515,7 @@ Test(safety, colliding_inputs_never_replace_each_other)
 Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 {
 	static const char *const srcs[] = {"sunset.jpg", "umang.webp", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	const char *const convert[] = {"--json", "-f", "png", "-o", dir, dir,
 	    NULL};
 	/* Converting again: 001.webp and the first runs' 001.png would both
@@ -560,8 +542,6 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 		    "run %d: %s", k + 1, r.out);
 		helper_run_free(&r);
 	}
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 /* path -> MD5 of every file under dir, recursively (into sums). */
@@ -641,7 +621,7 @@ check_conflict_lines(const char *err, const char *dir, const char *what)
  */
 Test(safety, no_input_changes_in_any_layout_or_mode)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *sub = g_build_filename(in, "sub", NULL);
 	char *inside = g_build_filename(in, "thumbs", NULL);
@@ -708,14 +688,12 @@ Test(safety, no_input_changes_in_any_layout_or_mode)
 	}
 	cr_assert_eq(unsetenv("XDG_CACHE_HOME"), 0);
 	g_hash_table_destroy(before);
-	helper_rmtree(dir);
 	g_free(png);
 	g_free(one);
 	g_free(beside);
 	g_free(inside);
 	g_free(sub);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -727,7 +705,7 @@ Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
 {
 	static const char *const srcs[] = {"sunset.jpg", "umang.webp",
 	    "wine-alpha.png", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *thumb = g_build_filename(out, "000.jpg", NULL);
@@ -772,18 +750,16 @@ Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
 	helper_run(&r, verify);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 3, "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(thumb);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* --fsync changes when the bytes reach the disk, never the bytes. */
 Test(safety, fsync_writes_the_same_thumbnails)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *a = g_build_filename(dir, "a", NULL);
 	char *b = g_build_filename(dir, "b", NULL);
 	const char *const plain[] = {"-q", "-s", "20,40", "-o", a, TESTDATA,
@@ -819,8 +795,6 @@ Test(safety, fsync_writes_the_same_thumbnails)
 	}
 	g_hash_table_destroy(sa);
 	g_hash_table_destroy(sb);
-	helper_rmtree(dir);
 	g_free(b);
 	g_free(a);
-	g_free(dir);
 }
