@@ -268,6 +268,9 @@ Test(cli, pngsuite_broken_files_get_one_line_each)
 	struct run r;
 	char **lines;
 
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
+
 	if (!g_file_test(suite, G_FILE_TEST_IS_DIR))
 		helper_skip_test("no %s beside the repository", suite);
 	{
@@ -425,6 +428,9 @@ Test(cli, every_failure_is_one_plain_line)
 	struct run r;
 	char **lines;
 
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
+
 	if (g_file_test(suite, G_FILE_TEST_IS_DIR))
 		args[n++] = suite;
 	else
@@ -565,6 +571,9 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 	char *log_err = g_build_filename(dir, "stderr", NULL);
 	char *second = g_build_filename(TESTDATA, helper_testdata[1], NULL);
 
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
+
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
 		char *out = g_build_filename(dir, modes[m], NULL);
@@ -634,6 +643,9 @@ Test(cli, a_signal_stops_a_run_reading_an_endless_list)
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
 
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
+
 	for (int nul = 0; nul <= 1; nul++) {
 		const char *const args[] = {"--json", "-o", out, "--files-from",
 		    "/dev/zero", nul ? "-0" : NULL, NULL};
@@ -673,6 +685,9 @@ Test(cli, a_closed_standard_input_is_an_empty_list)
 	const char *const args[] = {"--json", "-o", out, "-", NULL};
 	gchar *text = NULL;
 	int status;
+
+	helper_skip_under_valgrind("valgrind itself opens the descriptor "
+	    "pthumb would find closed");
 
 	status = helper_wait_within(helper_start_in(NULL, args, log_out,
 	    log_err), 60);
@@ -791,11 +806,14 @@ Test(cli, completion_offers_every_option_and_good_values)
 		{"-f", NULL, NULL},
 	};
 	const char *const help[] = {"--help-all", NULL};
-	char *offered = completions("--");
 	const char *out = helper_dir();
+	char *offered;
 	char **lines;
 	struct run r;
 
+	helper_skip_under_valgrind("forty starts of pthumb");
+
+	offered = completions("--");
 	helper_run(&r, help);
 	lines = g_strsplit(r.out, "\n", -1);
 	for (char **l = lines; *l != NULL; l++) {

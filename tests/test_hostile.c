@@ -164,6 +164,9 @@ Test(hostile, the_whole_shared_corpus)
 	struct run r;
 	int n = 4, files = 0;
 
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
+
 	if (!g_file_test(corpus, G_FILE_TEST_IS_DIR))
 		helper_skip_test("no %s beside the repository", corpus);
 	args[n++] = TOP_DIR "/../shared/corpus/pngsuite";
@@ -452,6 +455,9 @@ Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 	const char *const args[] = {"--worker-memory", "32M", "-o", out,
 	    TESTDATA "/seeding.jpg", NULL};
 	struct run r;
+
+	helper_skip_under_valgrind("valgrind keeps its client's RLIMIT_DATA to "
+	    "itself");
 
 #ifdef __SANITIZE_ADDRESS__
 	helper_skip_test("a sanitizer build cannot limit its data segment");

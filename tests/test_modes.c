@@ -110,6 +110,9 @@ Test(modes, spawn_never_has_more_than_n_children)
 	int status = -1;
 	pid_t pid;
 
+	helper_skip_under_valgrind("a valgrind start-up for each of sixty "
+	    "files");
+
 	helper_fill(in, small, 60);
 	pid = helper_start(args, log_out, log_err);
 	/* Until it is gone: its children, zombies included, as /proc
@@ -302,6 +305,9 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	long done;
 	pid_t pid;
 	int status;
+
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
 
 	helper_fill(in, seeding, 16);
 	pid = helper_start(args, log_out, log_err);
