@@ -38,7 +38,9 @@ files_per_worker(const char *out)
 	return per;
 }
 
-Test(modes, every_mode_writes_the_same_bytes)
+/* Nine runs over testdata/: under valgrind (`make valgrind`) more than
+   the suite's two minutes. */
+Test(modes, every_mode_writes_the_same_bytes, .timeout = 300)
 {
 	/* --sequential is --mode sequential's short form, and -j alone
 	   sizes the pool. */
