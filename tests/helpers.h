@@ -1,7 +1,8 @@
 /*
- * helpers: what the tests share. Temporary folders, running the built
- * binary and capturing what it prints, looking for leftover temporary
- * files, and comparing images.
+ * helpers: what the tests share. Suite fixtures and temporary folders,
+ * running the built binary and capturing what it prints, reading its
+ * --json lines, looking for leftover temporary files, and comparing
+ * images.
  */
 #ifndef PTHUMB_TEST_HELPERS_H
 #define PTHUMB_TEST_HELPERS_H
