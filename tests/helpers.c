@@ -5,8 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,59 @@
 
 #include <criterion/criterion.h>
 #include <glib.h>
-#include <vips/vips.h>
+
+const char *const helper_testdata[TESTDATA_IMAGES] = {
+	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
+	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
+	"wine-alpha.png",
+};
+
+/* The folder of the test running in this process (helper_init_dir). */
+static char *test_dir;
+
+void
+helper_init_dir(void)
+{
+	test_dir = helper_tmpdir();
+}
+
+void
+helper_fini_dir(void)
+{
+	helper_rmtree(test_dir);
+	g_free(test_dir);
+	test_dir = NULL;
+}
+
+const char *
+helper_dir(void)
+{
+	cr_assert_not_null(test_dir, "no folder: the suite's .init is not "
+	    "helper_init_dir");
+	return test_dir;
+}
+
+void
+helper_skip_test(const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	helper_fini_dir();
+	criterion_skip_test("%s", why);
+}
+
+void
+helper_skip_under_valgrind(const char *why)
+{
+	const char *set = getenv("PTHUMB_VALGRIND");
+
+	if (set != NULL && *set != '\0')
+		helper_skip_test("not under valgrind: %s", why);
+}
 
 char *
 helper_tmpdir(void)
@@ -152,7 +204,7 @@ helper_wait(pid_t pid)
 }
 
 void
-helper_run(struct run *r, const char *const *args)
+helper_run(struct ran *r, const char *const *args)
 {
 	char *dir = helper_tmpdir();
 	char *out = g_build_filename(dir, "stdout", NULL);
@@ -168,7 +220,7 @@ helper_run(struct run *r, const char *const *args)
 }
 
 void
-helper_run_free(struct run *r)
+helper_run_free(struct ran *r)
 {
 	g_free(r->out);
 	g_free(r->err);
@@ -291,55 +343,6 @@ helper_fill(const char *dir, const char *const *srcs, int n)
 	}
 }
 
-/* *im premultiplied, in place of *im. */
-static int
-premultiply(VipsImage **im)
-{
-	VipsImage *p;
-
-	if (vips_premultiply(*im, &p, NULL))
-		return -1;
-	g_object_unref(*im);
-	*im = p;
-	return 0;
-}
-
-double
-helper_psnr(const char *a, const char *b)
-{
-	VipsImage *x = NULL, *y = NULL, *d = NULL, *sq = NULL;
-	double mean = -1, psnr = -1;
-
-	if (VIPS_INIT("pthumb-test") != 0)
-		return -1;
-	x = vips_image_new_from_file(a, NULL);
-	y = vips_image_new_from_file(b, NULL);
-	if (x == NULL || y == NULL) {
-		fprintf(stderr, "psnr: cannot load: %s\n", vips_error_buffer());
-		goto out;
-	}
-	if (x->Xsize != y->Xsize || x->Ysize != y->Ysize ||
-	    x->Bands != y->Bands) {
-		fprintf(stderr, "psnr: %s is %dx%dx%d, %s is %dx%dx%d\n", a,
-		    x->Xsize, x->Ysize, x->Bands, b, y->Xsize, y->Ysize,
-		    y->Bands);
-		goto out;
-	}
-	if (vips_image_hasalpha(x) && (premultiply(&x) || premultiply(&y)))
-		goto out;
-	if (vips_subtract(x, y, &d, NULL) || vips_multiply(d, d, &sq, NULL) ||
-	    vips_avg(sq, &mean, NULL))
-		goto out;
-	psnr = mean == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mean);
-out:
-	vips_error_clear();
-	VIPS_UNREF(x);
-	VIPS_UNREF(y);
-	VIPS_UNREF(d);
-	VIPS_UNREF(sq);
-	return psnr;
-}
-
 const char *
 helper_corpus_photos(void)
 {
@@ -368,18 +371,76 @@ helper_same_bytes(const char *a, const char *b)
 	return same;
 }
 
+/* Where the value of the k-th "key": in json starts. */
+static const char *
+json_value(const char *json, const char *key, int k)
+{
+	char *pat = g_strdup_printf("\"%s\": ", key);
+	const char *p = json;
+
+	for (int i = 0; i <= k; i++) {
+		p = strstr(p, pat);
+		cr_assert_not_null(p, "no \"%s\" #%d in %s", key, k, json);
+		p += strlen(pat);
+	}
+	g_free(pat);
+	return p;
+}
+
+double
+helper_json_number(const char *json, const char *key, int k)
+{
+	double v;
+
+	cr_assert_eq(sscanf(json_value(json, key, k), "%lf", &v), 1,
+	    "\"%s\" #%d is not a number in %s", key, k, json);
+	return v;
+}
+
+char *
+helper_json_string(const char *json, const char *key)
+{
+	const char *p = json_value(json, key, 0), *end;
+
+	cr_assert_eq(*p, '"', "\"%s\" is not a string in %s", key, json);
+	for (end = ++p; *end != '"'; end++) {
+		cr_assert_neq(*end, '\0', "\"%s\" is not ended in %s", key,
+		    json);
+		if (*end == '\\' && end[1] != '\0')
+			end++;
+	}
+	return g_strndup(p, (gsize)(end - p));
+}
+
+const char *
+helper_json_summary(const char *out)
+{
+	const char *s = strstr(out, "{\"type\": \"summary\"");
+
+	cr_assert_not_null(s, "no summary: %s", out);
+	return s;
+}
+
+char *
+helper_json_line(const char *out, const char *key, const char *value)
+{
+	char *pair = g_strdup_printf("\"%s\": \"%s\"", key, value);
+	char **lines = g_strsplit(out, "\n", -1);
+	char *found = NULL;
+
+	for (char **l = lines; *l != NULL; l++)
+		if (strstr(*l, pair) != NULL) {
+			cr_assert_null(found, "two lines with %s", pair);
+			found = g_strdup(*l);
+		}
+	cr_assert_not_null(found, "no line with %s in:\n%s", pair, out);
+	g_strfreev(lines);
+	g_free(pair);
+	return found;
+}
+
 long
 helper_summary_field(const char *out, const char *key)
 {
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p;
-	long v;
-
-	cr_assert_not_null(s, "no summary: %s", out);
-	p = strstr(s, pat);
-	cr_assert_not_null(p, "no %s in %s", key, s);
-	v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
+	return (long)helper_json_number(helper_json_summary(out), key, 0);
 }

@@ -19,20 +19,8 @@
 
 #define BAD TOP_DIR "/tests/data/bad"
 
-/* The valid images of testdata/, relative to it. */
-static const char *const images[TESTDATA_IMAGES] = {
-	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
-	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
-	"wine-alpha.png",
-};
-
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(cli, .init = init_vips, .timeout = 120);
+TestSuite(cli, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 120);
 
 static void
 image_size(const char *path, int *w, int *h)
@@ -63,7 +51,7 @@ source_size(const char *path, int *w, int *h)
 }
 
 static void
-run_on_testdata(struct run *r, const char *out, const char *const *extra)
+run_on_testdata(struct ran *r, const char *out, const char *const *extra)
 {
 	const char *args[16] = {"-o", out};
 	int n = 2;
@@ -77,8 +65,8 @@ run_on_testdata(struct run *r, const char *out, const char *const *extra)
 
 Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 {
-	char *out = helper_tmpdir();
-	struct run r;
+	const char *out = helper_dir();
+	struct ran r;
 
 	run_on_testdata(&r, out, NULL);
 	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
@@ -86,8 +74,9 @@ Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 	    "%s", r.out);
 	cr_assert_str_eq(r.err, "");
 	for (int i = 0; i < TESTDATA_IMAGES; i++) {
-		char *src = g_build_filename(TESTDATA, images[i], NULL);
-		char *dst = g_build_filename(out, images[i], NULL);
+		const char *name = helper_testdata[i];
+		char *src = g_build_filename(TESTDATA, name, NULL);
+		char *dst = g_build_filename(out, name, NULL);
 		int sw, sh, w, h;
 
 		source_size(src, &sw, &sh);
@@ -99,25 +88,23 @@ Test(cli, main_job_thumbnails_fit_the_box_and_keep_the_aspect)
 			cr_assert_eq(h, (int)(sh * 50.0 / sw + 0.5), "%s", dst);
 		else
 			cr_assert_eq(w, (int)(sw * 50.0 / sh + 0.5), "%s", dst);
-		cr_assert_eq(helper_count_lines(r.out, images[i]), 1,
-		    "one line for %s", images[i]);
+		cr_assert_eq(helper_count_lines(r.out, name), 1,
+		    "one line for %s", name);
 		g_free(src);
 		g_free(dst);
 	}
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, exif_rotated_photo_comes_out_upright)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *rot = g_build_filename(out, "people", "friends-exif.jpg", NULL);
 	char *up = g_build_filename(out, "people", "friends.jpg", NULL);
 	const char *const extra[] = {"-s", "128", NULL};
-	struct run r;
+	struct ran r;
 	int w, h;
 	double db;
 
@@ -130,19 +117,17 @@ Test(cli, exif_rotated_photo_comes_out_upright)
 	db = helper_psnr(rot, up);
 	cr_assert_gt(db, 25.0, "rotated thumbnail differs: %.1f dB", db);
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(rot);
 	g_free(up);
-	g_free(out);
 }
 
 Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-o", out, TESTDATA, BAD, NULL};
 	static const char *const bad[] = {"corrupt.jpg", "empty.jpg",
 	    "notes.jpg"};
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1, "exit %d", r.status);
@@ -166,15 +151,13 @@ Test(cli, each_bad_file_gets_its_own_error_and_the_batch_finishes)
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES + 1);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, second_run_skips_and_force_redoes)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const force[] = {"--force", NULL};
-	struct run r;
+	struct ran r;
 
 	run_on_testdata(&r, out, NULL);
 	cr_assert_eq(r.status, 0);
@@ -190,49 +173,14 @@ Test(cli, second_run_skips_and_force_redoes)
 	cr_assert_not_null(strstr(r.out, "8 done, 0 failed, 0 skipped"), "%s",
 	    r.out);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
-}
-
-Test(cli, sequential_and_any_pool_size_write_identical_bytes)
-{
-	char *dir = helper_tmpdir();
-	static const char *const modes[][3] = {
-		{"--sequential", NULL}, {"-j", "1", NULL}, {"-j", "4", NULL},
-	};
-	char *outs[3];
-	struct run r;
-
-	for (int m = 0; m < 3; m++) {
-		outs[m] = g_strdup_printf("%s/out%d", dir, m);
-		run_on_testdata(&r, outs[m], modes[m]);
-		cr_assert_eq(r.status, 0, "%s: %s", modes[m][0], r.err);
-		helper_run_free(&r);
-	}
-	for (int i = 0; i < TESTDATA_IMAGES; i++) {
-		char *a = g_build_filename(outs[0], images[i], NULL);
-
-		for (int m = 1; m < 3; m++) {
-			char *b = g_build_filename(outs[m], images[i], NULL);
-
-			cr_assert(helper_same_bytes(a, b), "%s and %s differ",
-			    a, b);
-			g_free(b);
-		}
-		g_free(a);
-	}
-	for (int m = 0; m < 3; m++)
-		g_free(outs[m]);
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 Test(cli, json_lines_only_on_stdout)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--json", "-o", out, TESTDATA, BAD, NULL};
 	char **lines;
-	struct run r;
+	struct ran r;
 	int files = 0, summaries = 0;
 
 	helper_run(&r, args);
@@ -258,8 +206,6 @@ Test(cli, json_lines_only_on_stdout)
 	cr_assert_eq(helper_count_lines(r.out, "\"status\": \"warning\""), 1);
 	g_strfreev(lines);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
@@ -271,7 +217,7 @@ Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
 		{"-f", "nosuchformat", "x", NULL},
 		{NULL},
 	};
-	struct run r;
+	struct ran r;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		helper_run(&r, cases[i]);
@@ -286,7 +232,7 @@ Test(cli, usage_errors_exit_2_with_one_line_and_a_hint)
 
 Test(cli, list_on_the_command_line_keeps_relative_paths)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *list = g_build_filename(dir, "list", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *want = g_build_filename(out, TESTDATA + 1, "people",
@@ -294,7 +240,7 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 	char *text = g_strdup_printf("%s/sunset.jpg\n%s/people/friends.jpg\n",
 	    TESTDATA, TESTDATA);
 	const char *const args[] = {"-o", out, "--files-from", list, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert(g_file_set_contents(list, text, -1, NULL));
 	helper_run(&r, args);
@@ -302,71 +248,10 @@ Test(cli, list_on_the_command_line_keeps_relative_paths)
 	cr_assert_eq(access(want, F_OK), 0, "%s missing:\n%s", want, r.out);
 	cr_assert_eq(helper_count_files(out), 2);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(text);
 	g_free(want);
 	g_free(out);
 	g_free(list);
-	g_free(dir);
-}
-
-
-Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
-{
-	enum { COPIES = 12 };
-	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
-	char *in = g_build_filename(dir, "in", NULL);
-	char *out = g_build_filename(dir, "out", NULL);
-	char *log_out = g_build_filename(dir, "stdout", NULL);
-	char *log_err = g_build_filename(dir, "stderr", NULL);
-	/* --exact with a wide blur keeps each worker busy for a while. */
-	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
-	    "400", "-o", out, in, NULL};
-	gchar *err_text = NULL, *out_text = NULL;
-	GArray *kids = NULL;
-	pid_t pid, victim;
-	int status;
-
-	helper_fill(in, seeding, COPIES);
-	pid = helper_start(args, log_out, log_err);
-	/* Wait until both workers are up and busy, then kill one. */
-	for (int tries = 0; tries < 200; tries++) {
-		usleep(20 * 1000);
-		if (kids != NULL)
-			g_array_unref(kids);
-		kids = helper_children(pid);
-		if (kids->len == 2 && tries >= 15)
-			break;
-	}
-	cr_assert_eq(kids->len, 2, "workers not found");
-	victim = g_array_index(kids, pid_t, 0);
-	cr_assert_eq(kill(victim, SIGKILL), 0);
-	status = helper_wait(pid);
-	cr_assert(g_file_get_contents(log_err, &err_text, NULL, NULL));
-	cr_assert(g_file_get_contents(log_out, &out_text, NULL, NULL));
-	cr_assert_eq(status, 0, "exit %d\n%s", status, err_text);
-	{
-		char *says = g_strdup_printf("worker killed by SIGKILL (pid %ld)",
-		    (long)victim);
-
-		cr_assert_eq(helper_count_lines(err_text, says), 1,
-		    "the killed worker's file is not reported:\n%s", err_text);
-		g_free(says);
-	}
-	cr_assert_not_null(strstr(out_text, "12 done, 0 failed"), "%s",
-	    out_text);
-	cr_assert_eq(helper_count_files(out), COPIES);
-	cr_assert_eq(helper_count_tmp(out), 0);
-	g_array_unref(kids);
-	g_free(err_text);
-	g_free(out_text);
-	helper_rmtree(dir);
-	g_free(log_out);
-	g_free(log_err);
-	g_free(in);
-	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -377,15 +262,17 @@ Test(cli, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
 Test(cli, pngsuite_broken_files_get_one_line_each)
 {
 	const char *suite = TOP_DIR "/../shared/corpus/pngsuite";
-	char *out;
+	const char *out = helper_dir();
 	GDir *d;
 	const char *name;
-	struct run r;
+	struct ran r;
 	char **lines;
 
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
+
 	if (!g_file_test(suite, G_FILE_TEST_IS_DIR))
-		cr_skip_test("no %s beside the repository", suite);
-	out = helper_tmpdir();
+		helper_skip_test("no %s beside the repository", suite);
 	{
 		const char *const args[] = {"-o", out, suite, NULL};
 
@@ -419,8 +306,6 @@ Test(cli, pngsuite_broken_files_get_one_line_each)
 	g_strfreev(lines);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 /* -f converts to each writable format; -Q reaches the lossy savers. */
@@ -428,8 +313,8 @@ Test(cli, format_conversion_and_quality)
 {
 	static const char *const formats[] = {"jpg", "png", "webp", "tif",
 	    "gif", "heic", "avif"};
-	char *dir = helper_tmpdir();
-	struct run r;
+	const char *dir = helper_dir();
+	struct ran r;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
 		char *out = g_build_filename(dir, formats[i], NULL);
@@ -464,33 +349,28 @@ Test(cli, format_conversion_and_quality)
 		cr_assert_eq(stat("hi/sunset.webp", &b), 0);
 		cr_assert_lt(a.st_size, b.st_size, "-Q 10 is not smaller");
 	}
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 /* The first thumbnail is done before the scanner has walked everything:
    work starts while the scan goes on. */
 Test(cli, work_starts_before_the_scan_ends)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--json", "-j", "1", "-o", out, TESTDATA,
 	    NULL};
-	const char *p;
+	const char *summary;
 	double first, scan;
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	p = strstr(r.out, "\"first_done_seconds\": ");
-	cr_assert_not_null(p);
-	cr_assert_eq(sscanf(p, "\"first_done_seconds\": %lf, "
-	    "\"scan_seconds\": %lf", &first, &scan), 2, "%s", p);
+	summary = helper_json_summary(r.out);
+	first = helper_json_number(summary, "first_done_seconds", 0);
+	scan = helper_json_number(summary, "scan_seconds", 0);
 	cr_assert_gt(first, 0);
 	cr_assert_lt(first, scan, "first done %.3f s, scan ended %.3f s",
 	    first, scan);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 /* One failure line's shape: "pthumb: PATH: CAUSE" with the path once, a
@@ -542,11 +422,14 @@ Test(cli, every_failure_is_one_plain_line)
 	const char *photos = helper_corpus_photos();
 	char *formats = photos ? g_build_filename(photos, "..", "formats",
 	    NULL) : NULL;
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *args[12] = {"-q", "-o", out, TOP_DIR "/tests/data"};
 	int n = 4, failures = 0;
-	struct run r;
+	struct ran r;
 	char **lines;
+
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
 
 	if (g_file_test(suite, G_FILE_TEST_IS_DIR))
 		args[n++] = suite;
@@ -571,8 +454,6 @@ Test(cli, every_failure_is_one_plain_line)
 	cr_assert_geq(failures, 6, "%s", r.err);
 	g_strfreev(lines);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 	g_free(formats);
 }
 
@@ -580,7 +461,7 @@ Test(cli, every_failure_is_one_plain_line)
    a reader that stops reading is none. */
 Test(cli, a_full_standard_output_is_an_error)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *err = g_build_filename(dir, "err", NULL);
 	const char *const json[] = {"--json", "-o", out, TESTDATA, NULL};
@@ -588,7 +469,7 @@ Test(cli, a_full_standard_output_is_an_error)
 	const char *const *runs[] = {json, dry};
 
 	if (access("/dev/full", W_OK) != 0)
-		cr_skip_test("no /dev/full");
+		helper_skip_test("no /dev/full");
 	for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
 		gchar *text = NULL;
 		int status = helper_wait(helper_start(runs[i], "/dev/full",
@@ -600,17 +481,15 @@ Test(cli, a_full_standard_output_is_an_error)
 		    "space left on device"), 1, "%s", text);
 		g_free(text);
 	}
-	helper_rmtree(dir);
 	g_free(err);
 	g_free(out);
-	g_free(dir);
 }
 
 /* A list that cannot be read is no empty list: a missing one is a usage
    error, a folder (named, or on standard input) fails the run. */
 Test(cli, a_list_that_cannot_be_read_is_an_error)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *missing = g_build_filename(dir, "missing", NULL);
 	const char *const none[] = {"-o", out, "--files-from", missing, NULL};
@@ -619,7 +498,7 @@ Test(cli, a_list_that_cannot_be_read_is_an_error)
 	    helper_bin(), out, dir);
 	gchar *text = NULL, *err = NULL;
 	gint wait = 0;
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, none);
 	cr_assert_eq(r.status, 2, "%s", r.err);
@@ -638,10 +517,8 @@ Test(cli, a_list_that_cannot_be_read_is_an_error)
 	g_free(text);
 	g_free(err);
 	g_free(cmd);
-	helper_rmtree(dir);
 	g_free(missing);
 	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -688,11 +565,14 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 {
 	static const char *const modes[] = {"pool", "threads",
 	    "sequential", "spawn"};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *fifo = g_build_filename(dir, "list", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
-	char *second = g_build_filename(TESTDATA, images[1], NULL);
+	char *second = g_build_filename(TESTDATA, helper_testdata[1], NULL);
+
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
 
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	for (size_t m = 0; m < G_N_ELEMENTS(modes); m++) {
@@ -728,12 +608,10 @@ Test(cli, a_signal_stops_a_run_waiting_for_its_list)
 		g_free(text);
 		g_free(out);
 	}
-	helper_rmtree(dir);
 	g_free(second);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(fifo);
-	g_free(dir);
 }
 
 /* Bytes pid has read so far (/proc/PID/io), or -1. */
@@ -760,10 +638,13 @@ bytes_read(pid_t pid)
  */
 Test(cli, a_signal_stops_a_run_reading_an_endless_list)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
+
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
 
 	for (int nul = 0; nul <= 1; nul++) {
 		const char *const args[] = {"--json", "-o", out, "--files-from",
@@ -788,24 +669,25 @@ Test(cli, a_signal_stops_a_run_reading_an_endless_list)
 		g_free(err);
 		g_free(text);
 	}
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
-	g_free(dir);
 }
 
 /* Started with standard input closed, "-" is an empty list: not the
    first descriptor pthumb opens next (a worker's socket). */
 Test(cli, a_closed_standard_input_is_an_empty_list)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
 	char *log_err = g_build_filename(dir, "stderr", NULL);
 	const char *const args[] = {"--json", "-o", out, "-", NULL};
 	gchar *text = NULL;
 	int status;
+
+	helper_skip_under_valgrind("valgrind itself opens the descriptor "
+	    "pthumb would find closed");
 
 	status = helper_wait_within(helper_start_in(NULL, args, log_out,
 	    log_err), 60);
@@ -814,11 +696,9 @@ Test(cli, a_closed_standard_input_is_an_empty_list)
 	cr_assert_eq(helper_summary_field(text, "done"), 0);
 	cr_assert_eq(helper_summary_field(text, "failed"), 0);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
-	g_free(dir);
 }
 
 /* --version names pthumb's version (the Makefile's, also in the
@@ -829,7 +709,7 @@ Test(cli, version_says_what_runs)
 	char *libvips = g_strdup_printf("\nlibvips %s (built with ",
 	    vips_version_string());
 	gchar *man = NULL;
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -856,7 +736,7 @@ Test(cli, the_manual_names_every_option)
 	const char *const args[] = {"--help-all", NULL};
 	gchar *man = NULL;
 	char **lines;
-	struct run r;
+	struct ran r;
 	int options = 0;
 
 	cr_assert(g_file_get_contents(TOP_DIR "/src/pthumb.1", &man, NULL,
@@ -926,11 +806,14 @@ Test(cli, completion_offers_every_option_and_good_values)
 		{"-f", NULL, NULL},
 	};
 	const char *const help[] = {"--help-all", NULL};
-	char *offered = completions("--");
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
+	char *offered;
 	char **lines;
-	struct run r;
+	struct ran r;
 
+	helper_skip_under_valgrind("forty starts of pthumb");
+
+	offered = completions("--");
 	helper_run(&r, help);
 	lines = g_strsplit(r.out, "\n", -1);
 	for (char **l = lines; *l != NULL; l++) {
@@ -971,8 +854,6 @@ Test(cli, completion_offers_every_option_and_good_values)
 		g_free(got);
 		g_free(words);
 	}
-	helper_rmtree(out);
-	g_free(out);
 	g_free(offered);
 }
 
@@ -981,7 +862,7 @@ Test(cli, completion_offers_every_option_and_good_values)
 Test(cli, help_reads_the_same_in_the_c_locale)
 {
 	const char *const args[] = {"--help", NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(setenv("LC_ALL", "C", 1), 0);
 	helper_run(&r, args);

@@ -13,13 +13,8 @@
 
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(colour, .init = init_vips, .timeout = 60);
+TestSuite(colour, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 60);
 
 /* A w x h image of one colour (bands values from v). */
 static VipsImage *
@@ -48,7 +43,7 @@ thumb(const char *out, const char *in, const char *name,
 {
 	const char *args[16] = {"-q", "-o", out};
 	int n = 3;
-	struct run r;
+	struct ran r;
 
 	for (; extra != NULL && *extra != NULL; extra++)
 		args[n++] = *extra;
@@ -127,7 +122,7 @@ assert_back_to_srgb_red(const char *dir, const char *in, const char *name)
 
 Test(colour, a_display_p3_red_comes_out_as_srgb_red)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *keep = g_build_filename(dir, "keep", NULL);
 	double px[4], p3px[4];
 	char *in = red_in_profile(dir, "red-p3.png", "p3", p3px);
@@ -145,10 +140,8 @@ Test(colour, a_display_p3_red_comes_out_as_srgb_red)
 	    "--keep-profile lost the profile");
 	g_object_unref(im);
 	g_free(t);
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(keep);
-	g_free(dir);
 }
 
 /* An RGB profile of D65 white, these primaries and one tone curve for
@@ -193,7 +186,7 @@ write_adobe_rgb(const char *path)
 
 Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *icc = g_build_filename(dir, "AdobeRGB1998.icc", NULL);
 	double numbers[4];
 	char *in;
@@ -203,10 +196,8 @@ Test(colour, an_adobe_rgb_red_comes_out_as_srgb_red)
 	/* Adobe RGB's red is wider than sRGB's: about 219 on its scale. */
 	cr_assert(numbers[0] > 200 && numbers[0] < 235, "%g", numbers[0]);
 	assert_back_to_srgb_red(dir, in, "red-adobe.png");
-	helper_rmtree(dir);
 	g_free(icc);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -229,7 +220,7 @@ write_p3_named_srgb(const char *path)
 
 Test(colour, a_p3_profile_named_srgb_is_still_converted)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *icc = g_build_filename(dir, "fake-srgb.icc", NULL);
 	double numbers[4];
 	char *in;
@@ -237,17 +228,15 @@ Test(colour, a_p3_profile_named_srgb_is_still_converted)
 	write_p3_named_srgb(icc);
 	in = red_in_profile(dir, "red-fake.png", icc, numbers);
 	assert_back_to_srgb_red(dir, in, "red-fake.png");
-	helper_rmtree(dir);
 	g_free(icc);
 	g_free(in);
-	g_free(dir);
 }
 
 /* An image tagged with an sRGB profile comes out with the numbers it
    had: the profile is recognised and no conversion is made. */
 Test(colour, an_srgb_profile_changes_nothing)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "tagged.png", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	VipsImage *im = solid(64, 64, (double[]){200, 120, 40}, 3), *tagged;
@@ -263,16 +252,14 @@ Test(colour, an_srgb_profile_changes_nothing)
 	assert_near(px, (double[]){200, 120, 40}, 3, 0, "sRGB-tagged");
 	g_object_unref(tagged);
 	g_object_unref(im);
-	helper_rmtree(dir);
 	g_free(t);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(colour, cmyk_with_and_without_a_profile_becomes_rgb)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *with = g_build_filename(dir, "with.jpg", NULL);
 	char *without = g_build_filename(dir, "without.jpg", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -303,18 +290,16 @@ Test(colour, cmyk_with_and_without_a_profile_becomes_rgb)
 	assert_near(b, a, 3, 3, "CMYK without a profile");
 	g_object_unref(red);
 	g_object_unref(cmyk);
-	helper_rmtree(dir);
 	g_free(ta);
 	g_free(tb);
 	g_free(with);
 	g_free(without);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(colour, sixteen_bit_and_grey_become_eight_bit)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *rgb16 = g_build_filename(dir, "rgb16.png", NULL);
 	char *grey16 = g_build_filename(dir, "grey16.png", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -375,16 +360,14 @@ Test(colour, sixteen_bit_and_grey_become_eight_bit)
 	g_object_unref(g8);
 	g_object_unref(gwide);
 	g_object_unref(grey);
-	helper_rmtree(dir);
 	g_free(rgb16);
 	g_free(grey16);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(colour, alpha_stays_alpha_and_jpeg_gets_the_background)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "clear.png", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	/* Red where opaque, fully transparent elsewhere (left half). */
@@ -446,15 +429,13 @@ Test(colour, alpha_stays_alpha_and_jpeg_gets_the_background)
 	g_object_unref(left);
 	g_object_unref(right);
 	g_object_unref(both);
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(colour, palette_and_multi_page_inputs)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *pal = g_build_filename(dir, "palette.png", NULL);
 	char *pages = g_build_filename(dir, "pages.tif", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -511,16 +492,14 @@ Test(colour, palette_and_multi_page_inputs)
 	g_object_unref(red);
 	g_object_unref(blue);
 	g_object_unref(stack);
-	helper_rmtree(dir);
 	g_free(pal);
 	g_free(pages);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(colour, crop_fills_the_box)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "wide.png", NULL);
 	char *small = g_build_filename(dir, "small.png", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -569,16 +548,14 @@ Test(colour, crop_fills_the_box)
 	g_object_unref(br);
 	g_object_unref(all);
 	g_object_unref(tiny);
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(small);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(colour, metadata_is_stripped_unless_kept)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *strip_dir = g_build_filename(out, "strip", NULL);
 	char *keep_dir = g_build_filename(out, "keep", NULL);
 	const char *in = TESTDATA "/people/friends-exif.jpg";
@@ -603,8 +580,6 @@ Test(colour, metadata_is_stripped_unless_kept)
 	cr_assert_leq(vips_image_get_orientation(im), 1);
 	g_object_unref(im);
 	g_free(t);
-	helper_rmtree(out);
 	g_free(strip_dir);
 	g_free(keep_dir);
-	g_free(out);
 }

@@ -13,25 +13,6 @@
 
 TestSuite(compare, .timeout = 120);
 
-/* The value of the k-th (0-based) "key": in a JSON text, as a double. */
-static double
-number(const char *json, const char *key, int k)
-{
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p = json;
-	double v;
-
-	for (int i = 0; i <= k; i++) {
-		p = strstr(p, pat);
-		cr_assert_not_null(p, "no %s #%d in %s", key, k, json);
-		p += strlen(pat);
-	}
-	g_free(pat);
-	cr_assert_eq(sscanf(p, "%lf", &v), 1, "%s #%d is not a number", key,
-	    k);
-	return v;
-}
-
 static int
 count(const char *json, const char *needle)
 {
@@ -44,7 +25,7 @@ count(const char *json, const char *needle)
 
 /* Run --compare with TMPDIR pointing at a fresh folder of ours. */
 static void
-run_compare(struct run *r, char **tmp, const char *const *args)
+run_compare(struct ran *r, char **tmp, const char *const *args)
 {
 	*tmp = helper_tmpdir();
 	cr_assert_eq(setenv("TMPDIR", *tmp, 1), 0);
@@ -56,7 +37,7 @@ Test(compare, json_table_adds_up)
 {
 	const char *const args[] = {"--compare", "--json",
 	    "--compare-jobs=1,2,3", TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 	char *tmp;
 	double seq_wall;
 
@@ -64,21 +45,23 @@ Test(compare, json_table_adds_up)
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_assert_eq(count(r.out, "\n"), 1, "one JSON object, one line");
 	cr_assert_eq(count(r.out, "\"mode\": "), 4);
-	cr_assert_eq(number(r.out, "images", 0), TESTDATA_IMAGES);
-	cr_assert_geq(number(r.out, "online_cpus", 0), 1);
+	cr_assert_eq(helper_json_number(r.out, "images", 0), TESTDATA_IMAGES);
+	cr_assert_geq(helper_json_number(r.out, "online_cpus", 0), 1);
 	cr_assert_not_null(strstr(r.out, "\"mode\": \"sequential\", "
 	    "\"workers\": 1"));
-	seq_wall = number(r.out, "wall_s", 0);
+	seq_wall = helper_json_number(r.out, "wall_s", 0);
 	cr_assert_gt(seq_wall, 0);
 	for (int k = 0; k < 4; k++) {
-		double wall = number(r.out, "wall_s", k);
-		double speedup = number(r.out, "speedup", k);
-		double eff = number(r.out, "efficiency", k);
-		double cal = number(r.out, "calibration_speedup", k);
-		double vs = number(r.out, "efficiency_vs_calibration", k);
-		double ips = number(r.out, "images_per_second", k);
-		double workers = number(r.out, "workers", k);
-		double images = number(r.out, "images", k + 1);
+		double wall = helper_json_number(r.out, "wall_s", k);
+		double speedup = helper_json_number(r.out, "speedup", k);
+		double eff = helper_json_number(r.out, "efficiency", k);
+		double cal = helper_json_number(r.out, "calibration_speedup",
+		    k);
+		double vs = helper_json_number(r.out,
+		    "efficiency_vs_calibration", k);
+		double ips = helper_json_number(r.out, "images_per_second", k);
+		double workers = helper_json_number(r.out, "workers", k);
+		double images = helper_json_number(r.out, "images", k + 1);
 
 		cr_assert_eq(workers, k == 0 ? 1 : k);
 		cr_assert_eq(images, TESTDATA_IMAGES);
@@ -86,15 +69,15 @@ Test(compare, json_table_adds_up)
 		cr_assert_float_eq(eff, speedup / workers, 1e-4 * eff);
 		cr_assert_float_eq(vs, speedup / cal, 1e-4 * vs);
 		cr_assert_float_eq(ips, images / wall, 1e-3 * ips);
-		cr_assert_gt(number(r.out, "cpu_s", k), 0);
-		cr_assert_gt(number(r.out, "pixels", k), 0);
-		cr_assert_gt(number(r.out, "resample", k), 0);
+		cr_assert_gt(helper_json_number(r.out, "cpu_s", k), 0);
+		cr_assert_gt(helper_json_number(r.out, "pixels", k), 0);
+		cr_assert_gt(helper_json_number(r.out, "resample", k), 0);
 		if (workers == 1)
 			cr_assert_float_eq(cal, 1.0, 1e-9);
 		else
 			cr_assert_gt(cal, 0);
 	}
-	cr_assert_float_eq(number(r.out, "speedup", 0), 1.0, 1e-9);
+	cr_assert_float_eq(helper_json_number(r.out, "speedup", 0), 1.0, 1e-9);
 	/* Its temporary folders are gone. */
 	cr_assert_eq(helper_count_files(tmp), 0);
 	{
@@ -112,7 +95,7 @@ Test(compare, human_table_and_kept_folders)
 {
 	const char *const args[] = {"--compare", "-j", "2", "--keep",
 	    TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 	char *tmp, *seq, *pool;
 	GDir *d;
 	const char *name;
@@ -166,29 +149,30 @@ Test(compare, modes_table_adds_up)
 	    TESTDATA, NULL};
 	double seq_wall, per_file[4];
 	const char *disp;
-	struct run r;
+	struct ran r;
 	char *tmp;
 
 	run_compare(&r, &tmp, args);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_assert_eq(count(r.out, "\n"), 1, "one JSON object, one line");
 	cr_assert_eq(count(r.out, "\"mode\": "), 4);
-	seq_wall = number(r.out, "wall_s", 0);
+	seq_wall = helper_json_number(r.out, "wall_s", 0);
 	for (int k = 0; k < 4; k++) {
 		char *mode = g_strdup_printf("{\"mode\": \"%s\", \"workers\": "
 		    "%d, \"forks\": ", modes[k], k == 0 ? 1 : 2);
 		const char *phase = strstr(r.out, mode);
-		double wall = number(r.out, "wall_s", k);
-		double speedup = number(r.out, "speedup", k);
-		double forks = number(r.out, "forks", k);
+		double wall = helper_json_number(r.out, "wall_s", k);
+		double speedup = helper_json_number(r.out, "speedup", k);
+		double forks = helper_json_number(r.out, "forks", k);
 
 		cr_assert_not_null(phase, "no %s in %s", mode, r.out);
 		/* The phases come in this order. */
 		cr_assert_eq(count(r.out, "\"mode\": ") - count(phase,
 		    "\"mode\": "), k);
-		cr_assert_eq(number(r.out, "images", k + 1), TESTDATA_IMAGES);
+		cr_assert_eq(helper_json_number(r.out, "images", k + 1),
+		    TESTDATA_IMAGES);
 		cr_assert_float_eq(speedup, seq_wall / wall, 1e-4 * speedup);
-		cr_assert_float_eq(number(r.out, "efficiency", k),
+		cr_assert_float_eq(helper_json_number(r.out, "efficiency", k),
 		    speedup / (k == 0 ? 1 : 2), 1e-4);
 		/* Processes: none of its own for sequential and threads, one
 		   per image for spawn, one per worker for the pool. */
@@ -200,14 +184,14 @@ Test(compare, modes_table_adds_up)
 	   overhead is the difference to sequential. */
 	disp = strstr(r.out, "\"dispatch\": {");
 	cr_assert_not_null(disp, "%s", r.out);
-	cr_assert_eq(number(disp, "images", 0), 200);
+	cr_assert_eq(helper_json_number(disp, "images", 0), 200);
 	for (int k = 0; k < 4; k++) {
-		per_file[k] = number(disp, modes[k], 0);
+		per_file[k] = helper_json_number(disp, modes[k], 0);
 		cr_assert_gt(per_file[k], 0);
 	}
 	for (int k = 1; k < 4; k++)
-		cr_assert_float_eq(number(disp, modes[k], 1), per_file[k] -
-		    per_file[0], 2e-4, "%s", disp);
+		cr_assert_float_eq(helper_json_number(disp, modes[k], 1),
+		    per_file[k] - per_file[0], 2e-4, "%s", disp);
 	cr_assert_eq(helper_count_files(tmp), 0, "left files in %s", tmp);
 	helper_run_free(&r);
 	helper_rmtree(tmp);
@@ -218,7 +202,7 @@ Test(compare, modes_human_table)
 {
 	const char *const args[] = {"--compare-modes", "-j", "2", TESTDATA,
 	    NULL};
-	struct run r;
+	struct ran r;
 	char *tmp;
 
 	run_compare(&r, &tmp, args);
@@ -245,7 +229,7 @@ Test(compare, bad_lists_are_usage_errors)
 		{"--compare-modes", "--mode=threads", "x", NULL},
 		{"--compare-modes", "--compare", "x", NULL},
 	};
-	struct run r;
+	struct ran r;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		helper_run(&r, cases[i]);

@@ -5,6 +5,7 @@
  * temporary file may be left.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <glib.h>
 #include <signal.h>
@@ -20,16 +21,11 @@
 #include "helpers.h"
 #include "xio.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(faults, .init = init_vips, .timeout = 180);
+TestSuite(faults, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 180);
 
 static void
-run_with_fault(struct run *r, const char *fault, const char *const *args)
+run_with_fault(struct ran *r, const char *fault, const char *const *args)
 {
 	cr_assert_eq(setenv("PTHUMB_FAULT", fault, 1), 0);
 	helper_run(r, args);
@@ -68,41 +64,111 @@ count_decodable(const char *dir)
 	return n;
 }
 
-Test(faults, crashing_workers_are_replaced_and_files_retried)
+/* A worker's death as PTHUMB_FAULT makes it, and pthumb's words for it
+   (arrays, not pointers: each case runs in a process of its own, which
+   Criterion starts afresh, so a pointer into this one means nothing). */
+struct death {
+	char fault[8];
+	char says[32];
+};
+
+ParameterizedTestParameters(faults,
+    crashing_workers_are_replaced_and_files_retried)
 {
-	static const char *const kinds[][2] = {
+	static struct death deaths[] = {
 		{"crash:2", "worker killed by SIGSEGV"},
 		{"abort:2", "worker killed by SIGABRT"},
 		{"exit:2", "worker exited with status 7"},
 	};
 
-	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
-		char *out = helper_tmpdir();
-		const char *const args[] = {"-j", "1", "-o", out, TESTDATA, NULL};
-		struct run r;
+	return cr_make_param_array(struct death, deaths,
+	    G_N_ELEMENTS(deaths));
+}
 
-		/* Each worker dies at its second image; the file goes to a
-		   fresh worker, where it is the first and succeeds. */
-		run_with_fault(&r, kinds[k][0], args);
-		cr_assert_eq(r.status, 0, "%s: exit %d\n%s", kinds[k][0],
-		    r.status, r.err);
-		cr_assert_eq(helper_count_lines(r.err, kinds[k][1]),
-		    TESTDATA_IMAGES - 1, "%s:\n%s", kinds[k][0], r.err);
-		cr_assert_eq(helper_count_lines(r.err, "trying again"),
-		    TESTDATA_IMAGES - 1);
-		cr_assert_eq(count_decodable(out), TESTDATA_IMAGES);
-		cr_assert_eq(helper_count_tmp(out), 0);
-		helper_run_free(&r);
-		helper_rmtree(out);
-		g_free(out);
+ParameterizedTest(struct death *d, faults,
+    crashing_workers_are_replaced_and_files_retried)
+{
+	const char *out = helper_dir();
+	const char *const args[] = {"-j", "1", "-o", out, TESTDATA, NULL};
+	struct ran r;
+
+	/* Each worker dies at its second image; the file goes to a fresh
+	   worker, where it is the first and succeeds. */
+	run_with_fault(&r, d->fault, args);
+	cr_assert_eq(r.status, 0, "%s: exit %d\n%s", d->fault, r.status,
+	    r.err);
+	cr_assert_eq(helper_count_lines(r.err, d->says), TESTDATA_IMAGES - 1,
+	    "%s:\n%s", d->fault, r.err);
+	cr_assert_eq(helper_count_lines(r.err, "trying again"),
+	    TESTDATA_IMAGES - 1, "%s", d->fault);
+	cr_assert_eq(count_decodable(out), TESTDATA_IMAGES, "%s", d->fault);
+	cr_assert_eq(helper_count_tmp(out), 0, "%s", d->fault);
+	helper_run_free(&r);
+}
+
+/* A worker killed from outside mid-run, as by an operator or the OOM
+   killer: said once, with its pid; it is replaced, its file tried again. */
+Test(faults, a_worker_killed_mid_run_is_reported_replaced_and_the_rest_succeed)
+{
+	enum { COPIES = 12 };
+	static const char *const seeding[] = {"seeding.jpg", NULL};
+	const char *dir = helper_dir();
+	char *in = g_build_filename(dir, "in", NULL);
+	char *out = g_build_filename(dir, "out", NULL);
+	char *log_out = g_build_filename(dir, "stdout", NULL);
+	char *log_err = g_build_filename(dir, "stderr", NULL);
+	/* --exact with a wide blur keeps each worker busy for a while. */
+	const char *const args[] = {"-j", "2", "--exact", "-b", "30", "-s",
+	    "400", "-o", out, in, NULL};
+	gchar *err_text = NULL, *out_text = NULL;
+	GArray *kids = NULL;
+	pid_t pid, victim;
+	int status;
+
+	helper_fill(in, seeding, COPIES);
+	pid = helper_start(args, log_out, log_err);
+	/* Wait until both workers are up and busy, then kill one. */
+	for (int tries = 0; tries < 200; tries++) {
+		usleep(20 * 1000);
+		if (kids != NULL)
+			g_array_unref(kids);
+		kids = helper_children(pid);
+		if (kids->len == 2 && tries >= 15)
+			break;
 	}
+	cr_assert_eq(kids->len, 2, "workers not found");
+	victim = g_array_index(kids, pid_t, 0);
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	status = helper_wait(pid);
+	cr_assert(g_file_get_contents(log_err, &err_text, NULL, NULL));
+	cr_assert(g_file_get_contents(log_out, &out_text, NULL, NULL));
+	cr_assert_eq(status, 0, "exit %d\n%s", status, err_text);
+	{
+		char *says = g_strdup_printf("worker killed by SIGKILL (pid %ld)",
+		    (long)victim);
+
+		cr_assert_eq(helper_count_lines(err_text, says), 1,
+		    "the killed worker's file is not reported:\n%s", err_text);
+		g_free(says);
+	}
+	cr_assert_not_null(strstr(out_text, "12 done, 0 failed"), "%s",
+	    out_text);
+	cr_assert_eq(helper_count_files(out), COPIES);
+	cr_assert_eq(helper_count_tmp(out), 0);
+	g_array_unref(kids);
+	g_free(err_text);
+	g_free(out_text);
+	g_free(log_out);
+	g_free(log_err);
+	g_free(in);
+	g_free(out);
 }
 
 Test(faults, a_file_that_kills_twice_fails_with_the_signal_name)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-j", "2", "-o", out, TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	run_with_fault(&r, "crash:1", args);
 	cr_assert_eq(r.status, 1, "%s", r.err);
@@ -112,16 +178,14 @@ Test(faults, a_file_that_kills_twice_fails_with_the_signal_name)
 	cr_assert_not_null(strstr(r.out, "0 done, 8 failed"), "%s", r.out);
 	cr_assert_eq(helper_count_files(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(faults, hanging_workers_time_out_and_are_replaced)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-j", "1", "--timeout", "0.5", "--json",
 	    "-o", out, TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	/* Every worker hangs at its second image: 1 ok, 1 timeout, ... */
 	run_with_fault(&r, "hang:2", args);
@@ -135,22 +199,18 @@ Test(faults, hanging_workers_time_out_and_are_replaced)
 	cr_assert_eq(count_decodable(out), TESTDATA_IMAGES / 2);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(faults, workers_that_never_start_stop_the_run_with_status_3)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-j", "2", "-o", out, TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	run_with_fault(&r, "start", args);
 	cr_assert_eq(r.status, 3, "exit %d\n%s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, "workers keep dying"), "%s", r.err);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 
@@ -159,7 +219,7 @@ Test(faults, random_kills_leave_no_partial_file)
 	enum { IMAGES = 200 };
 	static const char *const mixed[] = {"sunset.jpg", "umang.webp",
 	    "wine-alpha.png", "picture.gif", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -231,13 +291,11 @@ Test(faults, random_kills_leave_no_partial_file)
 		char **lines = g_strsplit(text, "\n", -1);
 
 		for (char **l = lines; *l != NULL; l++) {
-			const char *o = strstr(*l, "\"output\": \"");
 			char *path;
 
-			if (o == NULL || strstr(*l, "\"status\": \"ok\"") == NULL)
+			if (strstr(*l, "\"status\": \"ok\"") == NULL)
 				continue;
-			o += strlen("\"output\": \"");
-			path = g_strndup(o, strcspn(o, "\""));
+			path = helper_json_string(*l, "output");
 			cr_assert_eq(access(path, F_OK), 0, "ok but no %s", path);
 			g_free(path);
 		}
@@ -248,20 +306,28 @@ Test(faults, random_kills_leave_no_partial_file)
 	cr_log_info("%d kills: %d ok, %d failed", kills, ok, failed);
 	g_rand_free(rng);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
-/* Start a slow run, signal it mid-way, and check what it leaves. */
-static void
-interrupt_with(int sig)
+/* SIGINT, SIGTERM, SIGHUP and SIGQUIT in the middle of a slow run: it
+   stops within a second with 128 + the signal, its summary said, and
+   leaves no temporary file and no worker. */
+ParameterizedTestParameters(faults, a_signal_stops_the_run_cleanly)
+{
+	static int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+	return cr_make_param_array(int, signals, G_N_ELEMENTS(signals));
+}
+
+ParameterizedTest(int *signo, faults, a_signal_stops_the_run_cleanly)
 {
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const int sig = *signo;
+	const char *name = sigabbrev_np(sig);
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -282,7 +348,7 @@ interrupt_with(int sig)
 	pid = helper_start(args, log_out, log_err);
 	usleep(700 * 1000);
 	workers = helper_children(pid);
-	cr_assert_eq(workers->len, 2, "workers not running");
+	cr_assert_eq(workers->len, 2, "SIG%s: workers not running", name);
 	sent = now_ns();
 	cr_assert_eq(kill(pid, sig), 0);
 	/* A second Ctrl-C while it stops must not leave anything either. */
@@ -292,53 +358,33 @@ interrupt_with(int sig)
 	}
 	status = helper_wait(pid);
 	took = now_ns() - sent;
-	cr_assert_eq(status, 128 + sig, "exit %d", status);
-	cr_assert_lt(took, 1000000000LL, "took %.2f s to stop", took / 1e9);
+	cr_assert_eq(status, 128 + sig, "SIG%s: exit %d", name, status);
+	cr_assert_lt(took, 1000000000LL, "SIG%s: took %.2f s to stop", name,
+	    took / 1e9);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
 	cr_assert_not_null(strstr(text, "pthumb: "), "no summary: %s", text);
 	cr_assert_not_null(strstr(text, " done, "), "no summary: %s", text);
-	cr_assert_eq(helper_count_tmp(out), 0);
+	cr_assert_eq(helper_count_tmp(out), 0, "SIG%s", name);
 	count_decodable(out);
-	cr_assert_lt(helper_count_files(out), 16, "the run was not stopped");
+	cr_assert_lt(helper_count_files(out), 16, "SIG%s: the run was not "
+	    "stopped", name);
 	/* The workers went with it: none is left running. */
 	for (guint i = 0; i < workers->len; i++)
 		cr_assert_eq(kill(g_array_index(workers, pid_t, i), 0), -1,
-		    "worker %ld still runs", (long)g_array_index(workers,
-		    pid_t, i));
+		    "SIG%s: worker %ld still runs", name,
+		    (long)g_array_index(workers, pid_t, i));
 	g_array_unref(workers);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
-}
-
-Test(faults, sigint_stops_cleanly_with_130)
-{
-	interrupt_with(SIGINT);
-}
-
-Test(faults, sigterm_stops_cleanly_with_143)
-{
-	interrupt_with(SIGTERM);
-}
-
-Test(faults, sighup_stops_cleanly_with_129)
-{
-	interrupt_with(SIGHUP);
-}
-
-Test(faults, sigquit_stops_cleanly_with_131)
-{
-	interrupt_with(SIGQUIT);
 }
 
 /* nohup: a hangup ignored when pthumb starts stays ignored. */
 Test(faults, a_hangup_ignored_at_start_stays_ignored)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "-j", "1", "-o", out, TESTDATA,
 	    NULL};
@@ -361,15 +407,13 @@ Test(faults, a_hangup_ignored_at_start_stays_ignored)
 	cr_assert(g_file_get_contents(log, &text, NULL, NULL));
 	cr_assert_not_null(strstr(text, "\"type\": \"summary\""), "%s", text);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(faults, a_closed_pipe_ends_the_run_quietly)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *cmd = g_strdup_printf("'%s' --json -j 2 -o '%s/out' '%s' '%s' | "
 	    "head -n 1 >/dev/null; exit ${PIPESTATUS[0]}", helper_bin(), dir,
 	    TESTDATA, TESTDATA);
@@ -391,21 +435,19 @@ Test(faults, a_closed_pipe_ends_the_run_quietly)
 	g_free(err);
 	g_free(cmd);
 	g_free(out);
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 /* A FIFO put where an image was after the scan is no image: said at
    once, not after a --timeout spent waiting for a writer. */
 Test(faults, a_fifo_in_a_files_place_is_not_waited_for)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *a = g_build_filename(in, "a.jpg", NULL);
 	const char *const args[] = {"-j", "1", "--timeout", "20", "-o", out,
 	    in, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
 	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
@@ -414,24 +456,22 @@ Test(faults, a_fifo_in_a_files_place_is_not_waited_for)
 	cr_assert_eq(helper_count_lines(r.err, "a.jpg: not a regular file"),
 	    1, "%s", r.err);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(a);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* A file that vanishes between the scan and the read is one error line;
    the others are done. */
 Test(faults, a_file_that_vanishes_after_the_scan)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *a = g_build_filename(in, "a.jpg", NULL);
 	char *b = g_build_filename(in, "b.webp", NULL);
 	const char *const args[] = {"-j", "1", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
 	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
@@ -444,12 +484,10 @@ Test(faults, a_file_that_vanishes_after_the_scan)
 	cr_assert_not_null(strstr(r.out, "1 done, 1 failed"), "%s", r.out);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(a);
 	g_free(b);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -461,7 +499,7 @@ Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 {
 	enum { COPIES = 100 };
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	/* About 40 ms of CPU each at box 1000: 4 s in all, against a limit
@@ -470,7 +508,7 @@ Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 	   the images took over 0.3 s. */
 	const char *const args[] = {"-j", "1", "--timeout", "1", "-s",
 	    "1000", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 
 	helper_fill(in, seeding, COPIES);
 	helper_run(&r, args);
@@ -478,10 +516,8 @@ Test(faults, the_cpu_limit_is_per_image_not_per_worker)
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.out, "100 done, 0 failed"), "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 /* Where descriptor fd of process pid leads (a new string), or NULL. */
@@ -506,7 +542,7 @@ Test(faults, a_worker_holds_no_descriptor_of_the_parent)
 	static const char *const modes[][4] = {
 		{"--mode", "spawn", NULL},
 	};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *list = g_build_filename(dir, "list", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *text = g_strdup_printf("%s/sunset.jpg\n%s/umang.webp\n", TESTDATA,
@@ -555,9 +591,7 @@ Test(faults, a_worker_holds_no_descriptor_of_the_parent)
 		cr_assert_eq(kill(pid, SIGTERM), 0);
 		cr_assert_eq(helper_wait(pid), 128 + SIGTERM);
 	}
-	helper_rmtree(dir);
 	g_free(text);
 	g_free(out);
 	g_free(list);
-	g_free(dir);
 }

@@ -23,13 +23,7 @@
 #include "reference.h"
 #include "resample.h" /* RESAMPLE_GAUSS_MIN */
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(fidelity, .init = init_vips, .timeout = 600);
+TestSuite(fidelity, .init = helper_init_vips, .timeout = 600);
 
 static const struct {
 	const char *size, *blur;
@@ -138,7 +132,7 @@ check_fidelity(const char *input, int expect_files, size_t from, size_t to)
 		    "-b", configs[c].blur, "-o", exact, input, NULL};
 		double sum = 0, min = 1e9;
 		int n = 0;
-		struct run r;
+		struct ran r;
 
 		helper_run(&r, a);
 		cr_assert_eq(r.status, 0, "%s", r.err);
@@ -297,7 +291,7 @@ check_reference(const char *box)
 	char *dir = helper_tmpdir();
 	const char **args = g_new0(const char *, photos->len + 10);
 	double sum_fused = 0, sum_int = 0, worst_fused = 99, worst_int = 99;
-	struct run r;
+	struct ran r;
 	int n = 0;
 
 	for (const char *a[] = {"-q", "-f", "png", "-s", box, "-b", "2", "-o",

@@ -15,13 +15,7 @@
 #include "hash.h"
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(freedesktop, .init = init_vips, .timeout = 60);
+TestSuite(freedesktop, .init = helper_init_vips, .timeout = 60);
 
 Test(freedesktop, crc32_and_uris)
 {
@@ -108,7 +102,7 @@ Test(freedesktop, the_cache_as_the_standard_says)
 	    "-o", dir, src, NULL};
 	VipsImage *im, *ref;
 	struct stat st;
-	struct run r;
+	struct ran r;
 	double diff;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
@@ -216,7 +210,7 @@ Test(freedesktop, failures_are_recorded_and_not_retried)
 	    "large", "--force", bad, NULL};
 	char *uri, *md5, *fail, *types;
 	VipsImage *im;
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(helper_copy(TOP_DIR "/tests/data/bad/corrupt.jpg", bad),
 	    0);
@@ -284,7 +278,7 @@ Test(freedesktop, usage)
 		{"--freedesktop-size", "large", "a", NULL},
 		{"--freedesktop", "--freedesktop-size", "huge", "a", NULL},
 	};
-	struct run r;
+	struct ran r;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		helper_run(&r, cases[i]);

@@ -20,43 +20,18 @@
 #define HOSTILE TOP_DIR "/tests/data/hostile"
 #define UNTRUSTED TOP_DIR "/tests/data/untrusted"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(hostile, .init = init_vips, .timeout = 180);
-
-/* The JSON line of one input in a --json run's stdout (a new string). */
-static char *
-json_line(const char *out, const char *input)
-{
-	char *key = g_strdup_printf("\"input\": \"%s\"", input);
-	char **lines = g_strsplit(out, "\n", -1);
-	char *found = NULL;
-
-	for (char **l = lines; *l != NULL; l++)
-		if (strstr(*l, key) != NULL) {
-			cr_assert_null(found, "two lines for %s", input);
-			found = g_strdup(*l);
-		}
-	g_strfreev(lines);
-	g_free(key);
-	cr_assert_not_null(found, "no line for %s in:\n%s", input, out);
-	return found;
-}
+TestSuite(hostile, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 180);
 
 /* The input's line has this status and mentions `says` (if not NULL). */
 static void
 expect(const char *out, const char *input, const char *status,
     const char *says)
 {
-	char *line = json_line(out, input);
-	char *st = g_strdup_printf("\"status\": \"%s\"", status);
+	char *line = helper_json_line(out, "input", input);
+	char *st = helper_json_string(line, "status");
 
-	cr_assert_not_null(strstr(line, st), "%s: want %s: %s", input, status,
-	    line);
+	cr_assert_str_eq(st, status, "%s: want %s: %s", input, status, line);
 	if (says != NULL)
 		cr_assert_not_null(strstr(line, says), "%s: want \"%s\": %s",
 		    input, says, line);
@@ -65,7 +40,7 @@ expect(const char *out, const char *input, const char *status,
 }
 
 static void
-run_json(struct run *r, const char *out, const char *extra)
+run_json(struct ran *r, const char *out, const char *extra)
 {
 	const char *const plain[] = {"--json", "-o", out, TESTDATA, BAD,
 	    HOSTILE, NULL};
@@ -77,8 +52,8 @@ run_json(struct run *r, const char *out, const char *extra)
 
 Test(hostile, each_damaged_file_gets_its_status_and_message)
 {
-	char *out = helper_tmpdir();
-	struct run r;
+	const char *out = helper_dir();
+	struct ran r;
 
 	run_json(&r, out, NULL);
 	cr_assert_eq(r.status, 1, "exit %d", r.status);
@@ -105,15 +80,13 @@ Test(hostile, each_damaged_file_gets_its_status_and_message)
 	cr_assert_eq(helper_count_files(out), TESTDATA_IMAGES + 1 + 4);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(hostile, strict_fails_damage_and_fail_on_none_accepts_it)
 {
-	char *out = helper_tmpdir();
-	char *out2 = helper_tmpdir();
-	struct run r;
+	char *out = g_build_filename(helper_dir(), "strict", NULL);
+	char *out2 = g_build_filename(helper_dir(), "fail-on-none", NULL);
+	struct ran r;
 
 	run_json(&r, out, "--strict");
 	cr_assert_eq(r.status, 1);
@@ -131,18 +104,16 @@ Test(hostile, strict_fails_damage_and_fail_on_none_accepts_it)
 	expect(r.out, HOSTILE "/huge.png", "error", "max-pixels");
 	cr_assert_eq(helper_count_tmp(out2), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	helper_rmtree(out2);
 	g_free(out);
 	g_free(out2);
 }
 
 Test(hostile, max_pixels_is_checked_before_decoding)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--max-pixels", "300000", "-o", out,
 	    TESTDATA "/sunset.jpg", TESTDATA "/seeding.jpg", NULL};
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1);
@@ -150,19 +121,17 @@ Test(hostile, max_pixels_is_checked_before_decoding)
 	    "2400x1350, over --max-pixels 300000"), 1, "%s", r.err);
 	cr_assert_eq(helper_count_files(out), 1);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 Test(hostile, untrusted_loaders_are_blocked_unless_allowed)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *png = g_build_filename(out, "shapes.svg.png", NULL);
 	const char *const named[] = {"-o", out, UNTRUSTED "/shapes.svg", NULL};
 	const char *const folder[] = {"-o", out, UNTRUSTED, NULL};
 	const char *const allowed[] = {"--allow-untrusted", "-o", out,
 	    UNTRUSTED, NULL};
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, named);
 	cr_assert_eq(r.status, 1);
@@ -179,9 +148,7 @@ Test(hostile, untrusted_loaders_are_blocked_unless_allowed)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(access(png, F_OK), 0, "no %s", png);
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(png);
-	g_free(out);
 }
 
 /* Everything in ../shared/corpus that exists: no crash, no raw output. */
@@ -189,16 +156,19 @@ Test(hostile, the_whole_shared_corpus)
 {
 	const char *corpus = TOP_DIR "/../shared/corpus";
 	const char *photos = helper_corpus_photos();
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	char *formats = photos ? g_build_filename(photos, "..", "formats",
 	    NULL) : g_strdup("/nonexistent");
 	const char *args[8] = {"-q", "--json", "-o", out, NULL};
 	char **lines;
-	struct run r;
+	struct ran r;
 	int n = 4, files = 0;
 
+	helper_skip_under_valgrind("corpus-wide: hours under valgrind once the "
+	    "corpus is fetched");
+
 	if (!g_file_test(corpus, G_FILE_TEST_IS_DIR))
-		cr_skip_test("no %s beside the repository", corpus);
+		helper_skip_test("no %s beside the repository", corpus);
 	args[n++] = TOP_DIR "/../shared/corpus/pngsuite";
 	if (photos != NULL)
 		args[n++] = photos;
@@ -219,9 +189,7 @@ Test(hostile, the_whole_shared_corpus)
 	    helper_count_lines(r.out, "\"status\": \"warning\""),
 	    helper_count_lines(r.out, "\"status\": \"error\""));
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(formats);
-	g_free(out);
 }
 
 Test(hostile, odd_names_round_trip)
@@ -230,11 +198,11 @@ Test(hostile, odd_names_round_trip)
 		"with space.jpg", "new\nline.jpg", "-leading-dash.jpg",
 		"caf\xc3\xa9.jpg", "bad\xff\xfe.jpg", "quote\"back\\slash.jpg",
 	};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -271,10 +239,8 @@ Test(hostile, odd_names_round_trip)
 		helper_run_free(&r);
 		g_free(p);
 	}
-	helper_rmtree(dir);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 /*
@@ -284,14 +250,14 @@ Test(hostile, odd_names_round_trip)
  */
 Test(hostile, names_inside_a_cause_are_escaped)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *a = g_build_filename(in, "x\n\x1b[2K.jpeg", NULL);
 	char *b = g_build_filename(in, "x\n\x1b[2K.png", NULL);
 	char *c = g_build_filename(in, "a\xe2\x80\xae\xc2\x9b.jpg", NULL);
 	const char *const args[] = {"-f", "webp", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 	char **lines;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
@@ -313,22 +279,20 @@ Test(hostile, names_inside_a_cause_are_escaped)
 	cr_assert_not_null(strstr(r.out, "a\\xe2\\x80\\xae\\xc2\\x9b.jpg"),
 	    "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(c);
 	g_free(b);
 	g_free(a);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(hostile, a_very_deep_tree)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	GString *deep = g_string_new(dir);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *img;
-	struct run r;
+	struct ran r;
 
 	g_string_append(deep, "/in");
 	for (int i = 0; i < 400; i++)
@@ -346,21 +310,19 @@ Test(hostile, a_very_deep_tree)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_count_files(out), 1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(img);
 	g_string_free(deep, TRUE);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(hostile, an_output_folder_inside_the_input_is_not_rethumbnailed)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "thumbs", NULL);
 	char *again = g_build_filename(out, "thumbs", NULL);
 	const char *const args[] = {"-o", out, dir, NULL};
 	char *a = g_build_filename(dir, "a.jpg", NULL);
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", a), 0);
 	helper_run(&r, args);
@@ -372,17 +334,15 @@ Test(hostile, an_output_folder_inside_the_input_is_not_rethumbnailed)
 	    r.out);
 	cr_assert_eq(access(again, F_OK), -1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(a);
 	g_free(again);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(hostile, an_output_folder_that_cannot_be_made_is_one_message)
 {
 	const char *const args[] = {"-o", "/proc/pthumb/out", TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 2);
@@ -392,28 +352,29 @@ Test(hostile, an_output_folder_that_cannot_be_made_is_one_message)
 	helper_run_free(&r);
 }
 
-/* A small tmpfs of ours, or a skip when this process may not mount. */
+/* A small tmpfs of ours in the test's folder, or a skip when this
+   process may not mount. */
 static char *
 small_fs(const char *options)
 {
-	char *dir = helper_tmpdir();
+	char *dir = g_build_filename(helper_dir(), "fs", NULL);
 
+	cr_assert_eq(mkdir(dir, 0700), 0, "%s: %s", dir, strerror(errno));
 	if (mount("pthumb-test", dir, "tmpfs", 0, options) != 0) {
 		int err = errno;
 
-		helper_rmtree(dir);
 		g_free(dir);
-		cr_skip_test("cannot mount a tmpfs here (%s): needs root",
+		helper_skip_test("cannot mount a tmpfs here (%s): needs root",
 		    strerror(err));
 	}
 	return dir;
 }
 
+/* Unmounted; the test's folder goes with the suite's .fini. */
 static void
 release_fs(char *dir)
 {
 	umount2(dir, MNT_DETACH);
-	helper_rmtree(dir);
 	g_free(dir);
 }
 
@@ -422,7 +383,7 @@ Test(hostile, a_full_disk_fails_files_one_by_one_and_leaves_no_part)
 	char *fs = small_fs("size=96k");
 	const char *const args[] = {"-s", "600", "-f", "png", "-o", fs,
 	    TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 	int failed;
 
 	helper_run(&r, args);
@@ -472,7 +433,7 @@ Test(hostile, a_read_only_output_folder)
 	char *fs = small_fs("size=1m,mode=0755");
 	char *sub = g_build_filename(fs, "thumbs", NULL);
 	const char *const args[] = {"-o", sub, TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(mkdir(sub, 0755), 0);
 	cr_assert_eq(mount(NULL, fs, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0,
@@ -490,13 +451,16 @@ Test(hostile, a_read_only_output_folder)
 /* Under a tight --worker-memory the file fails; the run does not. */
 Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"--worker-memory", "32M", "-o", out,
 	    TESTDATA "/seeding.jpg", NULL};
-	struct run r;
+	struct ran r;
+
+	helper_skip_under_valgrind("valgrind keeps its client's RLIMIT_DATA to "
+	    "itself");
 
 #ifdef __SANITIZE_ADDRESS__
-	cr_skip_test("a sanitizer build cannot limit its data segment");
+	helper_skip_test("a sanitizer build cannot limit its data segment");
 #endif
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
@@ -505,6 +469,4 @@ Test(hostile, worker_memory_limit_fails_the_file_not_the_run)
 	cr_assert_not_null(strstr(r.out, "0 done, 1 failed"), "%s", r.out);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <vips/vips.h>
 
+#include "helpers.h"
 #include "icc.h"
 
 /* sRGB's and Display P3's primaries, and D65. */
@@ -79,7 +80,7 @@ Test(icc, srgb_profiles_are_recognised)
 	p = rgb_profile(&srgb_primaries, srgb_curve(), "my screen", &len);
 	cr_assert(icc_is_srgb(p, len), "sRGB primaries and curve");
 	free(p);
-	cr_assert_eq(VIPS_INIT("test"), 0);
+	helper_init_vips();
 	cr_assert_eq(vips_profile_load("srgb", &blob, NULL), 0);
 	data = vips_blob_get(blob, &len);
 	cr_assert(icc_is_srgb(data, len), "libvips' sRGB");

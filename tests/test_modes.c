@@ -14,38 +14,8 @@
 
 #include "helpers.h"
 
-TestSuite(modes, .timeout = 120);
-
-/* The valid images of testdata/, relative to it. */
-static const char *const images[TESTDATA_IMAGES] = {
-	"aitzgorri.tif", "people/friends-exif.jpg", "people/friends.jpg",
-	"picture.gif", "seeding.jpg", "sunset.jpg", "umang.webp",
-	"wine-alpha.png",
-};
-
-/* The integer after "key": in line, or -1 if there is none. */
-static long
-field(const char *line, const char *key)
-{
-	char *pat = g_strdup_printf("\"%s\": ", key);
-	const char *p = strstr(line, pat);
-	long v = -1;
-
-	if (p != NULL)
-		v = strtol(p + strlen(pat), NULL, 10);
-	g_free(pat);
-	return v;
-}
-
-/* The summary line of a --json run. */
-static const char *
-summary(const char *out)
-{
-	const char *s = strstr(out, "{\"type\": \"summary\"");
-
-	cr_assert_not_null(s, "no summary in %s", out);
-	return s;
-}
+TestSuite(modes, .init = helper_init_dir, .fini = helper_fini_dir,
+    .timeout = 120);
 
 /* worker pid -> how many files it did, from the file lines of --json. */
 static GHashTable *
@@ -59,7 +29,7 @@ files_per_worker(const char *out)
 
 		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
 			continue;
-		key = GINT_TO_POINTER((int)field(*l, "worker"));
+		key = GINT_TO_POINTER((int)helper_json_number(*l, "worker", 0));
 		cr_assert_gt(GPOINTER_TO_INT(key), 0, "no worker in %s", *l);
 		g_hash_table_insert(per, key, GINT_TO_POINTER(
 		    GPOINTER_TO_INT(g_hash_table_lookup(per, key)) + 1));
@@ -68,24 +38,32 @@ files_per_worker(const char *out)
 	return per;
 }
 
-Test(modes, every_mode_writes_the_same_bytes)
+/* Nine runs over testdata/: under valgrind (`make valgrind`) more than
+   the suite's two minutes. */
+Test(modes, every_mode_writes_the_same_bytes, .timeout = 300)
 {
+	/* --sequential is --mode sequential's short form, and -j alone
+	   sizes the pool. */
 	static const char *const modes[][5] = {
 		{"--mode", "sequential", NULL},
+		{"--sequential", NULL},
 		{"--mode", "pool", "-j", "2", NULL},
+		{"-j", "1", NULL},
+		{"-j", "4", NULL},
 		{"--mode", "spawn", "-j", "2", NULL},
 		{"--mode", "threads", "-j", "2", NULL},
 		{"--mode", "threads", "-j", "1", NULL},
 		{"--max-tasks-per-worker", "1", "-j", "2", NULL},
 	};
 	const int n = G_N_ELEMENTS(modes);
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *outs[G_N_ELEMENTS(modes)];
 
 	for (int m = 0; m < n; m++) {
 		const char *args[10] = {"-q", "-o"};
+		char *what = g_strjoinv(" ", (char **)modes[m]);
 		int k = 2;
-		struct run r;
+		struct ran r;
 
 		outs[m] = g_strdup_printf("%s/out%d", dir, m);
 		args[k++] = outs[m];
@@ -93,17 +71,19 @@ Test(modes, every_mode_writes_the_same_bytes)
 			args[k++] = modes[m][i];
 		args[k++] = TESTDATA;
 		helper_run(&r, args);
-		cr_assert_eq(r.status, 0, "%s %s: %s", modes[m][0],
-		    modes[m][1], r.err);
-		cr_assert_str_eq(r.err, "");
+		cr_assert_eq(r.status, 0, "%s: %s", what, r.err);
+		cr_assert_str_eq(r.err, "", "%s", what);
 		helper_run_free(&r);
-		cr_assert_eq(helper_count_files(outs[m]), TESTDATA_IMAGES);
+		cr_assert_eq(helper_count_files(outs[m]), TESTDATA_IMAGES, "%s",
+		    what);
+		g_free(what);
 	}
 	for (int i = 0; i < TESTDATA_IMAGES; i++) {
-		char *a = g_build_filename(outs[0], images[i], NULL);
+		const char *name = helper_testdata[i];
+		char *a = g_build_filename(outs[0], name, NULL);
 
 		for (int m = 1; m < n; m++) {
-			char *b = g_build_filename(outs[m], images[i], NULL);
+			char *b = g_build_filename(outs[m], name, NULL);
 
 			cr_assert(helper_same_bytes(a, b), "%s and %s differ",
 			    a, b);
@@ -113,15 +93,13 @@ Test(modes, every_mode_writes_the_same_bytes)
 	}
 	for (int m = 0; m < n; m++)
 		g_free(outs[m]);
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 Test(modes, spawn_never_has_more_than_n_children)
 {
 	static const char *const small[] = {"picture.gif", "umang.webp",
 	    "wine-alpha.png", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -130,8 +108,12 @@ Test(modes, spawn_never_has_more_than_n_children)
 	    "-o", out, in, NULL};
 	guint most = 0, samples = 0;
 	gchar *text = NULL;
+	char *mode;
 	int status = -1;
 	pid_t pid;
+
+	helper_skip_under_valgrind("a valgrind start-up for each of sixty "
+	    "files");
 
 	helper_fill(in, small, 60);
 	pid = helper_start(args, log_out, log_err);
@@ -155,21 +137,20 @@ Test(modes, spawn_never_has_more_than_n_children)
 	cr_assert_geq(most, 1, "no child seen in %u samples", samples);
 	cr_assert_leq(most, 2, "/proc showed %u children", most);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
-	cr_assert_eq(field(summary(text), "done"), 60);
-	cr_assert_eq(field(summary(text), "workers_started"), 60,
+	cr_assert_eq(helper_summary_field(text, "done"), 60);
+	cr_assert_eq(helper_summary_field(text, "workers_started"), 60,
 	    "a process per file");
-	cr_assert_eq(field(summary(text), "max_workers_alive"), 2);
-	cr_assert_not_null(strstr(summary(text), "\"mode\": \"spawn\""),
-	    "%s", text);
+	cr_assert_eq(helper_summary_field(text, "max_workers_alive"), 2);
+	mode = helper_json_string(helper_json_summary(text), "mode");
+	cr_assert_str_eq(mode, "spawn", "%s", text);
 	cr_log_info("spawn: at most %u children in %u samples", most,
 	    samples);
+	g_free(mode);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }
 
 static void
@@ -186,14 +167,14 @@ count_sizes(gpointer key, gpointer value, gpointer data)
 
 Test(modes, workers_are_recycled_after_k_files)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const one[] = {"--json", "-j", "1",
 	    "--max-tasks-per-worker", "3", "-o", out, TESTDATA, NULL};
 	const char *const two[] = {"--json", "-j", "2", "--force",
 	    "--max-tasks-per-worker", "2", "-o", out, TESTDATA, NULL};
 	int sizes[16] = {0}, started;
 	GHashTable *per;
-	struct run r;
+	struct ran r;
 
 	/* One worker, 8 files, 3 each: workers of 3, 3 and 2 files. */
 	helper_run(&r, one);
@@ -202,8 +183,8 @@ Test(modes, workers_are_recycled_after_k_files)
 	g_hash_table_foreach(per, count_sizes, sizes);
 	cr_assert(g_hash_table_size(per) == 3 && sizes[3] == 2 &&
 	    sizes[2] == 1, "%s", r.out);
-	cr_assert_eq(field(summary(r.out), "workers_started"), 3);
-	cr_assert_eq(field(summary(r.out), "workers_recycled"), 2);
+	cr_assert_eq(helper_summary_field(r.out, "workers_started"), 3);
+	cr_assert_eq(helper_summary_field(r.out, "workers_recycled"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
 
@@ -221,15 +202,14 @@ Test(modes, workers_are_recycled_after_k_files)
 	/* A worker replaced while a file was queued may find that another
 	   took it first (seen once in 200 runs): it was started and did
 	   nothing. Every worker that did a file was started. */
-	started = field(summary(r.out), "workers_started");
+	started = helper_summary_field(r.out, "workers_started");
 	cr_assert(started >= (int)g_hash_table_size(per) &&
 	    started <= (int)g_hash_table_size(per) + 2, "%s", r.out);
-	cr_assert_eq(field(summary(r.out), "workers_recycled"), started - 2);
-	cr_assert_eq(field(summary(r.out), "max_workers_alive"), 2);
+	cr_assert_eq(helper_summary_field(r.out, "workers_recycled"),
+	    started - 2);
+	cr_assert_eq(helper_summary_field(r.out, "max_workers_alive"), 2);
 	g_hash_table_unref(per);
 	helper_run_free(&r);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 static gint
@@ -247,16 +227,15 @@ statuses(const char *out)
 	char *joined;
 
 	for (char **l = lines; *l != NULL; l++) {
-		const char *in = strstr(*l, "\"input\": \"");
-		const char *st = strstr(*l, "\"status\": \"");
+		char *in, *st;
 
 		if (!g_str_has_prefix(*l, "{\"type\": \"file\""))
 			continue;
-		cr_assert(in != NULL && st != NULL, "%s", *l);
-		in += 10;
-		st += 11;
-		g_ptr_array_add(v, g_strdup_printf("%.*s %.*s",
-		    (int)strcspn(in, "\""), in, (int)strcspn(st, "\""), st));
+		in = helper_json_string(*l, "input");
+		st = helper_json_string(*l, "status");
+		g_ptr_array_add(v, g_strdup_printf("%s %s", in, st));
+		g_free(st);
+		g_free(in);
 	}
 	g_ptr_array_sort(v, by_string);
 	g_ptr_array_add(v, NULL);
@@ -268,7 +247,7 @@ statuses(const char *out)
 
 Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out_pool = g_build_filename(dir, "pool", NULL);
 	char *out_threads = g_build_filename(dir, "threads", NULL);
 	const char *const pool[] = {"--json", "-j", "2", "-o", out_pool,
@@ -276,8 +255,9 @@ Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 	const char *const threads[] = {"--json", "--mode", "threads", "-j",
 	    "2", "-o", out_threads, TOP_DIR "/tests/data/bad", TESTDATA,
 	    NULL};
-	char *a, *b;
-	struct run rp, rt;
+	const char *summary;
+	char *a, *b, *mode;
+	struct ran rp, rt;
 	int runwide;
 
 	helper_run(&rp, pool);
@@ -297,25 +277,26 @@ Test(modes, threads_give_bad_files_the_same_outcome_as_processes)
 	cr_assert_eq(helper_count_lines(rt.err, "pthumb: "),
 	    helper_count_lines(rp.err, "pthumb: ") + runwide,
 	    "pool:\n%s\nthreads:\n%s", rp.err, rt.err);
-	cr_assert_eq(strstr(summary(rt.out), "\"run_warnings\": ") != NULL,
-	    runwide == 1, "%s", summary(rt.out));
-	cr_assert_not_null(strstr(summary(rt.out), "\"mode\": \"threads\""));
-	cr_assert_eq(field(summary(rt.out), "workers_started"), 0);
+	summary = helper_json_summary(rt.out);
+	cr_assert_eq(strstr(summary, "\"run_warnings\": ") != NULL,
+	    runwide == 1, "%s", summary);
+	mode = helper_json_string(summary, "mode");
+	cr_assert_str_eq(mode, "threads");
+	cr_assert_eq(helper_summary_field(rt.out, "workers_started"), 0);
 	cr_assert_eq(helper_count_tmp(dir), 0);
+	g_free(mode);
 	g_free(a);
 	g_free(b);
 	helper_run_free(&rp);
 	helper_run_free(&rt);
-	helper_rmtree(dir);
 	g_free(out_pool);
 	g_free(out_threads);
-	g_free(dir);
 }
 
 Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 {
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log_out = g_build_filename(dir, "stdout", NULL);
@@ -327,6 +308,9 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	pid_t pid;
 	int status;
 
+	helper_skip_under_valgrind("it times pthumb's answer to a signal: "
+	    "valgrind is too slow for that clock");
+
 	helper_fill(in, seeding, 16);
 	pid = helper_start(args, log_out, log_err);
 	/* Wait for the first thumbnail, so the run is under way. */
@@ -337,17 +321,15 @@ Test(modes, threads_stop_on_sigint_after_the_images_in_progress)
 	status = helper_wait(pid);
 	cr_assert_eq(status, 128 + SIGINT, "exit %d", status);
 	cr_assert(g_file_get_contents(log_out, &text, NULL, NULL));
-	done = field(summary(text), "done");
+	done = helper_summary_field(text, "done");
 	/* Every file handed out was finished and reported; no more. */
 	cr_assert_eq(helper_count_lines(text, "\"type\": \"file\""), done);
 	cr_assert_eq(helper_count_files(out), done);
 	cr_assert_lt(done, 16, "the run was not stopped");
 	cr_assert_eq(helper_count_tmp(out), 0);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_out);
 	g_free(log_err);
 	g_free(in);
 	g_free(out);
-	g_free(dir);
 }

@@ -15,13 +15,7 @@
 #include "record.h"
 #include "pipeline.h" /* pipeline_can_save */
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(output, .init = init_vips);
+TestSuite(output, .init = helper_init_vips);
 
 /* The layout of -o out [-f format] [--output-template tmpl], asking
    libvips what it can write. */

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <vips/vips.h>
 
+#include "helpers.h"
 #include "pipeline.h"
 
 static void
 init_process(void)
 {
-	cr_assert_eq(VIPS_INIT("test"), 0);
+	helper_init_vips();
 	pipeline_init_process(true);
 }
 

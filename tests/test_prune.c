@@ -46,7 +46,7 @@ static void
 make_tree(struct tree *t)
 {
 	const char *const args[] = {"-q", "-o", NULL, NULL, NULL};
-	struct run r;
+	struct ran r;
 
 	t->dir = helper_tmpdir();
 	t->in = g_build_filename(t->dir, "in", NULL);
@@ -77,7 +77,7 @@ free_tree(struct tree *t)
 
 /* Run pthumb with extra arguments before -o OUT IN. */
 static void
-run_on(struct run *r, const struct tree *t, const char *a, const char *b,
+run_on(struct ran *r, const struct tree *t, const char *a, const char *b,
     const char *c)
 {
 	const char *args[8];
@@ -99,7 +99,7 @@ run_on(struct run *r, const struct tree *t, const char *a, const char *b,
 Test(prune, a_source_gone_keeps_its_thumbnail_unless_asked)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 
 	make_tree(&t);
 	run_on(&r, &t, NULL, NULL, NULL);
@@ -137,7 +137,7 @@ Test(prune, a_source_gone_keeps_its_thumbnail_unless_asked)
 Test(prune, nothing_after_a_walk_error_or_an_empty_path)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 	char *loop;
 
 	make_tree(&t);
@@ -169,7 +169,7 @@ Test(prune, nothing_after_a_walk_error_or_an_empty_path)
 Test(prune, a_shard_prunes_only_its_own)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 	unsigned a = jobq_shard("a.jpg", 2);
 	char shard[8];
 
@@ -192,7 +192,7 @@ Test(prune, a_shard_prunes_only_its_own)
 Test(prune, refused_where_the_output_does_not_mirror_one_folder)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 	const char *const two[] = {"--prune", "-o", "x", TESTDATA, TESTDATA,
 	    NULL};
 
@@ -269,7 +269,7 @@ Test(prune, watching_prunes_as_sources_go)
 Test(prune, nothing_through_a_symbolic_link)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 	char *elsewhere, *link, *kept;
 
 	make_tree(&t);
@@ -299,7 +299,7 @@ Test(prune, nothing_through_a_symbolic_link)
 Test(prune, a_converted_thumbnail_goes_with_its_source)
 {
 	struct tree t;
-	struct run r;
+	struct ran r;
 
 	make_tree(&t);
 	helper_put(t.in, "x.JPG", TESTDATA "/sunset.jpg");

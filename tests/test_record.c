@@ -16,13 +16,7 @@
 #include "helpers.h"
 #include "record.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(record, .init = init_vips);
+TestSuite(record, .init = helper_init_vips);
 
 static const struct record example = {
 	.source = 0x0123456789abcdefULL, .size = 123456,

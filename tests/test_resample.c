@@ -239,12 +239,6 @@ Test(resample, rows_may_come_in_any_pieces)
 
 /* --- against libvips ----------------------------------------------------- */
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
 /* An 8-bit sRGB image of a testdata file, in memory. */
 static uint8_t *
 load_u8(const char *name, int *w, int *h, int *bands)
@@ -313,7 +307,7 @@ vips_blur(VipsImage *in, VipsImage **out, void *sigma)
 
 /* At scale 1 the fused pass is libvips' float Gaussian of the same
    definition, to within one level of rounding. */
-Test(resample, scale_1_is_libvips_gaussian, .init = init_vips)
+Test(resample, scale_1_is_libvips_gaussian, .init = helper_init_vips)
 {
 	int w, h, b;
 	uint8_t *in = load_u8("sunset.jpg", &w, &h, &b);
@@ -352,7 +346,7 @@ vips_lanczos(VipsImage *in, VipsImage **out, void *arg)
  * these images; the bound is 50 dB (a centre off by a tenth of a pixel
  * gives 49.3 on aitzgorri.tif).
  */
-Test(resample, sigma_0_matches_libvips_resize, .init = init_vips)
+Test(resample, sigma_0_matches_libvips_resize, .init = helper_init_vips)
 {
 	static const char *const names[] = {"sunset.jpg", "umang.webp",
 	    "seeding.jpg", "aitzgorri.tif"};

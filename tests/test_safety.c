@@ -19,14 +19,14 @@
 #include "helpers.h"
 
 static void
-init_vips(void)
+init(void)
 {
-	cr_assert_eq(VIPS_INIT("test"), 0);
+	helper_init_vips_dir();
 	/* A file read twice must be read twice, not served from cache. */
 	vips_cache_set_max(0);
 }
 
-TestSuite(safety, .init = init_vips, .timeout = 120);
+TestSuite(safety, .init = init, .fini = helper_fini_dir, .timeout = 120);
 
 /* The MD5 of a file, or NULL if it cannot be read. */
 static char *
@@ -64,7 +64,7 @@ make_unrelated_png(const char *path)
  */
 Test(safety, a_photo_at_an_output_path_is_never_replaced)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *jpg = g_build_filename(dir, "sunset.jpg", NULL);
 	char *png = g_build_filename(dir, "sunset.png", NULL);
 	char *before_jpg, *before_png;
@@ -76,7 +76,7 @@ Test(safety, a_photo_at_an_output_path_is_never_replaced)
 	for (int replace = 0; replace < 2; replace++) {
 		const char *const args[] = {"-j", "1", "-o", dir, "-f", "png",
 		    dir, replace ? "--replace-unrecorded" : NULL, NULL};
-		struct run r;
+		struct ran r;
 		char *a, *b;
 
 		helper_run(&r, args);
@@ -94,26 +94,24 @@ Test(safety, a_photo_at_an_output_path_is_never_replaced)
 		g_free(b);
 		helper_run_free(&r);
 	}
-	helper_rmtree(dir);
 	g_free(before_jpg);
 	g_free(before_png);
 	g_free(jpg);
 	g_free(png);
-	g_free(dir);
 }
 
 /* A file at an output path that no input could be: replaced only when
    asked, and then it carries a record like any thumbnail. */
 Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "thumbs", NULL);
 	char *old = g_build_filename(out, "sunset.jpg", NULL);
 	const char *const plain[] = {"--json", "-o", out,
 	    TESTDATA "/sunset.jpg", NULL};
 	const char *const upgrade[] = {"--json", "--replace-unrecorded", "-o",
 	    out, TESTDATA "/sunset.jpg", NULL};
-	struct run r;
+	struct ran r;
 	char *sum;
 
 	cr_assert_eq(g_mkdir_with_parents(out, 0755), 0);
@@ -140,11 +138,9 @@ Test(safety, replace_unrecorded_upgrades_old_thumbnails)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(old);
 	g_free(out);
-	g_free(dir);
 }
 
 /* The longer side of an image file. */
@@ -176,11 +172,11 @@ Test(safety, changed_options_redo_and_the_same_options_skip)
 		{{"-b", "3"}, {"-b", "3", "--exact"}},
 	};
 	static const char *const field[] = {"done", "done", "skipped"};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
-		struct run r;
+		struct ran r;
 
 		helper_rmtree(out);
 		for (int k = 0; k < 3; k++) {
@@ -204,23 +200,21 @@ Test(safety, changed_options_redo_and_the_same_options_skip)
 			g_free(t);
 		}
 	}
-	helper_rmtree(dir);
 	g_free(out);
-	g_free(dir);
 }
 
 /* The input put back with an older time than its thumbnail's: another
    picture, so another thumbnail. */
 Test(safety, a_source_replaced_with_an_older_time_is_redone)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "x.jpg", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *thumb = g_build_filename(out, "x.jpg", NULL);
 	const char *const args[] = {"--json", "-s", "200", "-o", out, in,
 	    NULL};
 	struct timespec old[2] = {{1000000, 0}, {1000000, 0}};
-	struct run r;
+	struct ran r;
 	int first;
 
 	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", in), 0);
@@ -243,23 +237,21 @@ Test(safety, a_source_replaced_with_an_older_time_is_redone)
 		    "(%d wide before) is still there", first);
 		g_object_unref(img);
 	}
-	helper_rmtree(dir);
 	g_free(thumb);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* The source changes after it was opened, while its thumbnail is made
    (PTHUMB_FAULT=change:1 appends a byte): the next run redoes it. */
 Test(safety, a_source_changed_while_made_is_redone_next_run)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "x.jpg", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "-n", "-o", out, in, NULL};
 	const char *const make[] = {"--json", "-j", "1", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(helper_copy(TESTDATA "/sunset.jpg", in), 0);
 	cr_assert_eq(setenv("PTHUMB_FAULT", "change:1", 1), 0);
@@ -278,10 +270,8 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
 	helper_run(&r, make);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 1, "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -291,14 +281,14 @@ Test(safety, a_source_changed_while_made_is_redone_next_run)
  */
 Test(safety, a_link_inside_the_output_folder_is_not_followed)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *real = g_build_filename(dir, "real", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *elsewhere = g_build_filename(dir, "elsewhere", NULL);
 	char *people = g_build_filename(real, "people", NULL);
 	const char *const args[] = {"-o", out, TESTDATA, NULL};
 	const char *const dry[] = {"-n", "-o", out, TESTDATA, NULL};
-	struct run r;
+	struct ran r;
 
 	cr_assert_eq(g_mkdir_with_parents(real, 0755), 0);
 	cr_assert_eq(g_mkdir_with_parents(elsewhere, 0755), 0);
@@ -317,12 +307,10 @@ Test(safety, a_link_inside_the_output_folder_is_not_followed)
 	helper_run(&r, dry);
 	cr_assert_eq(helper_count_lines(r.err, "is a symbolic link"), 2);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(people);
 	g_free(elsewhere);
 	g_free(out);
 	g_free(real);
-	g_free(dir);
 }
 
 /* Wait up to 20 s for dir to hold n temporary files. */
@@ -346,7 +334,7 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 {
 	static const char *const one[] = {"sunset.jpg", NULL};
 	static const char *const other[] = {"umang.webp", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *in2 = g_build_filename(dir, "in2", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
@@ -357,7 +345,7 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 	const char *const beside[] = {"-q", "-o", out, in2, NULL};
 	const char *const again[] = {"--json", "-o", out, in, NULL};
 	struct timespec old[2] = {{0, 0}, {0, 0}};
-	struct run r;
+	struct ran r;
 	pid_t a;
 
 	helper_fill(in, one, 3);
@@ -392,13 +380,11 @@ Test(safety, a_killed_runs_temporary_files_are_removed_by_the_next)
 	helper_run_free(&r);
 	cr_assert_eq(access(foreign, F_OK), -1, "a day-old foreign file "
 	    "stayed");
-	helper_rmtree(dir);
 	g_free(foreign);
 	g_free(log);
 	g_free(out);
 	g_free(in2);
 	g_free(in);
-	g_free(dir);
 }
 
 /* Copy a file into folder dir under name. */
@@ -417,11 +403,11 @@ copy_into(const char *from, const char *dir, const char *name)
  */
 Test(safety, a_cause_with_long_paths_is_whole)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	GString *deep = g_string_new(dir);
 	char *out, *in, *a, *b;
 	const char *const args[] = {"-f", "webp", "-o", NULL, NULL, NULL};
-	struct run r;
+	struct ran r;
 
 	g_string_append(deep, "/in");
 	for (int i = 0; i < 8; i++) {
@@ -450,13 +436,11 @@ Test(safety, a_cause_with_long_paths_is_whole)
 		g_free(whole);
 	}
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_string_free(deep, TRUE);
 	g_free(out);
 	g_free(in);
 	g_free(b);
 	g_free(a);
-	g_free(dir);
 }
 
 /*
@@ -466,7 +450,7 @@ Test(safety, a_cause_with_long_paths_is_whole)
  */
 Test(safety, colliding_inputs_never_replace_each_other)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *a = g_build_filename(dir, "a", NULL);
 	char *b = g_build_filename(dir, "b", NULL);
@@ -478,7 +462,7 @@ Test(safety, colliding_inputs_never_replace_each_other)
 	    a, b, NULL};
 	const char *const later[] = {"-o", out, "--output-template", "%s.jpg",
 	    b, NULL};
-	struct run r;
+	struct ran r;
 	char *sum;
 
 	cr_assert_eq(g_mkdir_with_parents(in, 0755), 0);
@@ -517,7 +501,6 @@ Test(safety, colliding_inputs_never_replace_each_other)
 		cr_assert_str_eq(now, sum);
 		g_free(now);
 	}
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(y);
 	g_free(x);
@@ -525,7 +508,6 @@ Test(safety, colliding_inputs_never_replace_each_other)
 	g_free(b);
 	g_free(a);
 	g_free(in);
-	g_free(dir);
 }
 
 /* An output folder equal to the input folder stays usable: the
@@ -533,14 +515,14 @@ Test(safety, colliding_inputs_never_replace_each_other)
 Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 {
 	static const char *const srcs[] = {"sunset.jpg", "umang.webp", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	const char *const convert[] = {"--json", "-f", "png", "-o", dir, dir,
 	    NULL};
 	/* Converting again: 001.webp and the first runs' 001.png would both
 	   make 20/001.png, but that 001.png is a thumbnail, no rival. */
 	const char *const sizes[] = {"--json", "-s", "20,30", "-f", "png",
 	    "-o", dir, dir, NULL};
-	struct run r;
+	struct ran r;
 
 	helper_fill(dir, srcs, 4); /* 000.jpg 001.webp 002.jpg 003.webp */
 	for (int k = 0; k < 2; k++) {
@@ -560,8 +542,6 @@ Test(safety, an_output_folder_equal_to_the_input_stays_usable)
 		    "run %d: %s", k + 1, r.out);
 		helper_run_free(&r);
 	}
-	helper_rmtree(dir);
-	g_free(dir);
 }
 
 /* path -> MD5 of every file under dir, recursively (into sums). */
@@ -641,7 +621,7 @@ check_conflict_lines(const char *err, const char *dir, const char *what)
  */
 Test(safety, no_input_changes_in_any_layout_or_mode)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *sub = g_build_filename(in, "sub", NULL);
 	char *inside = g_build_filename(in, "thumbs", NULL);
@@ -685,7 +665,7 @@ Test(safety, no_input_changes_in_any_layout_or_mode)
 		for (int k = 0; k < 2; k++) {
 			GHashTableIter it;
 			gpointer path, sum;
-			struct run r;
+			struct ran r;
 
 			helper_run(&r, cases[i]);
 			cr_assert(r.status == 0 || r.status == 1,
@@ -708,14 +688,12 @@ Test(safety, no_input_changes_in_any_layout_or_mode)
 	}
 	cr_assert_eq(unsetenv("XDG_CACHE_HOME"), 0);
 	g_hash_table_destroy(before);
-	helper_rmtree(dir);
 	g_free(png);
 	g_free(one);
 	g_free(beside);
 	g_free(inside);
 	g_free(sub);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -727,7 +705,7 @@ Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
 {
 	static const char *const srcs[] = {"sunset.jpg", "umang.webp",
 	    "wine-alpha.png", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *thumb = g_build_filename(out, "000.jpg", NULL);
@@ -736,7 +714,7 @@ Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
 	    NULL};
 	const char *const dry[] = {"--json", "-n", "--verify", "-o", out, in,
 	    NULL};
-	struct run r;
+	struct ran r;
 	gchar *data;
 	gsize len;
 	char *sum;
@@ -772,18 +750,16 @@ Test(safety, verify_redoes_a_thumbnail_damaged_in_place)
 	helper_run(&r, verify);
 	cr_assert_eq(helper_summary_field(r.out, "skipped"), 3, "%s", r.out);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(sum);
 	g_free(thumb);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* --fsync changes when the bytes reach the disk, never the bytes. */
 Test(safety, fsync_writes_the_same_thumbnails)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *a = g_build_filename(dir, "a", NULL);
 	char *b = g_build_filename(dir, "b", NULL);
 	const char *const plain[] = {"-q", "-s", "20,40", "-o", a, TESTDATA,
@@ -796,7 +772,7 @@ Test(safety, fsync_writes_the_same_thumbnails)
 	    g_free);
 	GHashTableIter it;
 	gpointer path, sum;
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, plain);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -819,8 +795,6 @@ Test(safety, fsync_writes_the_same_thumbnails)
 	}
 	g_hash_table_destroy(sa);
 	g_hash_table_destroy(sb);
-	helper_rmtree(dir);
 	g_free(b);
 	g_free(a);
-	g_free(dir);
 }

@@ -17,13 +17,8 @@
 
 #include "helpers.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(scripts, .init = init_vips, .timeout = 120);
+TestSuite(scripts, .init = helper_init_vips_dir, .fini = helper_fini_dir,
+    .timeout = 120);
 
 /* A tree of n small images in three folders; returns its root. */
 static char *
@@ -85,7 +80,7 @@ files_under(const char *dir)
 Test(scripts, shards_cover_the_tree_exactly_once)
 {
 	enum { N = 3, FILES = 31 };
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = make_tree(dir, FILES);
 	char *plain = g_build_filename(dir, "plain", NULL);
 	char *sharded = g_build_filename(dir, "sharded", NULL);
@@ -125,7 +120,7 @@ Test(scripts, shards_cover_the_tree_exactly_once)
 	   union is what a plain run writes, byte for byte. */
 	cr_assert_eq(total, FILES);
 	{
-		struct run r;
+		struct ran r;
 
 		helper_run(&r, plain_args);
 		cr_assert_eq(r.status, 0, "%s", r.err);
@@ -146,11 +141,9 @@ Test(scripts, shards_cover_the_tree_exactly_once)
 	}
 	g_ptr_array_unref(want);
 	g_ptr_array_unref(got);
-	helper_rmtree(dir);
 	g_free(plain);
 	g_free(sharded);
 	g_free(in);
-	g_free(dir);
 }
 
 /*
@@ -161,7 +154,7 @@ Test(scripts, shards_cover_the_tree_exactly_once)
 Test(scripts, colliding_inputs_meet_in_one_shard)
 {
 	enum { PAIRS = 8 };
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	pid_t pids[2];
@@ -214,21 +207,19 @@ Test(scripts, colliding_inputs_meet_in_one_shard)
 	}
 	for (int k = 0; k < 2; k++)
 		g_free(errs[k]);
-	helper_rmtree(dir);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(scripts, a_half_finished_shard_resumes)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = make_tree(dir, 30);
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const args[] = {"--json", "--shard", "2/2", "-o", out, in,
 	    NULL};
 	GPtrArray *made;
-	struct run r;
+	struct ran r;
 	long first;
 	int removed = 0;
 
@@ -253,22 +244,20 @@ Test(scripts, a_half_finished_shard_resumes)
 	cr_assert_eq(helper_count_files(out), first);
 	helper_run_free(&r);
 	g_ptr_array_unref(made);
-	helper_rmtree(dir);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(scripts, an_interrupted_run_resumes_where_it_stopped)
 {
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = g_build_filename(dir, "in", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *log = g_build_filename(dir, "log", NULL);
 	const char *const args[] = {"--json", "-j", "2", "--exact", "-b", "20",
 	    "-s", "300", "-o", out, in, NULL};
-	struct run r;
+	struct ran r;
 	int before;
 
 	helper_fill(in, seeding, 12);
@@ -292,16 +281,14 @@ Test(scripts, an_interrupted_run_resumes_where_it_stopped)
 	cr_assert_eq(helper_summary_field(r.out, "done"), 12 - before);
 	cr_assert_eq(helper_count_files(out), 12);
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(log);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 Test(scripts, dry_run_lists_and_writes_nothing)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "out", NULL);
 	const char *const dry[] = {"-n", "-o", out, TESTDATA,
 	    TOP_DIR "/tests/data/bad/empty.jpg", NULL};
@@ -311,7 +298,7 @@ Test(scripts, dry_run_lists_and_writes_nothing)
 	    TESTDATA "/picture.gif", NULL};
 	const char *const other[] = {"-q", "-b", "1", "-o", out,
 	    TESTDATA "/sunset.jpg", NULL};
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, dry);
 	cr_assert_eq(r.status, 1, "the empty file is an error: %s", r.err);
@@ -346,21 +333,19 @@ Test(scripts, dry_run_lists_and_writes_nothing)
 	    "\"error\": 0, \"prune\": 0}"), "%s", r.out);
 	cr_assert_eq(helper_count_files(out), 3, "a dry run wrote");
 	helper_run_free(&r);
-	helper_rmtree(dir);
 	g_free(out);
-	g_free(dir);
 }
 
 Test(scripts, output_template_names_the_thumbnails)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const args[] = {"-q", "-o", out, "--output-template",
 	    "%d/%s_thumb.webp", TESTDATA, NULL};
 	char *want = g_build_filename(out, "people", "friends_thumb.webp",
 	    NULL);
 	char *top = g_build_filename(out, "sunset_thumb.webp", NULL);
 	VipsImage *im;
-	struct run r;
+	struct ran r;
 
 	helper_run(&r, args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -372,10 +357,8 @@ Test(scripts, output_template_names_the_thumbnails)
 	cr_assert_str_eq(vips_foreign_find_load(top), "VipsForeignLoadWebpFile");
 	g_object_unref(im);
 	helper_run_free(&r);
-	helper_rmtree(out);
 	g_free(want);
 	g_free(top);
-	g_free(out);
 }
 
 /*
@@ -425,7 +408,7 @@ run_on_tty(const char *const *args, int *status)
 
 Test(scripts, progress_only_on_a_terminal)
 {
-	char *out = helper_tmpdir();
+	const char *out = helper_dir();
 	const char *const plain[] = {"--force", "-j", "2", "-o", out, TESTDATA,
 	    NULL};
 	const char *const quiet[] = {"--force", "-q", "-o", out, TESTDATA,
@@ -433,7 +416,7 @@ Test(scripts, progress_only_on_a_terminal)
 	const char *const json[] = {"--force", "--json", "-o", out, TESTDATA,
 	    NULL};
 	char *tty;
-	struct run r;
+	struct ran r;
 	int status;
 
 	/* Never when stderr is not a terminal. */
@@ -444,12 +427,9 @@ Test(scripts, progress_only_on_a_terminal)
 	helper_run_free(&r);
 	/* On a terminal: a line redrawn in place, counting to the total. */
 	tty = run_on_tty(plain, &status);
-	if (tty == NULL) {
-		helper_rmtree(out);
-		g_free(out);
-		cr_skip_test("no pseudo-terminal to be had here (%s): the "
+	if (tty == NULL)
+		helper_skip_test("no pseudo-terminal to be had here (%s): the "
 		    "progress line is not checked", strerror(errno));
-	}
 	cr_assert_eq(status, 0, "%s", tty);
 	cr_assert_not_null(strstr(tty, "\r\033[K["), "%s", tty);
 	cr_assert_not_null(strstr(tty, "/8] "), "no final count: %s", tty);
@@ -467,8 +447,6 @@ Test(scripts, progress_only_on_a_terminal)
 	cr_assert_eq(status, 0);
 	cr_assert_str_eq(tty, "");
 	g_free(tty);
-	helper_rmtree(out);
-	g_free(out);
 }
 
 static bool
@@ -523,7 +501,7 @@ opens_of(const char *path, const char *const *args)
 
 Test(scripts, several_sizes_from_one_decode)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *out = g_build_filename(dir, "multi", NULL);
 	char *single = g_build_filename(dir, "single", NULL);
 	const char *const multi_args[] = {"--json", "-s", "64,256,320x200",
@@ -534,7 +512,7 @@ Test(scripts, several_sizes_from_one_decode)
 		const char *label;
 		int w, h;
 	} boxes[] = {{"64", 64, 64}, {"256", 256, 256}, {"320x200", 320, 200}};
-	struct run r;
+	struct ran r;
 	int one, three;
 
 	helper_run(&r, multi_args);
@@ -602,10 +580,8 @@ Test(scripts, several_sizes_from_one_decode)
 		cr_assert_eq(three, one, "%d opens for three sizes, %d for one",
 		    three, one);
 	}
-	helper_rmtree(dir);
 	g_free(out);
 	g_free(single);
-	g_free(dir);
 }
 
 /*
@@ -632,7 +608,7 @@ Test(scripts, readme_examples_split_the_work_exactly_once)
 		{"parallel", "parallel --sshlogin :,: --jobs 1 pthumb -q "
 		 "--shard {}/3 -o \"$OUT\" \"$IN\" ::: 1 2 3"},
 	};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = make_tree(dir, 24);
 	char *bin = g_build_filename(dir, "bin", NULL);
 	char *link = g_build_filename(bin, "pthumb", NULL);
@@ -674,10 +650,8 @@ Test(scripts, readme_examples_split_the_work_exactly_once)
 		g_strfreev(env);
 		g_free(out);
 	}
-	helper_rmtree(dir);
 	g_free(path);
 	g_free(link);
 	g_free(bin);
 	g_free(in);
-	g_free(dir);
 }

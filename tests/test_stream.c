@@ -15,13 +15,7 @@
 #include "record.h"
 #include "stream.h"
 
-static void
-init_vips(void)
-{
-	cr_assert_eq(VIPS_INIT("test"), 0);
-}
-
-TestSuite(stream, .init = init_vips, .timeout = 60);
+TestSuite(stream, .init = helper_init_vips, .timeout = 60);
 
 /*
  * Run the binary with stdin from `in` (or /dev/null) and stdout into a
@@ -87,7 +81,7 @@ Test(stream, every_format_through_a_pipe_matches_the_saved_file)
 		gsize want_len;
 		VipsImage *im;
 		char *err;
-		struct run r;
+		struct ran r;
 		int status;
 
 		got = run_piped(piped, NULL, &status, &err);

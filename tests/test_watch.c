@@ -14,7 +14,8 @@
 
 #include "helpers.h"
 
-TestSuite(watch, .timeout = 240);
+TestSuite(watch, .init = helper_init_dir, .fini = helper_fini_dir,
+    .timeout = 240);
 
 /* Wait (at most 60 s) until path exists; the microseconds it took. */
 static gint64
@@ -79,7 +80,7 @@ cpu_ticks(pid_t pid)
 
 Test(watch, arriving_images_get_thumbnails_until_ctrl_c)
 {
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = path_in(dir, "in");
 	char *out = path_in(in, "thumbs"); /* inside the watched tree */
 	char *log_out = path_in(dir, "stdout");
@@ -192,12 +193,10 @@ Test(watch, arriving_images_get_thumbnails_until_ctrl_c)
 	cr_assert_eq(helper_count_files(out), 7);
 	cr_assert_eq(helper_count_tmp(out), 0);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
 
 /* At the limit of inotify watches (injected at the second folder): one
@@ -206,7 +205,7 @@ Test(watch, arriving_images_get_thumbnails_until_ctrl_c)
 Test(watch, the_watch_limit_is_one_line_and_the_walk_goes_on)
 {
 	static const char *const seeding[] = {"seeding.jpg", NULL};
-	char *dir = helper_tmpdir();
+	const char *dir = helper_dir();
 	char *in = path_in(dir, "in");
 	char *out = path_in(dir, "out");
 	char *log_out = path_in(dir, "stdout");
@@ -242,10 +241,8 @@ Test(watch, the_watch_limit_is_one_line_and_the_walk_goes_on)
 	cr_assert_eq(helper_summary_field(text, "done"), 8);
 	g_free(err);
 	g_free(text);
-	helper_rmtree(dir);
 	g_free(log_err);
 	g_free(log_out);
 	g_free(out);
 	g_free(in);
-	g_free(dir);
 }
