@@ -128,6 +128,10 @@ test:
 	PTHUMB_BIN=$(abspath $(TEST_PROG)) $(NOVIPS_RUNNER) --jobs 2 $(TEST_ARGS)
 	PTHUMB_BIN=$(abspath $(TEST_PROG)) $(TEST_RUNNER) --jobs 2 $(TEST_ARGS)
 
+# Every test under ASan and UBSan, but for those that measure the
+# fidelity of the corpus photos (minutes of arithmetic, three times slower
+# here, through code the testdata's fidelity test runs here too): they
+# skip themselves when PTHUMB_SANITIZE is set.
 sanitize: deps
 	rm -rf build-san/logs
 	mkdir -p build-san/logs
@@ -135,6 +139,7 @@ sanitize: deps
 		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb \
 		build-san/faults/pthumb build-san/test-runner \
 		build-san/test-without-libvips build-san/pthumb.1
+	PTHUMB_SANITIZE=1 \
 	ASAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/asan:detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/build-san/logs/ubsan:print_stacktrace=1 \

@@ -72,6 +72,15 @@ helper_skip_under_valgrind(const char *why)
 		helper_skip_test("not under valgrind: %s", why);
 }
 
+void
+helper_skip_under_sanitizers(const char *why)
+{
+	const char *set = getenv("PTHUMB_SANITIZE");
+
+	if (set != NULL && *set != '\0')
+		helper_skip_test("not under the sanitizers: %s", why);
+}
+
 char *
 helper_tmpdir(void)
 {

@@ -54,6 +54,10 @@ G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void helper_skip_test(const char *fmt,
  */
 void helper_skip_under_valgrind(const char *why);
 
+/* The same for `make sanitize` (PTHUMB_SANITIZE): for the tests that
+   measure, over the corpus, what other tests run there on testdata. */
+void helper_skip_under_sanitizers(const char *why);
+
 /* A new empty folder under $TMPDIR; the caller frees the name. */
 char *helper_tmpdir(void);
 

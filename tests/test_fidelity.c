@@ -160,12 +160,21 @@ Test(fidelity, fast_matches_exact_on_testdata)
 	check_fidelity(TESTDATA, TESTDATA_IMAGES, 0, G_N_ELEMENTS(configs));
 }
 
+/* Why the tests over the corpus photos are left to make check: minutes of
+   arithmetic on photos, three times slower under the sanitizers, through
+   the code fast_matches_exact_on_testdata runs there too. */
+#define CORPUS_WHY "the corpus photos' fidelity is measured by make check; " \
+    "the same code runs here on testdata"
+
 /* Every photo at box 50 and 256; box 1200 with blur 15, where --exact's
    float convolution of 91 taps over whole photos takes minutes, on the
    first eight. */
 Test(fidelity, fast_matches_exact_on_the_corpus_photos)
 {
-	GPtrArray *photos = corpus_photos();
+	GPtrArray *photos;
+
+	helper_skip_under_sanitizers(CORPUS_WHY);
+	photos = corpus_photos();
 	guint few = MIN(photos->len, 8);
 	char *all = link_photos(photos, photos->len);
 	char *some = link_photos(photos, few);
@@ -347,10 +356,12 @@ check_reference(const char *box)
 
 Test(fidelity, fused_beats_libvips_integer_against_a_float_reference_at_50)
 {
+	helper_skip_under_sanitizers(CORPUS_WHY);
 	check_reference("50");
 }
 
 Test(fidelity, fused_beats_libvips_integer_against_a_float_reference_at_256)
 {
+	helper_skip_under_sanitizers(CORPUS_WHY);
 	check_reference("256");
 }
