@@ -29,6 +29,9 @@ PROG ?= pthumb
 PKGS = vips glib-2.0
 DEB_PKGS = libvips-dev libglib2.0-dev libcriterion-dev pkg-config
 
+# Builds (not test runs) use every CPU.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+
 WARN = -Wall -Wextra -Werror
 # No contraction of a * b + c into one rounding: thumbnails must be the
 # same bytes on every machine (src/resample.h).
@@ -114,11 +117,12 @@ $(BUILD) $(BUILD)/tests $(BUILD)/faults:
 	mkdir -p $@
 
 run: deps
-	$(MAKE) $(PROG)
+	$(MAKE) -j$(NPROC) $(PROG)
 	./$(PROG) testdata
 
 check: deps
-	$(MAKE) $(PROG) $(TEST_PROG) $(TEST_RUNNER) $(NOVIPS_RUNNER) $(MAN)
+	$(MAKE) -j$(NPROC) $(PROG) $(TEST_PROG) $(TEST_RUNNER) $(NOVIPS_RUNNER) \
+		$(MAN)
 	$(MAKE) test
 
 # Criterion runs each test in its own process; the end-to-end tests run
@@ -135,7 +139,7 @@ test:
 sanitize: deps
 	rm -rf build-san/logs
 	mkdir -p build-san/logs
-	$(MAKE) BUILD=build-san PROG=build-san/pthumb \
+	$(MAKE) -j$(NPROC) BUILD=build-san PROG=build-san/pthumb \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" build-san/pthumb \
 		build-san/faults/pthumb build-san/test-runner \
 		build-san/test-without-libvips build-san/pthumb.1
@@ -157,7 +161,7 @@ VALGRIND_TESTS = @(cli|hostile|modes)/*
 valgrind: deps
 	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && \
 		apt-get install -y -q --no-install-recommends valgrind; }
-	$(MAKE) $(TEST_PROG) $(TEST_RUNNER) $(MAN)
+	$(MAKE) -j$(NPROC) $(TEST_PROG) $(TEST_RUNNER) $(MAN)
 	rm -rf $(BUILD)/valgrind
 	mkdir -p $(BUILD)/valgrind
 	@# libvips' modules as $$VIPSHOME shows them to tests/valgrind-pthumb:
