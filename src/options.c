@@ -31,6 +31,7 @@
 
 #include <glib.h> /* GOptionContext, g_strdup_printf */
 
+#include "optvalue.h"
 #include "shard.h" /* shard_resolve */
 
 /* The least --worker-memory: a worker's threads and libvips itself need

@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 
-#include "optvalue.h" /* options_parse_int and the other value parsers */
 
 /* What to do with an image that decodes only with damage. */
 enum damage_policy {

@@ -8,7 +8,8 @@
 #include <stddef.h> /* ptrdiff_t */
 #include <string.h> /* memcpy, memchr, strlen */
 
-#include "xio.h" /* read_full */
+#include "optvalue.h" /* MAX_BOX: boxes as the options allow them */
+#include "xio.h"      /* read_full */
 
 /* RESULT payload before its three texts. */
 struct wire_result {
@@ -140,9 +141,6 @@ take_path(const char **p, const char *end)
 	return s;
 }
 
-/* Boxes as options_parse_size() allows them. */
-#define BOX_MAX 100000
-
 static int
 decode_job(const char *p, uint32_t len, struct msg *m, const char **why)
 {
@@ -167,8 +165,8 @@ decode_job(const char *p, uint32_t len, struct msg *m, const char **why)
 			return -1;
 		memcpy(box, p, sizeof(box));
 		p += sizeof(box);
-		if (box[0] < 1 || box[0] > BOX_MAX || box[1] < 1 ||
-		    box[1] > BOX_MAX || (t->path = (char *)take_path(&p,
+		if (box[0] < 1 || box[0] > MAX_BOX || box[1] < 1 ||
+		    box[1] > MAX_BOX || (t->path = (char *)take_path(&p,
 		    end)) == NULL)
 			return -1;
 		t->width = box[0];

@@ -10,7 +10,7 @@
 
 #include <glib.h> /* g_strdup_printf, g_strndup */
 
-#include "options.h" /* options_parse_int */
+#include "optvalue.h" /* options_parse_int */
 
 /* The most shards: far more than any cluster has tasks. */
 #define SHARDS_MAX 1000000

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "optvalue.h"
 
 Test(options, size_square_and_box)
 {

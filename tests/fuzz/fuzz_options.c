@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "optvalue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
