@@ -30,7 +30,6 @@ struct batch {
 	const struct opts *o;
 	struct scan_config sc;   /* the scan's, the layout's and the queue's */
 	struct jobq_config qc;   /* configurations, which they keep */
-	struct output_layout *layout;
 	struct jobq *q;
 	struct report *rp;
 	int wait_fd; /* next_job() found a list with nothing yet, or -1 */
@@ -430,7 +429,7 @@ batch_open(struct batch *b)
 		b->prune = prune_new(&pc);
 	/* Before any worker is forked: they name their files for it. */
 	output_owner_init();
-	b->qc.layout = b->layout = output_layout_new(&lc);
+	b->qc.layout = output_layout_new(&lc);
 	b->q = jobq_new(&b->qc);
 	return 0;
 }
@@ -440,7 +439,7 @@ batch_close(struct batch *b)
 {
 	prune_free(b->prune);
 	jobq_free(b->q);
-	output_layout_free(b->layout);
+	output_layout_free(b->qc.layout);
 	scan_free(b->qc.scan);
 }
 

@@ -117,37 +117,39 @@ deliver_file(struct delivery *dv, const struct stat *st, uint64_t source,
 	char *tmp = output_tmp_name(out, getpid());
 	char *base = g_path_get_basename(out);
 	struct record rec = {0};
-	GByteArray *b;
+	GByteArray *b = NULL;
 	int dirfd = -1, rc = -1, err;
 	int fd = create_tmp(dv, out, tmp, &dirfd, r);
 
+	if (fd < 0)
+		goto out;
 	record_set_source(&rec, source, st);
 	rec.options = record_options(dv->o, tg->width, tg->height,
 	    format_suffix(out));
 	b = record_embed(data, len, &rec);
-	if (fd >= 0) {
-		rc = write_thumbnail(dv, fd, b, &rec, data, len, out, notes);
+	rc = write_thumbnail(dv, fd, b, &rec, data, len, out, notes);
+	err = errno;
+	if (close(fd) != 0 && rc == 0) {
+		rc = -1;
 		err = errno;
-		if (close(fd) != 0 && rc == 0) {
-			rc = -1;
-			err = errno;
-		}
-		if (rc != 0)
-			snprintf(r->error, sizeof(r->error), "cannot write %s: "
-			    "%s", out, strerror(err));
-		else
-			rc = output_commit_at(dirfd, tmp, base, out, st,
-			    source, dv->o->replace_unrecorded, r->error,
-			    sizeof(r->error));
-		if (rc != 0)
-			unlinkat(dirfd, tmp, 0);
-		/* The rename reaches the disk with the folder. */
-		else if (dv->o->fsync && fsync(dirfd) != 0) {
-			snprintf(r->error, sizeof(r->error), "cannot write %s: "
-			    "%s", out, strerror(errno));
-			rc = -1;
-		}
 	}
+	if (rc == 0)
+		rc = output_commit_at(dirfd, tmp, base, out, st, source,
+		    dv->o->replace_unrecorded, r->error, sizeof(r->error));
+	else
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    out, strerror(err));
+	if (rc != 0) {
+		unlinkat(dirfd, tmp, 0);
+		goto out;
+	}
+	/* The rename reaches the disk with the folder. */
+	if (dv->o->fsync && fsync(dirfd) != 0) {
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s",
+		    out, strerror(errno));
+		rc = -1;
+	}
+out:
 	if (b != NULL)
 		g_byte_array_unref(b);
 	g_free(base);

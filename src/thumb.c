@@ -119,7 +119,6 @@ struct dest {
 	uint64_t source;    /* files: their records' source */
 	const char *suffix; /* a stream: its format */
 	int fd;             /* a stream: where */
-	int width, height;  /* a stream: its box */
 };
 
 /* A pipeline's return as a try's end (libvips' error taken into r). */
@@ -159,17 +158,17 @@ deliver(struct thumb *t, const struct thumb_src *src, const struct dest *d,
 
 /*
  * One try at one thumbnail: of the source, or (img not NULL) of an image
- * already loaded, into tg's box (a stream's when tg is NULL), made in
- * memory first (a record goes in its first bytes, and some savers seek
- * back, which a pipe cannot), then delivered.
+ * already loaded, into tg's box (the options' box for a stream, tg NULL),
+ * made in memory first (a record goes in its first bytes, and some savers
+ * seek back, which a pipe cannot), then delivered.
  */
 static enum try_end
 try_one(struct thumb *t, const struct thumb_src *src,
     const struct pipeline_image *img, const struct target *tg,
     const struct dest *d, VipsFailOn fail_on, struct result *r)
 {
-	int bw = tg != NULL ? tg->width : d->width;
-	int bh = tg != NULL ? tg->height : d->height;
+	int bw = tg != NULL ? tg->width : t->o->width;
+	int bh = tg != NULL ? tg->height : t->o->height;
 	const char *suffix = d->to == NULL ? d->suffix :
 	    d->to->kind == OUTPUT_CACHE ? ".png" : format_suffix(tg->path);
 	VipsBlob *blob = NULL;
@@ -372,8 +371,7 @@ void
 thumb_stream(struct thumb *t, const struct thumb_src *src,
     const char *suffix, int fd, struct result *r)
 {
-	const struct dest d = {.suffix = suffix, .fd = fd,
-	    .width = t->o->width, .height = t->o->height};
+	const struct dest d = {.suffix = suffix, .fd = fd};
 
 	make_thumbnails(t, src, &d, r);
 }
